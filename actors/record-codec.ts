@@ -1,0 +1,150 @@
+/**
+ * Binary encoding of record batches: how vectors cross threads (in a ring frame) and how snapshots hold them on
+ * disk. Floats are written as float32 in place, never as JSON; metadata (not a vector) travels as UTF-8 JSON.
+ *
+ * Frame: u32 count, then per record (4-byte aligned):
+ *   u16 idLength, u8 parts (1 dense, 2 sparse, 4 metadata), u8 0, id bytes (pad 4),
+ *   [u32 dim, f32 × dim], [u32 nnz, u32 × nnz, f32 × nnz], [u32 bytes, JSON (pad 4)]
+ */
+import type { RecordMetadata } from '../engine/types.js';
+
+/** A record as it travels in a frame. Sparse indices are sorted ascending and unique. */
+export interface CodecRecord {
+  id: string;
+  values?: ArrayLike<number>;
+  sparse?: { indices: ArrayLike<number>; values: ArrayLike<number> };
+  metadata?: RecordMetadata;
+}
+
+/** A record as decoded: typed arrays that own their memory. */
+export interface DecodedRecord {
+  id: string;
+  values?: Float32Array;
+  sparse?: { indices: Uint32Array; values: Float32Array };
+  metadata?: RecordMetadata;
+}
+
+const DENSE = 1;
+const SPARSE = 2;
+const META = 4;
+const pad4 = (n: number) => (n + 3) & ~3;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+interface Prepared {
+  size: number;
+  ids: Uint8Array[];
+  metas: (Uint8Array | undefined)[];
+}
+
+function prepare(records: readonly CodecRecord[]): Prepared {
+  let size = 4;
+  const ids: Uint8Array[] = [];
+  const metas: (Uint8Array | undefined)[] = [];
+  for (const r of records) {
+    const id = encoder.encode(r.id);
+    ids.push(id);
+    size += 4 + pad4(id.length);
+    if (r.values) size += 4 + 4 * r.values.length;
+    if (r.sparse) size += 4 + 8 * r.sparse.indices.length;
+    const meta = r.metadata === undefined ? undefined : encoder.encode(JSON.stringify(r.metadata));
+    metas.push(meta);
+    if (meta) size += 4 + pad4(meta.length);
+  }
+  return { size, ids, metas };
+}
+
+/** An encoder that knows its size before writing, so a ring can reserve the space first. */
+export interface EncodedBatch {
+  size: number;
+  writeTo(dst: Uint8Array): void;
+}
+
+/** Prepares `records` for writing into a frame of exactly `size` bytes. */
+export function encodeRecords(records: readonly CodecRecord[]): EncodedBatch {
+  const p = prepare(records);
+  return {
+    size: p.size,
+    writeTo(dst: Uint8Array) {
+      if (dst.byteOffset % 4 !== 0) throw new Error('record frame must be 4-byte aligned');
+      const dv = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+      let o = 0;
+      dv.setUint32(o, records.length, true);
+      o += 4;
+      records.forEach((r, i) => {
+        const id = p.ids[i]!;
+        const meta = p.metas[i];
+        const parts = (r.values ? DENSE : 0) | (r.sparse ? SPARSE : 0) | (meta ? META : 0);
+        dv.setUint16(o, id.length, true);
+        dv.setUint8(o + 2, parts);
+        dv.setUint8(o + 3, 0);
+        dst.set(id, o + 4);
+        o += 4 + pad4(id.length);
+        if (r.values) {
+          const n = r.values.length;
+          dv.setUint32(o, n, true);
+          new Float32Array(dst.buffer, dst.byteOffset + o + 4, n).set(r.values);
+          o += 4 + 4 * n;
+        }
+        if (r.sparse) {
+          const n = r.sparse.indices.length;
+          dv.setUint32(o, n, true);
+          new Uint32Array(dst.buffer, dst.byteOffset + o + 4, n).set(r.sparse.indices);
+          new Float32Array(dst.buffer, dst.byteOffset + o + 4 + 4 * n, n).set(r.sparse.values);
+          o += 4 + 8 * n;
+        }
+        if (meta) {
+          dv.setUint32(o, meta.length, true);
+          dst.set(meta, o + 4);
+          o += 4 + pad4(meta.length);
+        }
+      });
+    },
+  };
+}
+
+/** Encodes into a fresh buffer (snapshots, tests). */
+export function encodeRecordsToBytes(records: readonly CodecRecord[]): Uint8Array {
+  const enc = encodeRecords(records);
+  const out = new Uint8Array(enc.size);
+  enc.writeTo(out);
+  return out;
+}
+
+/** Decodes a frame written by {@link encodeRecords}. The input must be 4-byte aligned. */
+export function decodeRecords(src: Uint8Array): DecodedRecord[] {
+  if (src.byteOffset % 4 !== 0) src = src.slice();
+  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  let o = 0;
+  const count = dv.getUint32(o, true);
+  o += 4;
+  const out: DecodedRecord[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const idLen = dv.getUint16(o, true);
+    const parts = dv.getUint8(o + 2);
+    const id = decoder.decode(src.subarray(o + 4, o + 4 + idLen));
+    o += 4 + pad4(idLen);
+    const rec: DecodedRecord = { id };
+    if (parts & DENSE) {
+      const n = dv.getUint32(o, true);
+      rec.values = new Float32Array(src.buffer.slice(src.byteOffset + o + 4, src.byteOffset + o + 4 + 4 * n));
+      o += 4 + 4 * n;
+    }
+    if (parts & SPARSE) {
+      const n = dv.getUint32(o, true);
+      const base = src.byteOffset + o + 4;
+      rec.sparse = {
+        indices: new Uint32Array(src.buffer.slice(base, base + 4 * n)),
+        values: new Float32Array(src.buffer.slice(base + 4 * n, base + 8 * n)),
+      };
+      o += 4 + 8 * n;
+    }
+    if (parts & META) {
+      const n = dv.getUint32(o, true);
+      rec.metadata = JSON.parse(decoder.decode(src.subarray(o + 4, o + 4 + n))) as RecordMetadata;
+      o += 4 + pad4(n);
+    }
+    out[i] = rec;
+  }
+  return out;
+}

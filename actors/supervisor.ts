@@ -1,0 +1,147 @@
+/**
+ * The supervisor lives in the main thread. It spawns the namespace hosts and the query-executor pool, routes each
+ * (index, namespace) to its host, restarts what crashes and shuts everything down in order.
+ *
+ * A crashed namespace host is replaced and reopens its indexes from disk; calls in flight on it fail with
+ * UNAVAILABLE. A crashed query executor is replaced by the pool; the scan task it was running is retried once on
+ * another executor, and fails with UNAVAILABLE if that crashes too.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { LarchError, unavailable } from '../engine/errors.js';
+import type { IndexConfig } from '../engine/index-config.js';
+import { HostHandle } from './host-protocol.js';
+import { hostFor } from './route.js';
+import type { ScanTask } from './query-executor.js';
+
+export interface SupervisorOptions {
+  dataDir: string | null;
+  /** Namespace host threads. */
+  hosts?: number;
+  /** Query executor threads. */
+  executors?: number;
+  ringBytes?: number;
+  mailboxLimit?: number;
+  /** Called after a host restarts, to reopen the indexes it serves. */
+  indexes: () => IndexConfig[];
+}
+
+export interface SupervisorStats {
+  hosts: number;
+  executors: number;
+  hostRestarts: number;
+  executorRestarts: number;
+  scanRetries: number;
+}
+
+export class Supervisor {
+  private readonly hosts: HostHandle[] = [];
+  private readonly pool: Piscina;
+  private closing = false;
+  private readonly counters = { hostRestarts: 0, executorRestarts: 0, scanRetries: 0 };
+  /** Fault injection for tests: the next N scan tasks crash their executor midway. */
+  private crashNextScans = 0;
+  readonly executorCount: number;
+
+  private constructor(private readonly opts: SupervisorOptions) {
+    this.executorCount = Math.max(1, opts.executors ?? availableParallelism());
+    this.pool = new Piscina({
+      filename: new URL('./query-executor.js', import.meta.url).href,
+      minThreads: this.executorCount,
+      maxThreads: this.executorCount,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+    });
+    this.pool.on('workerDestroy', () => {
+      if (!this.closing) this.counters.executorRestarts++;
+    });
+    // Worker errors outside a task would otherwise be an unhandled 'error' event and take the process down.
+    this.pool.on('error', (err: Error) => {
+      if (!this.closing) console.error('[larchdb] query executor error:', err.message);
+    });
+  }
+
+  static async start(opts: SupervisorOptions): Promise<Supervisor> {
+    const s = new Supervisor(opts);
+    const n = Math.max(1, opts.hosts ?? 1);
+    for (let i = 0; i < n; i++) s.hosts.push(await s.spawnHost(i, n));
+    return s;
+  }
+
+  private async spawnHost(index: number, count: number): Promise<HostHandle> {
+    const h = new HostHandle({
+      index,
+      count,
+      dataDir: this.opts.dataDir,
+      ringBytes: this.opts.ringBytes ?? 8 << 20,
+      mailboxLimit: this.opts.mailboxLimit ?? 4096,
+    });
+    h.worker.on('error', (err) => {
+      if (!this.closing) console.error(`[larchdb] namespace host ${index} error:`, err);
+    });
+    h.worker.on('exit', (code) => {
+      h.failPending(unavailable(`The namespace actor thread serving this request stopped (exit code ${code}); it has been restarted. Retry the request.`));
+      if (!this.closing) void this.restartHost(index, count);
+    });
+    await h.start();
+    return h;
+  }
+
+  private async restartHost(index: number, count: number): Promise<void> {
+    this.counters.hostRestarts++;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const h = await this.spawnHost(index, count);
+        this.hosts[index] = h;
+        for (const cfg of this.opts.indexes()) await h.call.openIndex(cfg);
+        return;
+      } catch (err) {
+        if (this.closing) return;
+        console.error(`[larchdb] restarting namespace host ${index} failed:`, err);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /** The host that owns (index, namespace). */
+  host(index: string, namespace: string): HostHandle {
+    return this.hosts[hostFor(index, namespace, this.hosts.length)]!;
+  }
+
+  allHosts(): readonly HostHandle[] {
+    return this.hosts;
+  }
+
+  /** Runs one scan task on the executor pool; a task whose executor crashed is retried once. */
+  async scan(task: ScanTask): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const crash = this.crashNextScans > 0;
+      if (crash) this.crashNextScans--;
+      try {
+        return (await this.pool.run(crash ? { ...task, crash: true } : task)) as number;
+      } catch (err) {
+        if (err instanceof LarchError || this.closing) throw err;
+        if (attempt >= 1) {
+          throw unavailable(`Query failed: its executor thread crashed twice (${(err as Error).message}). The executors have been restarted; retry the query.`);
+        }
+        this.counters.scanRetries++;
+      }
+    }
+  }
+
+  /** Test hook: the next `n` scan tasks kill their executor thread midway through the scan. */
+  injectExecutorCrashes(n: number): void {
+    this.crashNextScans = n;
+  }
+
+  stats(): SupervisorStats {
+    return { hosts: this.hosts.length, executors: this.executorCount, ...this.counters };
+  }
+
+  /** Snapshots every host, then stops hosts and executors. */
+  async shutdown(snapshot: boolean): Promise<void> {
+    if (snapshot) await Promise.all(this.hosts.map((h) => h.call.snapshot()));
+    this.closing = true;
+    await Promise.all(this.hosts.map((h) => h.terminate()));
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * `LarchDB`: the in-process database. Owns the catalog and the supervisor; control-plane verbs live here, data
+ * verbs on {@link Index}. Shaped like the official client's `Pinecone` class.
+ */
+import { resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { Catalog } from './catalog.js';
+import { acquireDirLock, type DirLock } from './dir-lock.js';
+import { LarchError, alreadyExists, forbidden, notFound } from './errors.js';
+import type { IndexConfig } from './index-config.js';
+import { Index, type EngineContext } from './index-handle.js';
+import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, RecordMetadata } from './types.js';
+import { validateCreateIndex, validateIndexName, validateTags } from './validation.js';
+import { Supervisor, type SupervisorStats } from '../actors/supervisor.js';
+import { indexDir } from '../actors/route.js';
+
+/** Options of {@link LarchDB.open}. */
+export interface OpenOptions {
+  /** Data directory, or `':memory:'` for a database that keeps nothing. Default `./larch-data`. */
+  path?: string;
+  /** Namespace-host threads (default 1). */
+  actorThreads?: number;
+  /** Query-executor threads (default: the number of cores). */
+  queryThreads?: number;
+  /** The `host` reported for an index (the server sets its own address here). */
+  hostFor?: (index: string) => string;
+}
+
+/** An embedded LarchDB: open a data directory (or memory), then the same verbs as the official Pinecone client. */
+export class LarchDB {
+  private closed = false;
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly ctx: EngineContext;
+
+  private constructor(
+    private readonly catalog: Catalog,
+    private readonly sup: Supervisor,
+    private readonly dirLock: DirLock | null,
+    private readonly hostFor: (index: string) => string,
+    readonly path: string | null,
+  ) {
+    this.ctx = {
+      supervisor: () => this.live(),
+      config: (name) => this.config(name),
+    };
+  }
+
+  /** Opens (creating if needed) a data directory, loads its indexes and starts the actor threads. */
+  static async open(options: OpenOptions = {}): Promise<LarchDB> {
+    const path = options.path === ':memory:' ? null : resolve(options.path ?? './larch-data');
+    const dirLock = path ? await acquireDirLock(path) : null;
+    try {
+      const catalog = await Catalog.load(path);
+      const sup = await Supervisor.start({
+        dataDir: path,
+        hosts: options.actorThreads,
+        executors: options.queryThreads,
+        indexes: () => catalog.list(),
+      });
+      try {
+        for (const cfg of catalog.list()) await Promise.all(sup.allHosts().map((h) => h.call.openIndex(cfg)));
+      } catch (err) {
+        await sup.shutdown(false);
+        throw err;
+      }
+      return new LarchDB(catalog, sup, dirLock, options.hostFor ?? ((name) => `${name}.larchdb.local`), path);
+    } catch (err) {
+      await dirLock?.release();
+      throw err;
+    }
+  }
+
+  private live(): Supervisor {
+    if (this.closed) throw new LarchError('FAILED_PRECONDITION', 'This LarchDB has been closed.');
+    return this.sup;
+  }
+
+  private config(name: string): IndexConfig {
+    this.live();
+    const cfg = this.catalog.get(name);
+    if (!cfg) throw notFound(`Index ${name} not found.`);
+    return cfg;
+  }
+
+  /** Runs control-plane changes one at a time. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const r = this.lock.then(fn);
+    this.lock = r.catch(() => undefined);
+    return r;
+  }
+
+  private model(cfg: IndexConfig): IndexModel {
+    const m: IndexModel = {
+      name: cfg.name,
+      metric: cfg.metric,
+      host: this.hostFor(cfg.name),
+      deletionProtection: cfg.deletionProtection,
+      spec: cfg.spec,
+      status: { ready: true, state: 'Ready' },
+      vectorType: cfg.vectorType,
+    };
+    if (cfg.dimension !== undefined) m.dimension = cfg.dimension;
+    if (cfg.tags && Object.keys(cfg.tags).length > 0) m.tags = cfg.tags;
+    return m;
+  }
+
+  /** Creates an index; it is ready when this resolves. */
+  createIndex(options: CreateIndexOptions): Promise<IndexModel> {
+    return this.serial(async () => {
+      const sup = this.live();
+      const cfg = validateCreateIndex(options);
+      const existing = this.catalog.get(cfg.name);
+      if (existing) {
+        if (options.suppressConflicts) return this.model(existing);
+        throw alreadyExists(`Resource already exists: an index named ${cfg.name} exists.`);
+      }
+      if (this.path) await rm(indexDir(this.path, cfg.name), { recursive: true, force: true });
+      await this.catalog.put(cfg);
+      await Promise.all(sup.allHosts().map((h) => h.call.openIndex(cfg)));
+      return this.model(cfg);
+    });
+  }
+
+  async describeIndex(name: string): Promise<IndexModel> {
+    return this.model(this.config(validateIndexName(name)));
+  }
+
+  async listIndexes(): Promise<IndexList> {
+    this.live();
+    return { indexes: this.catalog.list().map((c) => this.model(c)) };
+  }
+
+  /** Changes deletion protection and tags (a tag set to `""` is removed). */
+  configureIndex(name: string, options: ConfigureIndexOptions): Promise<IndexModel> {
+    return this.serial(async () => {
+      const cfg = { ...this.config(validateIndexName(name)) };
+      if (options.deletionProtection !== undefined) {
+        if (options.deletionProtection !== 'enabled' && options.deletionProtection !== 'disabled') {
+          throw new LarchError('INVALID_ARGUMENT', `deletionProtection must be 'enabled' or 'disabled', got ${JSON.stringify(options.deletionProtection)}.`);
+        }
+        cfg.deletionProtection = options.deletionProtection;
+      }
+      if (options.tags !== undefined) {
+        const tags = { ...cfg.tags };
+        for (const [k, v] of Object.entries(validateTags(options.tags, true))) {
+          if (v === '') delete tags[k];
+          else tags[k] = v;
+        }
+        cfg.tags = tags;
+      }
+      await this.catalog.put(cfg);
+      await Promise.all(this.live().allHosts().map((h) => h.call.configureIndex(cfg)));
+      return this.model(cfg);
+    });
+  }
+
+  /** Deletes an index and all its data. Refused while deletion protection is enabled. */
+  deleteIndex(name: string): Promise<void> {
+    return this.serial(async () => {
+      const cfg = this.config(validateIndexName(name));
+      if (cfg.deletionProtection === 'enabled') {
+        throw forbidden(`Deletion protection is enabled for index ${cfg.name}. Disable deletion protection before retrying.`);
+      }
+      await this.catalog.remove(cfg.name);
+      await Promise.all(this.live().allHosts().map((h) => h.call.dropIndex(cfg.name)));
+      if (this.path) await rm(indexDir(this.path, cfg.name), { recursive: true, force: true });
+    });
+  }
+
+  /** A handle on an index's data plane (default namespace; `.namespace(ns)` for others). */
+  index<T extends RecordMetadata = RecordMetadata>(name: string): Index<T> {
+    return new Index<T>(this.ctx, name);
+  }
+
+  /** Thread counts and restart counters of the actor runtime. */
+  diagnostics(): SupervisorStats {
+    return this.live().stats();
+  }
+
+  /** Fault injection, for tests of crash handling. */
+  readonly faults = {
+    /** The next `n` query scan tasks kill their executor thread halfway through. */
+    crashQueryExecutors: (n = 1): void => this.live().injectExecutorCrashes(n),
+    /** Kills the namespace-host thread that owns (index, namespace). */
+    crashNamespaceHost: async (index: string, namespace = '__default__'): Promise<void> => {
+      await this.live().host(index, namespace).call.crash();
+    },
+  };
+
+  /** Writes a snapshot of every changed namespace, stops the threads and releases the data directory. */
+  close(): Promise<void> {
+    return this.serial(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      try {
+        await this.sup.shutdown(this.path !== null);
+      } finally {
+        await this.dirLock?.release();
+      }
+    });
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * `db.index(name)` and `.namespace(ns)`: the data-plane verbs of one index, shaped like the official client's
+ * `Index` (a handle targets one namespace; the default is `__default__`).
+ */
+import { invalidArgument, notFound } from './errors.js';
+import type { IndexConfig } from './index-config.js';
+import type {
+  FetchResponse,
+  Filter,
+  IndexStatsDescription,
+  ListNamespacesResponse,
+  ListOptions,
+  ListResponse,
+  NamespaceDescription,
+  PineconeRecord,
+  QueryOptions,
+  QueryResponse,
+  RecordMetadata,
+  UpdateOptions,
+  UpsertResponse,
+} from './types.js';
+import {
+  DEFAULT_LIST_LIMIT,
+  MAX_DELETE_IDS,
+  MAX_FETCH_IDS,
+  validateIdList,
+  validateListOptions,
+  validateNamespaceName,
+  validateQuery,
+  validateUpdate,
+  validateUpsert,
+} from './validation.js';
+import type { Supervisor } from '../actors/supervisor.js';
+import { encodeRecords } from '../actors/record-codec.js';
+import { readValues, runQuery } from '../actors/query-coordinator.js';
+import type { ArenaView } from '../actors/arena.js';
+import type { FetchedRow } from '../actors/namespace-actor.js';
+
+/** What an index handle needs from the database that made it. */
+export interface EngineContext {
+  supervisor(): Supervisor;
+  config(index: string): IndexConfig;
+}
+
+const encodeToken = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+function decodeToken(token: string): string {
+  const id = Buffer.from(token, 'base64url').toString('utf8');
+  if (!token || encodeToken(id) !== token) throw invalidArgument(`Invalid paginationToken '${token}': pass back the pagination.next of a previous page.`);
+  return id;
+}
+
+/** Data-plane operations of one index, scoped to one namespace. */
+export class Index<T extends RecordMetadata = RecordMetadata> {
+  /** @internal */
+  constructor(
+    private readonly ctx: EngineContext,
+    readonly name: string,
+    readonly namespaceName: string = '__default__',
+  ) {}
+
+  /** A handle on another namespace of this index (`''` is the default namespace, `__default__`). */
+  namespace(ns: string): Index<T> {
+    return new Index<T>(this.ctx, this.name, validateNamespaceName(ns));
+  }
+
+  private get cfg(): IndexConfig {
+    return this.ctx.config(this.name);
+  }
+
+  /** Throws NOT_FOUND when the index does not exist (any more). */
+  private requireIndex(): void {
+    this.ctx.config(this.name);
+  }
+
+  private host() {
+    return this.ctx.supervisor().host(this.name, this.namespaceName);
+  }
+
+  /** Writes whole records (an existing id is replaced entirely). */
+  async upsert(records: PineconeRecord<T>[]): Promise<UpsertResponse> {
+    const valid = validateUpsert(records, this.cfg);
+    const upsertedCount = await this.host().withFrame<number>('upsert', [this.name, this.namespaceName], encodeRecords(valid));
+    return { upsertedCount };
+  }
+
+  /** Nearest records to a vector, a sparse vector, both (hybrid), or a stored record's vector (`id`). */
+  async query(options: QueryOptions): Promise<QueryResponse<T>> {
+    const cfg = this.cfg;
+    return (await runQuery(this.ctx.supervisor(), cfg, this.namespaceName, validateQuery(options, cfg))) as QueryResponse<T>;
+  }
+
+  /** Records by id; ids that do not exist are left out. */
+  async fetch(ids: string[]): Promise<FetchResponse<T>> {
+    const valid = validateIdList(ids, MAX_FETCH_IDS, 'fetch ids');
+    this.requireIndex();
+    const got = (await this.host().call.fetch(this.name, this.namespaceName, valid)) as { rows: FetchedRow[]; view: ArenaView } | null;
+    const records: Record<string, PineconeRecord<T>> = {};
+    if (got && got.rows.length > 0) {
+      const vals = readValues(got.view, got.rows.map((r) => r.row));
+      got.rows.forEach((r, i) => {
+        const rec: PineconeRecord<T> = { id: r.id, values: vals[i]!.values };
+        if (vals[i]!.sparse) rec.sparseValues = vals[i]!.sparse;
+        if (r.metadata) rec.metadata = r.metadata as T;
+        records[r.id] = rec;
+      });
+    }
+    return { records, namespace: this.namespaceName, usage: { readUnits: Math.max(1, Math.ceil((got?.rows.length ?? 0) / 10)) } };
+  }
+
+  /** Replaces the given vector parts of a record and merges `metadata` into its metadata key by key. */
+  async update(options: UpdateOptions<T>): Promise<void> {
+    const u = validateUpdate(options, this.cfg);
+    await this.host().withFrame<void>('update', [this.name, this.namespaceName], encodeRecords([u]));
+  }
+
+  async deleteOne(id: string): Promise<void> {
+    await this.deleteMany([id]);
+  }
+
+  /** Deletes by a list of ids, or every record matching a metadata filter. */
+  async deleteMany(idsOrFilter: string[] | Filter): Promise<void> {
+    this.requireIndex();
+    if (Array.isArray(idsOrFilter)) {
+      const ids = validateIdList(idsOrFilter, MAX_DELETE_IDS, 'delete ids');
+      await this.host().call.deleteIds(this.name, this.namespaceName, ids);
+      return;
+    }
+    if (typeof idsOrFilter !== 'object' || idsOrFilter === null || Object.keys(idsOrFilter).length === 0) {
+      throw invalidArgument('deleteMany needs a list of ids or a non-empty metadata filter; use deleteAll to delete every record.');
+    }
+    await this.host().call.deleteByFilter(this.name, this.namespaceName, idsOrFilter);
+  }
+
+  /** Deletes every record of the namespace; the namespace itself remains. */
+  async deleteAll(): Promise<void> {
+    this.requireIndex();
+    await this.host().call.deleteAll(this.name, this.namespaceName);
+  }
+
+  /** Ids in bitwise order, optionally under a prefix, one page at a time. */
+  async listPaginated(options: ListOptions = {}): Promise<ListResponse> {
+    const o = validateListOptions(options);
+    this.requireIndex();
+    const after = o.paginationToken !== undefined ? decodeToken(o.paginationToken) : undefined;
+    const { ids, more } = await this.host().call.list(this.name, this.namespaceName, o.prefix ?? '', o.limit, after);
+    const res: ListResponse = { vectors: ids.map((id) => ({ id })), namespace: this.namespaceName, usage: { readUnits: 1 } };
+    if (more && ids.length > 0) res.pagination = { next: encodeToken(ids[ids.length - 1]!) };
+    return res;
+  }
+
+  private async counts(filter?: Filter): Promise<Map<string, number>> {
+    this.requireIndex();
+    const parts = await Promise.all(this.ctx.supervisor().allHosts().map((h) => h.call.stats(this.name, filter)));
+    const out = new Map<string, number>();
+    for (const p of parts) for (const [ns, n] of Object.entries(p)) out.set(ns, n);
+    return out;
+  }
+
+  /** Record counts per namespace (of records matching `filter`, when given). */
+  async describeIndexStats(options?: { filter?: Filter }): Promise<IndexStatsDescription> {
+    const cfg = this.cfg;
+    const counts = await this.counts(options?.filter);
+    const namespaces: Record<string, { recordCount: number }> = {};
+    let total = 0;
+    for (const [ns, n] of [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      namespaces[ns] = { recordCount: n };
+      total += n;
+    }
+    const res: IndexStatsDescription = { namespaces, indexFullness: 0, totalRecordCount: total, metric: cfg.metric, vectorType: cfg.vectorType };
+    if (cfg.dimension !== undefined) res.dimension = cfg.dimension;
+    return res;
+  }
+
+  /** Namespaces of the index in bitwise order of name. */
+  async listNamespaces(limit: number = DEFAULT_LIST_LIMIT, paginationToken?: string): Promise<ListNamespacesResponse> {
+    const { limit: lim } = validateListOptions({ limit });
+    const after = paginationToken !== undefined ? decodeToken(paginationToken) : undefined;
+    const names = [...(await this.counts())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).filter(([n]) => after === undefined || n > after);
+    const page = names.slice(0, lim);
+    const res: ListNamespacesResponse = { namespaces: page.map(([name, recordCount]) => ({ name, recordCount })) };
+    if (names.length > lim) res.pagination = { next: encodeToken(page[page.length - 1]![0]) };
+    return res;
+  }
+
+  async describeNamespace(ns: string): Promise<NamespaceDescription> {
+    const name = validateNamespaceName(ns);
+    const n = (await this.counts()).get(name);
+    if (n === undefined) throw notFound(`Namespace ${name} not found in index ${this.name}.`);
+    return { name, recordCount: n };
+  }
+
+  /** Deletes a namespace and all its records. */
+  async deleteNamespace(ns: string): Promise<void> {
+    const name = validateNamespaceName(ns);
+    this.requireIndex();
+    const existed = await this.ctx.supervisor().host(this.name, name).call.deleteNamespace(this.name, name);
+    if (!existed) throw notFound(`Namespace ${name} not found in index ${this.name}.`);
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * LarchDB's programmatic API: `import { LarchDB } from 'larchdb'`.
+ * @packageDocumentation
+ */
+export { LarchDB, type OpenOptions } from './database.js';
+export { Index } from './index-handle.js';
+export { LarchError, type ErrorCode } from './errors.js';
+export type * from './types.js';
+export type { SupervisorStats } from '../actors/supervisor.js';
