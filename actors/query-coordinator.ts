@@ -6,7 +6,7 @@
 import type { IndexConfig } from '../engine/index-config.js';
 import type { ValidQuery } from '../engine/validation.js';
 import type { QueryResponse, RecordMetadata, ScoredPineconeRecord } from '../engine/types.js';
-import { blockLayout, locate, readDense, readSparse } from './arena-layout.js';
+import { blockLayout, f32ToNumber, locate, readDense, readSparse } from './arena-layout.js';
 import type { PlanRequest, PlanResult, QueryPlan } from './namespace-actor.js';
 import type { ArenaView } from './arena.js';
 import { encodeRecords } from './record-codec.js';
@@ -88,7 +88,7 @@ export async function runQuery(sup: Supervisor, cfg: IndexConfig, ns: string, q:
   const values = q.includeValues ? readValues(plan.view, rows) : undefined;
   const euclid = cfg.metric === 'euclidean';
   const matches: ScoredPineconeRecord[] = best.map((c, i) => {
-    const m: ScoredPineconeRecord = { id: hyd.ids[i]!, score: euclid ? -c.key : c.key, values: values ? values[i]!.values : [] };
+    const m: ScoredPineconeRecord = { id: hyd.ids[i]!, score: f32ToNumber(euclid ? -c.key : c.key), values: values ? values[i]!.values : [] };
     const sv = values?.[i]!.sparse;
     if (sv) m.sparseValues = sv;
     const md = hyd.metadata?.[i] as RecordMetadata | undefined;

@@ -1,0 +1,73 @@
+/** Shared test helpers: a seeded PRNG, random data and a brute-force reference search in float64. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Metric } from 'larchdb';
+
+export const SPEC = { serverless: { cloud: 'aws' as const, region: 'us-east-1' } };
+
+/** mulberry32: small, fast, reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomVectors(n: number, dim: number, seed: number): number[][] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: dim }, () => Math.fround(r() * 2 - 1)));
+}
+
+export function randomSparse(r: () => number, nnz: number, space: number): { indices: number[]; values: number[] } {
+  const set = new Set<number>();
+  while (set.size < nnz) set.add(Math.floor(r() * space));
+  const indices = [...set];
+  return { indices, values: indices.map(() => Math.fround(r() * 2)) };
+}
+
+export function dense(a: number[], b: number[], metric: Metric): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  let l2 = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+    l2 += (a[i]! - b[i]!) ** 2;
+  }
+  if (metric === 'euclidean') return l2;
+  if (metric === 'cosine') return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  return dot;
+}
+
+export function sparseDot(a: { indices: number[]; values: number[] }, b: { indices: number[]; values: number[] }): number {
+  const m = new Map(a.indices.map((ix, i) => [ix, a.values[i]!]));
+  let s = 0;
+  b.indices.forEach((ix, i) => {
+    const v = m.get(ix);
+    if (v !== undefined) s += v * b.values[i]!;
+  });
+  return s;
+}
+
+/** Brute-force top-k of scored ids: best first (lowest first for euclidean). */
+export function topK(scored: { id: string; score: number }[], k: number, metric: Metric): { id: string; score: number }[] {
+  const sign = metric === 'euclidean' ? 1 : -1;
+  return [...scored].sort((x, y) => sign * (x.score - y.score) || (x.id < y.id ? -1 : 1)).slice(0, k);
+}
+
+/** True when `got` is within 1e-5 relative of `want` (absolute near zero). */
+export function close(got: number, want: number, tol = 1e-5): boolean {
+  return Math.abs(got - want) <= tol * Math.max(1, Math.abs(want));
+}
+
+export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'larch-test-'));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
