@@ -10,7 +10,7 @@ import { LarchError, alreadyExists, forbidden, notFound } from './errors.js';
 import type { IndexConfig } from './index-config.js';
 import { Index, type EngineContext } from './index-handle.js';
 import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, RecordMetadata } from './types.js';
-import { validateCreateIndex, validateIndexName, validateTags } from './validation.js';
+import { validateConfigureIndex, validateCreateIndex, validateIndexName } from './validation.js';
 import { Supervisor, type SupervisorStats } from '../actors/supervisor.js';
 import { indexDir } from '../actors/route.js';
 
@@ -134,15 +134,11 @@ export class LarchDB {
   configureIndex(name: string, options: ConfigureIndexOptions): Promise<IndexModel> {
     return this.serial(async () => {
       const cfg = { ...this.config(validateIndexName(name)) };
-      if (options.deletionProtection !== undefined) {
-        if (options.deletionProtection !== 'enabled' && options.deletionProtection !== 'disabled') {
-          throw new LarchError('INVALID_ARGUMENT', `deletionProtection must be 'enabled' or 'disabled', got ${JSON.stringify(options.deletionProtection)}.`);
-        }
-        cfg.deletionProtection = options.deletionProtection;
-      }
-      if (options.tags !== undefined) {
+      const change = validateConfigureIndex(options);
+      if (change.deletionProtection !== undefined) cfg.deletionProtection = change.deletionProtection;
+      if (change.tags !== undefined) {
         const tags = { ...cfg.tags };
-        for (const [k, v] of Object.entries(validateTags(options.tags, true))) {
+        for (const [k, v] of Object.entries(change.tags)) {
           if (v === '') delete tags[k];
           else tags[k] = v;
         }

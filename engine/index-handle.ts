@@ -3,6 +3,7 @@
  * `Index` (a handle targets one namespace; the default is `__default__`).
  */
 import { invalidArgument, notFound } from './errors.js';
+import { compileFilter } from './filter.js';
 import type { IndexConfig } from './index-config.js';
 import type {
   FetchResponse,
@@ -150,6 +151,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
 
   private async counts(filter?: Filter): Promise<Map<string, number>> {
     this.requireIndex();
+    compileFilter(filter); // a bad filter fails here even when no namespace exists yet
     const parts = await Promise.all(this.ctx.supervisor().allHosts().map((h) => h.call.stats(this.name, filter)));
     const out = new Map<string, number>();
     for (const p of parts) for (const [ns, n] of Object.entries(p)) out.set(ns, n);
