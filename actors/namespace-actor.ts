@@ -12,6 +12,7 @@ import { compileFilter, type Predicate } from '../engine/filter.js';
 import { Arena, type ArenaView } from './arena.js';
 import { Mailbox } from './mailbox.js';
 import type { DecodedRecord, CodecRecord } from './record-codec.js';
+import type { ScanParams } from './query-executor.js';
 
 /** What the main thread asks for when it plans a query. The query vector itself arrives in a ring frame. */
 export interface PlanRequest {
@@ -22,23 +23,12 @@ export interface PlanRequest {
   tasks: number;
 }
 
-/** Everything an executor needs to scan part of the arena, all as offsets into the shared memory. */
-export interface QueryPlan {
+/** A planned query: the scan parameters plus where the arena is, the block ranges and one heap per range. */
+export interface QueryPlan extends ScanParams {
   planId: number;
   view: ArenaView;
-  snap: number;
-  totalRows: number;
-  q: number;
-  qInvNorm: number;
-  qsIdx: number;
-  qsVal: number;
-  qsN: number;
-  bits: number;
   heaps: number[];
   ranges: [number, number][];
-  k: number;
-  metric: number;
-  flags: number;
   readUnits: number;
 }
 

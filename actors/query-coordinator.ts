@@ -52,29 +52,10 @@ export async function runQuery(sup: Supervisor, cfg: IndexConfig, ns: string, q:
 
   let best: Candidate[];
   try {
+    const { planId: _id, view, heaps, ranges, readUnits: _ru, ...params } = plan;
     const counts = await Promise.all(
-      plan.ranges.map(([b0, b1], i) =>
-        sup.scan({
-          arenaId: plan.view.arenaId,
-          memory: plan.view.memory,
-          dim: plan.view.dim,
-          rowsPerBlock: plan.view.rowsPerBlock,
-          blocks: plan.view.blocks,
-          b0,
-          b1,
-          totalRows: plan.totalRows,
-          snap: plan.snap,
-          q: plan.q,
-          qInvNorm: plan.qInvNorm,
-          qsIdx: plan.qsIdx,
-          qsVal: plan.qsVal,
-          qsN: plan.qsN,
-          bits: plan.bits,
-          heap: plan.heaps[i]!,
-          k: plan.k,
-          metric: plan.metric,
-          flags: plan.flags,
-        }),
+      ranges.map(([b0, b1], i) =>
+        sup.scan({ ...params, arenaId: view.arenaId, memory: view.memory, dim: view.dim, rowsPerBlock: view.rowsPerBlock, blocks: view.blocks, b0, b1, heap: heaps[i]! }),
       ),
     );
     best = mergeHeaps(plan, counts);

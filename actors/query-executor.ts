@@ -6,18 +6,11 @@
 import { instantiateKernels, type Kernels } from '../wasm/kernels.js';
 import { blockLayout, type BlockLayout } from './arena-layout.js';
 
-/** One scan task. Every number is a byte offset into `memory` unless named otherwise. */
-export interface ScanTask {
-  arenaId: string;
-  memory: WebAssembly.Memory;
-  dim: number;
-  rowsPerBlock: number;
-  blocks: number[];
-  /** Block range [b0, b1) of `blocks` to scan. */
-  b0: number;
-  b1: number;
-  totalRows: number;
+/** The query half of a scan, shared by every task of one plan. Numbers are byte offsets unless named otherwise. */
+export interface ScanParams {
+  /** Snapshot version: rows with created <= snap < deleted are visible. */
   snap: number;
+  totalRows: number;
   q: number;
   qInvNorm: number;
   qsIdx: number;
@@ -25,10 +18,21 @@ export interface ScanTask {
   qsN: number;
   /** Filter bitmap over all rows of the arena (0: no filter). */
   bits: number;
-  heap: number;
   k: number;
   metric: number;
   flags: number;
+}
+
+/** One scan task: a plan's parameters, where the arena is, the block range [b0, b1) and this task's heap. */
+export interface ScanTask extends ScanParams {
+  arenaId: string;
+  memory: WebAssembly.Memory;
+  dim: number;
+  rowsPerBlock: number;
+  blocks: number[];
+  b0: number;
+  b1: number;
+  heap: number;
   /** Fault injection: exit the thread halfway through the scan. */
   crash?: boolean;
 }
