@@ -24,6 +24,7 @@ import {
   DEFAULT_LIST_LIMIT,
   MAX_DELETE_IDS,
   MAX_FETCH_IDS,
+  MAX_REQUEST_BYTES,
   validateIdList,
   validateListOptions,
   validateNamespaceName,
@@ -80,7 +81,12 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
   /** Writes whole records (an existing id is replaced entirely). */
   async upsert(records: PineconeRecord<T>[]): Promise<UpsertResponse> {
     const valid = validateUpsert(records, this.cfg);
-    const upsertedCount = await this.host().withFrame<number>('upsert', [this.name, this.namespaceName], encodeRecords(valid));
+    const frame = encodeRecords(valid);
+    // In-process the request is the binary batch (4 bytes a float), so the 2 MB limit is applied to it.
+    if (frame.size > MAX_REQUEST_BYTES) {
+      throw invalidArgument(`Upsert batch is ${frame.size} bytes once encoded, over the ${MAX_REQUEST_BYTES}-byte (2 MB) request limit; split it into smaller batches.`);
+    }
+    const upsertedCount = await this.host().withFrame<number>('upsert', [this.name, this.namespaceName], frame);
     return { upsertedCount };
   }
 

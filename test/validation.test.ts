@@ -210,6 +210,14 @@ test('upsert: batch size 1..1000', async () => {
   assert.equal(res.upsertedCount, 1000);
 });
 
+test('upsert: a batch over 2 MB is refused whole', async () => {
+  await db.createIndex({ name: 'wide', dimension: 768, spec: SPEC });
+  const big = Array.from({ length: 700 }, (_, i) => ({ id: `w${i}`, values: Array.from({ length: 768 }, () => 0.5) }));
+  await assert.rejects(async () => db.index('wide').upsert(big), invalid(/2 MB/, /split/));
+  assert.deepEqual((await db.index('wide').describeIndexStats()).namespaces, {}, 'nothing written');
+  assert.equal((await db.index('wide').upsert(big.slice(0, 600))).upsertedCount, 600, '600 × 768 floats fit');
+});
+
 test('upsert: one bad record rejects the whole batch', async () => {
   const batch = [
     { id: 'g1', values: V4 },
