@@ -1,0 +1,134 @@
+/**
+ * The HTTP server: Pinecone's REST API 2025-04 over a {@link LarchDB}, so the official clients work unchanged.
+ *
+ * Host rule: one port serves both planes. The control plane is at the root (`/indexes` …); the data plane of index X
+ * is under the path prefix `/index/X` (`/index/X/query`, `/index/X/vectors/upsert` …), and describe_index reports
+ * `host` = `<base>/index/X`, which clients use as a base URL. `<base>` is `--advertise-host` when given, otherwise
+ * `http://` + the Host header the client used (so `http://127.0.0.1:5080` for a client that connected there). The
+ * scheme is always explicit because the official client prepends `https://` to scheme-less hosts.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { invalidArgument } from '../engine/errors.js';
+import type { LarchDB } from '../engine/index.js';
+import { MAX_REQUEST_BYTES } from '../engine/validation.js';
+import { registerControlRoutes } from './control-routes.js';
+import { registerDataRoutes } from './data-routes.js';
+import { DATA_PREFIX, errorBody, planeOf, toWireError, withStatus } from './errors.js';
+import { apiKeyGuard, apiVersionGuard } from './headers.js';
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** The database to serve; the caller opens and closes it. */
+  db: LarchDB;
+  /** Accepted `Api-Key` values; none means no authentication. */
+  apiKeys?: readonly string[];
+  /** Base URL advertised in index hosts, e.g. `https://vectors.example.com`; default `http://<Host header>`. */
+  advertiseHost?: string;
+  /** fastify logger options; default off. */
+  logger?: FastifyServerOptions['logger'];
+  /** Log each request (fastify's request logging); default false. */
+  logRequests?: boolean;
+}
+
+/** Deepest JSON nesting accepted: real filters are a few levels deep, and recursion on hostile ones must not overflow. */
+const MAX_JSON_DEPTH = 64;
+/** 1000 fetch ids of 512 characters, percent-encoded, fit in the request line. */
+const MAX_HEADER_BYTES = MAX_REQUEST_BYTES + 64 * 1024;
+
+/**
+ * Builds the fastify app serving `opts.db`. Call `listen()` on it; `close()` stops accepting and waits for in-flight
+ * requests but leaves the database open.
+ */
+export function createServer(opts: ServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    logController: new LogController({ disableRequestLogging: !opts.logRequests }),
+    bodyLimit: MAX_REQUEST_BYTES,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
+    // Types are checked, never coerced: "5" is not a topK.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, verbose: true } },
+    clientErrorHandler,
+  });
+
+  installJsonParser(app);
+  app.setErrorHandler((err, req, reply) => {
+    const plane = planeOf(req.url);
+    const e = toWireError(err, plane);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    return reply.code(e.status).type('application/json').send(errorBody(plane, e));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const plane = planeOf(req.url);
+    const path = req.url.split('?')[0];
+    const hint = plane === 'control' && /^\/(query|vectors|describe_index_stats|namespaces)\b/.test(path ?? '')
+      ? ` Data-plane routes live under the index host, ${DATA_PREFIX}<index name>; describe_index returns it.`
+      : '';
+    const e = withStatus(404, 'NOT_FOUND', `No route for ${req.method} ${path}.${hint}`);
+    return reply.code(404).type('application/json').send(errorBody(plane, e));
+  });
+
+  app.addHook('onRequest', apiKeyGuard(opts.apiKeys ?? []));
+  app.addHook('onRequest', apiVersionGuard);
+
+  const advertised = opts.advertiseHost?.replace(/\/+$/, '');
+  const hostOf = (req: FastifyRequest, index: string): string => `${advertised ?? baseUrl(req)}${DATA_PREFIX}${index}`;
+  registerControlRoutes(app, { db: opts.db, hostOf });
+  app.register(async (scope) => registerDataRoutes(scope, opts.db), { prefix: `${DATA_PREFIX}:index` });
+  return app;
+}
+
+/** `http://` + the address the client used to reach us. */
+function baseUrl(req: FastifyRequest): string {
+  if (req.host) return `${req.protocol}://${req.host}`;
+  const { localAddress, localPort } = req.socket;
+  const addr = localAddress?.includes(':') ? `[${localAddress}]` : localAddress;
+  return `${req.protocol}://${addr}:${localPort}`;
+}
+
+/**
+ * JSON bodies only. An empty body is "no body" (`POST /describe_index_stats` is sent without one); prototype
+ * poisoning and over-deep nesting are refused; any other media type is a 415.
+ */
+function installJsonParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if ((body as string).trim().length === 0) return done(null, undefined);
+    parse(req, body as string, (err, value) => {
+      if (err) return done(err, undefined);
+      if (tooDeep(value, MAX_JSON_DEPTH)) return done(invalidArgument(`Request body is nested more than ${MAX_JSON_DEPTH} levels deep.`), undefined);
+      done(null, value);
+    });
+  });
+  // Text-record upserts are refused by their route with a clear 501 rather than a 415.
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+}
+
+function tooDeep(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    const children = Array.isArray(v) ? v : Object.values(v as object);
+    for (const c of children) if (typeof c === 'object' && c !== null) stack.push([c, depth + 1]);
+  }
+  return false;
+}
+
+/** Malformed HTTP (bad request line, oversized headers) answered in the control-plane error shape. */
+function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message = status === 431 ? 'Request headers (or URL) too large.' : status === 408 ? 'Request timed out.' : 'Malformed HTTP request.';
+  const body = JSON.stringify(errorBody('control', withStatus(status, 'INVALID_ARGUMENT', message)));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,89 @@
+/** Control-plane routes (API-DIGEST §4): indexes, plus 501s for the parts of the API LarchDB does not implement. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LarchError } from '../engine/errors.js';
+import type { LarchDB } from '../engine/index.js';
+import { configureIndexBody, createIndexBody } from './schemas.js';
+import { configureIndexFromWire, createIndexFromWire, indexModelToWire, isObject, normalizeMessage } from './wire.js';
+
+type Json = Record<string, unknown>;
+
+/** What the routes need from the server. */
+export interface RouteContext {
+  db: LarchDB;
+  /** The data-plane base URL of an index, as advertised in `host`. */
+  hostOf(req: FastifyRequest, index: string): string;
+}
+
+/** Drops nulls in the create body's messages (serde reads `null` as absent). */
+function normalizeCreate(req: FastifyRequest): void {
+  const body = (req.body ??= {}) as Json;
+  normalizeMessage(body);
+  if (isObject(body.spec)) {
+    normalizeMessage(body.spec);
+    for (const kind of ['serverless', 'pod', 'byoc']) normalizeMessage(body.spec[kind]);
+  }
+}
+
+const UNIMPLEMENTED: [string, string, string][] = [
+  ['POST', '/indexes/create-for-model', 'Integrated embedding is'],
+  ['GET', '/collections', 'Collections are'],
+  ['POST', '/collections', 'Collections are'],
+  ['GET', '/collections/:name', 'Collections are'],
+  ['DELETE', '/collections/:name', 'Collections are'],
+  ['GET', '/indexes/:name/backups', 'Backups are'],
+  ['POST', '/indexes/:name/backups', 'Backups are'],
+  ['GET', '/backups', 'Backups are'],
+  ['GET', '/backups/:id', 'Backups are'],
+  ['DELETE', '/backups/:id', 'Backups are'],
+  ['POST', '/backups/:id/create-index', 'Restoring from a backup is'],
+  ['GET', '/restore-jobs', 'Restore jobs are'],
+  ['GET', '/restore-jobs/:id', 'Restore jobs are'],
+  ['POST', '/embed', 'Inference (embed) is'],
+  ['POST', '/rerank', 'Inference (rerank) is'],
+  ['GET', '/models', 'Inference models are'],
+  ['GET', '/models/:name', 'Inference models are'],
+];
+
+/** Registers `/indexes` and friends on `app`. */
+export function registerControlRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { db } = ctx;
+
+  app.post<{ Body: Json }>('/indexes', { schema: { body: createIndexBody }, preValidation: async (req) => normalizeCreate(req) }, async (req, reply) => {
+    const model = await db.createIndex(createIndexFromWire(req.body));
+    return reply.code(201).send(indexModelToWire(model, ctx.hostOf(req, model.name)));
+  });
+
+  app.get('/indexes', async (req) => {
+    const list = await db.listIndexes();
+    return { indexes: (list.indexes ?? []).map((m) => indexModelToWire(m, ctx.hostOf(req, m.name))) };
+  });
+
+  app.get<{ Params: { name: string } }>('/indexes/:name', async (req) => {
+    const model = await db.describeIndex(req.params.name);
+    return indexModelToWire(model, ctx.hostOf(req, model.name));
+  });
+
+  app.patch<{ Params: { name: string }; Body: Json }>(
+    '/indexes/:name',
+    { schema: { body: configureIndexBody }, preValidation: async (req) => normalizeMessage((req.body ??= {})) },
+    async (req, reply) => {
+      const model = await db.configureIndex(req.params.name, configureIndexFromWire(req.body));
+      return reply.code(202).send(indexModelToWire(model, ctx.hostOf(req, model.name)));
+    },
+  );
+
+  app.delete<{ Params: { name: string } }>('/indexes/:name', async (req, reply) => {
+    await db.deleteIndex(req.params.name);
+    return reply.code(202).send();
+  });
+
+  for (const [method, url, what] of UNIMPLEMENTED) {
+    app.route({
+      method,
+      url,
+      handler: async () => {
+        throw new LarchError('UNIMPLEMENTED', `${what} not supported by LarchDB.`);
+      },
+    });
+  }
+}

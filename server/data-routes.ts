@@ -1,0 +1,185 @@
+/**
+ * Data-plane routes of one index (API-DIGEST §5), mounted under `/index/:index` (see the host rule in app.ts).
+ * Bodies are camelCase; snake_case aliases and nulls are normalised before schema validation.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LarchError, invalidArgument } from '../engine/errors.js';
+import { compileFilter } from '../engine/filter.js';
+import type { Filter, Index, LarchDB, PineconeRecord, QueryOptions, UpdateOptions } from '../engine/index.js';
+import { ALIASES, deleteBody, queryBody, statsBody, updateBody, upsertBody } from './schemas.js';
+import { defined, fetchToWire, isObject, namespaceToWire, namespacesToWire, normalizeMessage, queryToWire, statsToWire } from './wire.js';
+
+type Json = Record<string, unknown>;
+type Params = { index: string; namespace?: string };
+type Query = Record<string, string | string[] | undefined>;
+
+/** A single-valued query parameter. */
+function param(q: Query, name: string): string | undefined {
+  const v = q[name];
+  if (Array.isArray(v)) throw invalidArgument(`Query parameter ${name} was given ${v.length} times; give it once.`);
+  return v;
+}
+
+/** An integer query parameter; the engine checks its range. */
+function intParam(q: Query, name: string): number | undefined {
+  const v = param(q, name);
+  if (v === undefined || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw invalidArgument(`Query parameter ${name} must be an integer, got '${v}'.`);
+  return Number(v);
+}
+
+/** Registers the data-plane routes; `app` is already scoped to the `/index/:index` prefix. */
+export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
+  const target = (req: FastifyRequest<{ Params: Params }>, namespace: unknown): Index =>
+    db.index(req.params.index).namespace((namespace as string | undefined) ?? '');
+
+  /** preValidation: a missing body is `{}`, then nulls dropped and aliases renamed in each message. */
+  const normalize =
+    (fn: (body: Json) => void) =>
+    async (req: FastifyRequest): Promise<void> => {
+      req.body ??= {};
+      if (isObject(req.body)) fn(req.body);
+    };
+
+  app.post<{ Params: Params; Body: Json }>(
+    '/vectors/upsert',
+    {
+      schema: { body: upsertBody },
+      preValidation: normalize((b) => {
+        normalizeMessage(b);
+        if (Array.isArray(b.vectors)) {
+          for (const v of b.vectors) {
+            normalizeMessage(v, ALIASES.vector);
+            if (isObject(v)) normalizeMessage(v.sparseValues);
+          }
+        }
+      }),
+    },
+    async (req) => {
+      const vectors = req.body.vectors as PineconeRecord[];
+      return target(req, req.body.namespace).upsert(vectors);
+    },
+  );
+
+  app.post<{ Params: Params; Body: Json }>(
+    '/query',
+    {
+      schema: { body: queryBody },
+      preValidation: normalize((b) => {
+        normalizeMessage(b, ALIASES.query);
+        normalizeMessage(b.sparseVector);
+      }),
+    },
+    async (req) => {
+      const b = req.body;
+      if (b.queries !== undefined) {
+        throw invalidArgument('queries (the deprecated multi-query form) is not supported; send one query per request with vector, sparseVector or id.');
+      }
+      compileFilter(b.filter); // the engine skips it when the namespace is empty; a bad filter is still a 400
+      const options = defined({
+        topK: b.topK,
+        id: b.id,
+        vector: b.vector,
+        sparseVector: b.sparseVector,
+        filter: b.filter,
+        includeValues: b.includeValues,
+        includeMetadata: b.includeMetadata,
+      }) as unknown as QueryOptions;
+      return queryToWire(await target(req, b.namespace).query(options));
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: Query }>('/vectors/fetch', async (req) => {
+    const raw = req.query.ids;
+    const ids = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    if (ids.length === 0) throw invalidArgument('Fetch needs at least one id: repeat the ids query parameter (?ids=a&ids=b).');
+    return fetchToWire(await target(req, param(req.query, 'namespace')).fetch(ids));
+  });
+
+  app.post<{ Params: Params; Body: Json }>(
+    '/vectors/update',
+    {
+      schema: { body: updateBody },
+      preValidation: normalize((b) => {
+        normalizeMessage(b, ALIASES.update);
+        normalizeMessage(b.sparseValues);
+      }),
+    },
+    async (req) => {
+      const b = req.body;
+      if (b.values === undefined && b.sparseValues === undefined && b.setMetadata === undefined) {
+        throw invalidArgument(`Update of record '${String(b.id)}' must set at least one of values, sparseValues or setMetadata.`);
+      }
+      const options: UpdateOptions = defined({
+        id: b.id as string,
+        values: b.values as number[] | undefined,
+        sparseValues: b.sparseValues as UpdateOptions['sparseValues'],
+        metadata: b.setMetadata as UpdateOptions['metadata'],
+      });
+      await target(req, b.namespace).update(options);
+      return {};
+    },
+  );
+
+  const deleteOptions = {
+    schema: { body: deleteBody },
+    preValidation: normalize((b) => normalizeMessage(b, ALIASES.delete)),
+  };
+  const deleteHandler = async (req: FastifyRequest<{ Params: Params; Body: Json }>) => {
+    const b = req.body;
+    const chosen = [b.ids !== undefined && 'ids', b.deleteAll === true && 'deleteAll', b.filter !== undefined && 'filter'].filter(Boolean);
+    if (chosen.length === 0) throw invalidArgument('Delete needs one of ids, deleteAll: true or filter.');
+    if (chosen.length > 1) throw invalidArgument(`ids, deleteAll and filter are mutually exclusive; got ${chosen.join(' and ')}.`);
+    const ns = target(req, b.namespace);
+    if (b.deleteAll === true) await ns.deleteAll();
+    else if (b.ids !== undefined) await ns.deleteMany(b.ids as string[]);
+    else {
+      if (Object.keys(b.filter as Json).length === 0) throw invalidArgument('filter must not be empty; use deleteAll: true to delete every record.');
+      compileFilter(b.filter);
+      await ns.deleteMany(b.filter as Filter);
+    }
+    return {};
+  };
+  app.post<{ Params: Params; Body: Json }>('/vectors/delete', deleteOptions, deleteHandler);
+  app.delete<{ Params: Params; Body: Json }>('/vectors/delete', deleteOptions, deleteHandler); // binding from the proto (API-DIGEST §2.4)
+
+  app.get<{ Params: Params; Querystring: Query }>('/vectors/list', async (req) => {
+    const q = req.query;
+    const token = param(q, 'paginationToken') ?? param(q, 'pagination_token');
+    const options = defined({ prefix: param(q, 'prefix'), limit: intParam(q, 'limit'), paginationToken: token });
+    return target(req, param(q, 'namespace')).listPaginated(options);
+  });
+
+  app.post<{ Params: Params; Body: Json }>(
+    '/describe_index_stats',
+    { schema: { body: statsBody }, preValidation: normalize((b) => normalizeMessage(b)) },
+    async (req) => statsToWire(await db.index(req.params.index).describeIndexStats(defined({ filter: req.body.filter as Filter | undefined }))),
+  );
+  // Deprecated GET binding, without a filter.
+  app.get<{ Params: Params }>('/describe_index_stats', async (req) => statsToWire(await db.index(req.params.index).describeIndexStats()));
+
+  app.get<{ Params: Params; Querystring: Query }>('/namespaces', async (req) => {
+    const q = req.query;
+    const token = param(q, 'paginationToken') ?? param(q, 'pagination_token');
+    return namespacesToWire(await db.index(req.params.index).listNamespaces(intParam(q, 'limit'), token));
+  });
+
+  app.get<{ Params: Params }>('/namespaces/:namespace', async (req) =>
+    namespaceToWire(await db.index(req.params.index).describeNamespace(req.params.namespace ?? '')),
+  );
+
+  app.delete<{ Params: Params }>('/namespaces/:namespace', async (req) => {
+    await db.index(req.params.index).deleteNamespace(req.params.namespace ?? '');
+    return {};
+  });
+
+  const unimplemented = (what: string) => async () => {
+    throw new LarchError('UNIMPLEMENTED', `${what} not supported by LarchDB.`);
+  };
+  app.post('/records/namespaces/:namespace/upsert', unimplemented('Upserting text records (integrated embedding) is'));
+  app.post('/records/namespaces/:namespace/search', unimplemented('Searching text records (integrated embedding) is'));
+  app.get('/bulk/imports', unimplemented('Bulk imports are'));
+  app.post('/bulk/imports', unimplemented('Bulk imports are'));
+  app.get('/bulk/imports/:id', unimplemented('Bulk imports are'));
+  app.delete('/bulk/imports/:id', unimplemented('Bulk imports are'));
+}

@@ -1,0 +1,92 @@
+/**
+ * JSON Schemas of the request bodies: the type of every field and the set of allowed fields. Ranges and limits
+ * (dimension, topK, 1000 records, 40 KB metadata …) are left to the engine's validation, whose messages name them.
+ * Bodies are normalised first (nulls dropped, snake_case aliases renamed; see wire.ts), so no field is nullable.
+ */
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const bool = { type: 'boolean' } as const;
+const obj = { type: 'object' } as const;
+const numbers = { type: 'array', items: { type: 'number' } } as const;
+const strings = { type: 'array', items: str } as const;
+
+function message(properties: Record<string, object>, required: string[] = []) {
+  return { type: 'object', additionalProperties: false, required, properties } as const;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Control plane (snake_case)
+
+const metric = { enum: ['cosine', 'euclidean', 'dotproduct'] } as const;
+const deletionProtection = { enum: ['enabled', 'disabled'] } as const;
+const tags = { type: 'object', additionalProperties: str } as const;
+
+const indexSpec = message({
+  serverless: message({ cloud: { enum: ['aws', 'gcp', 'azure'] }, region: str, source_collection: str }, ['cloud', 'region']),
+  pod: message(
+    {
+      environment: str,
+      replicas: int,
+      shards: int,
+      pod_type: str,
+      pods: int,
+      metadata_config: message({ indexed: strings }),
+      source_collection: str,
+    },
+    ['environment'],
+  ),
+  byoc: message({ environment: str }, ['environment']),
+});
+
+export const createIndexBody = message(
+  {
+    name: str,
+    dimension: int,
+    metric,
+    deletion_protection: deletionProtection,
+    tags,
+    spec: indexSpec,
+    vector_type: { enum: ['dense', 'sparse'] },
+  },
+  ['name', 'spec'],
+);
+
+export const configureIndexBody = message({ deletion_protection: deletionProtection, tags, spec: obj, embed: obj });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Data plane (camelCase; snake_case aliases are renamed before validation)
+
+const sparseValues = message({ indices: { type: 'array', items: int }, values: numbers }, ['indices', 'values']);
+const vector = message({ id: str, values: numbers, sparseValues, metadata: obj }, ['id']);
+
+export const upsertBody = message({ vectors: { type: 'array', items: vector }, namespace: str }, ['vectors']);
+
+export const queryBody = message(
+  {
+    namespace: str,
+    topK: int,
+    filter: obj,
+    includeValues: bool,
+    includeMetadata: bool,
+    queries: {},
+    vector: numbers,
+    sparseVector: sparseValues,
+    id: str,
+  },
+  ['topK'],
+);
+
+export const updateBody = message({ id: str, values: numbers, sparseValues, setMetadata: obj, namespace: str }, ['id']);
+
+export const deleteBody = message({ ids: strings, deleteAll: bool, namespace: str, filter: obj });
+
+export const statsBody = message({ filter: obj });
+
+/** snake_case spellings proto-JSON parsers accept (API-DIGEST §2.4), per request message. */
+export const ALIASES = {
+  query: { top_k: 'topK', include_values: 'includeValues', include_metadata: 'includeMetadata', sparse_vector: 'sparseVector' },
+  vector: { sparse_values: 'sparseValues' },
+  update: { sparse_values: 'sparseValues', set_metadata: 'setMetadata' },
+  delete: { delete_all: 'deleteAll' },
+} as const;

@@ -1,0 +1,144 @@
+/**
+ * Mapping between the JSON on the wire and the engine's option/result objects (API-DIGEST §2.4): the control plane
+ * and the namespace endpoints speak snake_case, the vector endpoints camelCase, and the engine camelCase throughout.
+ */
+import { invalidArgument } from '../engine/errors.js';
+import type {
+  ConfigureIndexOptions,
+  CreateIndexOptions,
+  FetchResponse,
+  IndexModel,
+  IndexSpec,
+  IndexStatsDescription,
+  ListNamespacesResponse,
+  NamespaceDescription,
+  QueryResponse,
+} from '../engine/index.js';
+
+type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Proto-JSON leniency for one request message, in place: a field set to `null` is absent, and snake_case
+ * aliases (`top_k`) are renamed to the camelCase field (`topK`). Giving both spellings is an error.
+ */
+export function normalizeMessage(msg: unknown, aliases: Record<string, string> = {}): void {
+  if (!isObject(msg)) return;
+  for (const key of Object.keys(msg)) {
+    if (msg[key] === null) {
+      delete msg[key];
+      continue;
+    }
+    const camel = aliases[key];
+    if (camel === undefined) continue;
+    if (msg[camel] !== undefined && msg[camel] !== null) throw invalidArgument(`Give ${camel} or ${key}, not both.`);
+    msg[camel] = msg[key];
+    delete msg[key];
+  }
+}
+
+const snakeToCamel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const camelToSnake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Copies an object with its keys renamed one level deep (pod specs carry `metadata_config.indexed`). */
+function renameKeys(obj: Json, rename: (k: string) => string): Json {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [rename(k), isObject(v) ? renameKeys(v, rename) : v]));
+}
+
+/** Drops `undefined` values so the engine's unknown-field checks and JSON output stay clean. */
+export function defined<T extends Json>(obj: T): T {
+  for (const k of Object.keys(obj)) if (obj[k] === undefined) delete obj[k];
+  return obj;
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Control plane
+
+/** `POST /indexes` body (already schema-checked) → engine options. */
+export function createIndexFromWire(body: Json): CreateIndexOptions {
+  const spec = body.spec as Json;
+  const out: IndexSpec = {};
+  if (isObject(spec.serverless)) {
+    const s = spec.serverless;
+    if (s.source_collection !== undefined) {
+      throw invalidArgument('spec.serverless.source_collection is not supported: LarchDB has no collections.');
+    }
+    out.serverless = { cloud: s.cloud as 'aws' | 'gcp' | 'azure', region: s.region as string };
+  }
+  if (isObject(spec.pod)) out.pod = renameKeys(spec.pod, snakeToCamel);
+  if (isObject(spec.byoc)) out.byoc = { environment: spec.byoc.environment as string };
+  return defined({
+    name: body.name as string,
+    dimension: body.dimension as number | undefined,
+    metric: body.metric as CreateIndexOptions['metric'],
+    vectorType: body.vector_type as CreateIndexOptions['vectorType'],
+    deletionProtection: body.deletion_protection as CreateIndexOptions['deletionProtection'],
+    tags: body.tags as Record<string, string> | undefined,
+    spec: out,
+  });
+}
+
+/** `PATCH /indexes/:name` body → engine options. Pod scaling and integrated embedding are refused. */
+export function configureIndexFromWire(body: Json): ConfigureIndexOptions {
+  if (body.spec !== undefined) throw invalidArgument('spec cannot be configured: LarchDB indexes have no pods to scale.');
+  if (body.embed !== undefined) throw invalidArgument('embed cannot be configured: LarchDB does not support integrated embedding.');
+  return defined({
+    deletionProtection: body.deletion_protection as ConfigureIndexOptions['deletionProtection'],
+    tags: body.tags as Record<string, string> | undefined,
+  });
+}
+
+/** Engine IndexModel → wire IndexModel; `host` is decided by the server (see app.ts). */
+export function indexModelToWire(m: IndexModel, host: string): Json {
+  const spec: Json = {};
+  if (m.spec.serverless) spec.serverless = { cloud: m.spec.serverless.cloud, region: m.spec.serverless.region };
+  if (m.spec.pod) spec.pod = renameKeys(m.spec.pod, camelToSnake);
+  if (m.spec.byoc) spec.byoc = { environment: m.spec.byoc.environment };
+  return defined({
+    name: m.name,
+    vector_type: m.vectorType,
+    metric: m.metric,
+    dimension: m.dimension,
+    status: { ready: m.status.ready, state: m.status.state },
+    host,
+    spec,
+    deletion_protection: m.deletionProtection,
+    tags: m.tags,
+  });
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Data plane
+
+/** Query result → wire: adds the deprecated `results: []` real responses carry. */
+export function queryToWire(r: QueryResponse): Json {
+  return { results: [], matches: r.matches, namespace: r.namespace, usage: { readUnits: r.usage?.readUnits ?? 0 } };
+}
+
+export function fetchToWire(r: FetchResponse): Json {
+  return { vectors: r.records, namespace: r.namespace, usage: { readUnits: r.usage?.readUnits ?? 0 } };
+}
+
+export function statsToWire(s: IndexStatsDescription): Json {
+  const namespaces: Record<string, { vectorCount: number }> = {};
+  for (const [ns, v] of Object.entries(s.namespaces ?? {})) namespaces[ns] = { vectorCount: v.recordCount };
+  return defined({
+    namespaces,
+    dimension: s.dimension,
+    indexFullness: s.indexFullness ?? 0,
+    totalVectorCount: s.totalRecordCount ?? 0,
+    metric: s.metric,
+    vectorType: s.vectorType,
+  });
+}
+
+export function namespaceToWire(n: NamespaceDescription): Json {
+  return { name: n.name, record_count: n.recordCount };
+}
+
+export function namespacesToWire(r: ListNamespacesResponse): Json {
+  return defined({ namespaces: r.namespaces.map(namespaceToWire), pagination: r.pagination?.next ? { next: r.pagination.next } : undefined });
+}
