@@ -100,9 +100,9 @@ export function formatValidation(errors: AjvError[], context: string): string {
   const where = path || root;
   switch (err.keyword) {
     case 'type': {
-      const want = String(err.params.type).split(',').filter((t) => t !== 'null')[0] ?? 'value';
-      const article = /^[aeiou]/.test(want) ? 'an' : 'a';
-      return `${where} must be ${article} ${want === 'object' ? 'JSON object' : want}, got ${typeName(err.data)}.`;
+      const type = String(err.params.type).split(',').filter((t) => t !== 'null')[0] ?? 'value';
+      const want = type === 'object' ? 'JSON object' : type;
+      return `${where} must be ${/^[aeiou]/.test(want) ? 'an' : 'a'} ${want}, got ${typeName(err.data)}.`;
     }
     case 'required':
       return `${where} is missing required field '${String(err.params.missingProperty)}'.`;

@@ -1,0 +1,350 @@
+/** The HTTP server with raw fetch: field casing, status codes, both error shapes, body limits, bad input of every kind. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { LarchDB } from 'larchdb';
+import type { FastifyInstance } from 'fastify';
+import { createServer } from '../server/app.js';
+
+let db: LarchDB;
+let app: FastifyInstance;
+let base: string;
+
+before(async () => {
+  db = await LarchDB.open({ path: ':memory:' });
+  app = createServer({ db });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const res = await call('POST', '/indexes', { name: 'h', dimension: 3, metric: 'dotproduct', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } });
+  assert.equal(res.status, 201);
+});
+after(async () => {
+  await app.close();
+  await db.close();
+});
+
+interface Res {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+/** One request; a non-string body is sent as JSON. */
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, url = base): Promise<Res> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+  }
+  const r = await fetch(url + path, init);
+  const text = await r.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: r.status, headers: r.headers, text, body: parsed };
+}
+
+function controlError(res: Res, status: number, code: string, message?: RegExp): void {
+  assert.equal(res.status, status, res.text);
+  assert.deepEqual(Object.keys(res.body).sort(), ['error', 'status']);
+  assert.equal(res.body.status, status);
+  assert.equal(res.body.error.code, code);
+  assert.equal(typeof res.body.error.message, 'string');
+  if (message) assert.match(res.body.error.message, message);
+}
+
+function dataError(res: Res, status: number, grpc: number, message?: RegExp): void {
+  assert.equal(res.status, status, res.text);
+  assert.deepEqual(res.body, { code: grpc, message: res.body.message, details: [] });
+  assert.equal(typeof res.body.message, 'string');
+  if (message) assert.match(res.body.message, message);
+}
+
+const D = '/index/h';
+
+test('control plane: snake_case IndexModel, 201 / 200 / 202 statuses, empty 202 on delete', async () => {
+  const created = await call('POST', '/indexes', {
+    name: 'casing',
+    vector_type: 'dense',
+    dimension: 2,
+    metric: 'euclidean',
+    deletion_protection: 'disabled',
+    tags: { team: 'a' },
+    spec: { serverless: { cloud: 'gcp', region: 'europe-west4' } },
+  });
+  assert.equal(created.status, 201);
+  assert.match(created.headers.get('content-type') ?? '', /application\/json/);
+  assert.deepEqual(created.body, {
+    name: 'casing',
+    vector_type: 'dense',
+    metric: 'euclidean',
+    dimension: 2,
+    status: { ready: true, state: 'Ready' },
+    host: `${base}/index/casing`,
+    spec: { serverless: { cloud: 'gcp', region: 'europe-west4' } },
+    deletion_protection: 'disabled',
+    tags: { team: 'a' },
+  });
+
+  const sparse = await call('POST', '/indexes', { name: 'casing-sparse', vector_type: 'sparse', dimension: null, spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } });
+  assert.equal(sparse.status, 201, sparse.text);
+  assert.equal(sparse.body.metric, 'dotproduct');
+  assert.equal('dimension' in sparse.body, false, 'a sparse index has no dimension');
+
+  const described = await call('GET', '/indexes/casing');
+  assert.equal(described.status, 200);
+  assert.deepEqual(described.body, created.body);
+  const listed = await call('GET', '/indexes');
+  assert.equal(listed.status, 200);
+  assert.deepEqual(listed.body.indexes.map((i: { name: string }) => i.name).sort(), ['casing', 'casing-sparse', 'h']);
+
+  const configured = await call('PATCH', '/indexes/casing', { deletion_protection: 'enabled', tags: { team: '', env: 'dev' } });
+  assert.equal(configured.status, 202);
+  assert.equal(configured.body.deletion_protection, 'enabled');
+  assert.deepEqual(configured.body.tags, { env: 'dev' });
+  controlError(await call('DELETE', '/indexes/casing'), 403, 'FORBIDDEN', /deletion protection/i);
+  assert.equal((await call('PATCH', '/indexes/casing', { deletion_protection: 'disabled' })).status, 202);
+
+  for (const name of ['casing', 'casing-sparse']) {
+    const deleted = await call('DELETE', `/indexes/${name}`);
+    assert.equal(deleted.status, 202);
+    assert.equal(deleted.text, '');
+  }
+  controlError(await call('GET', '/indexes/casing'), 404, 'NOT_FOUND', /casing/);
+});
+
+test('control plane errors: 409, 404, 400 values, 422 body shape, unsupported features', async () => {
+  const spec = { serverless: { cloud: 'aws', region: 'us-east-1' } };
+  controlError(await call('POST', '/indexes', { name: 'h', dimension: 3, spec }), 409, 'ALREADY_EXISTS');
+  controlError(await call('PATCH', '/indexes/nope', {}), 404, 'NOT_FOUND', /nope/);
+  controlError(await call('DELETE', '/indexes/nope'), 404, 'NOT_FOUND', /nope/);
+  controlError(await call('POST', '/indexes', { name: 'Bad_Name', dimension: 3, spec }), 400, 'INVALID_ARGUMENT', /lowercase/);
+  controlError(await call('POST', '/indexes', { name: 'x', dimension: 0, spec }), 400, 'INVALID_ARGUMENT', /dimension/i);
+  controlError(await call('POST', '/indexes', { name: 'x', spec }), 400, 'INVALID_ARGUMENT', /dimension/);
+  // Bodies that do not deserialise are 422, as in Pinecone's spec; the message names the field.
+  controlError(await call('POST', '/indexes', { name: 'x', dimension: '3', spec }), 422, 'UNPROCESSABLE_ENTITY', /dimension must be an integer, got string/);
+  controlError(await call('POST', '/indexes', { name: 'x', dimension: 3 }), 422, 'UNPROCESSABLE_ENTITY', /missing required field 'spec'/);
+  controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, vectorType: 'dense', spec }), 422, 'UNPROCESSABLE_ENTITY', /unknown field 'vectorType'/);
+  controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, metric: 'l2', spec }), 422, 'UNPROCESSABLE_ENTITY', /metric must be one of/);
+  controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { serverless: { cloud: 'aws' } } }), 422, 'UNPROCESSABLE_ENTITY', /spec\.serverless is missing required field 'region'/);
+  controlError(await call('POST', '/indexes', '[1,2]'), 422, 'UNPROCESSABLE_ENTITY', /must be a JSON object, got array/);
+  controlError(await call('PATCH', '/indexes/h', { spec: { pod: { replicas: 2 } } }), 400, 'INVALID_ARGUMENT', /spec/);
+  controlError(await call('PATCH', '/indexes/h', { embed: { model: 'llama-text-embed-v2' } }), 400, 'INVALID_ARGUMENT', /embed/);
+  controlError(await call('GET', '/collections'), 501, 'UNIMPLEMENTED', /Collections/);
+  controlError(await call('POST', '/indexes/create-for-model', { name: 'x' }), 501, 'UNIMPLEMENTED');
+});
+
+test('data plane: camelCase bodies, usage, results: [], values: [] when not requested', async () => {
+  const up = await call('POST', `${D}/vectors/upsert`, {
+    namespace: 'cc',
+    vectors: [
+      { id: 'a', values: [1, 0, 0], sparseValues: { indices: [5], values: [0.5] }, metadata: { genre: 'drama' } },
+      { id: 'b', values: [0, 1, 0] },
+    ],
+  });
+  assert.equal(up.status, 200);
+  assert.deepEqual(up.body, { upsertedCount: 2 });
+
+  const q = await call('POST', `${D}/query`, { namespace: 'cc', vector: [1, 0.5, 0], topK: 2 });
+  assert.equal(q.status, 200);
+  assert.deepEqual(q.body, {
+    results: [],
+    matches: [
+      { id: 'a', score: 1, values: [] },
+      { id: 'b', score: 0.5, values: [] },
+    ],
+    namespace: 'cc',
+    usage: { readUnits: q.body.usage.readUnits },
+  });
+  assert.ok(Number.isInteger(q.body.usage.readUnits) && q.body.usage.readUnits >= 1);
+  const full = await call('POST', `${D}/query`, { namespace: 'cc', id: 'a', topK: 1, includeValues: true, includeMetadata: true });
+  // Query by id uses the record's dense and sparse parts: 1 + 0.5².
+  assert.deepEqual(full.body.matches, [{ id: 'a', score: 1.25, values: [1, 0, 0], sparseValues: { indices: [5], values: [0.5] }, metadata: { genre: 'drama' } }]);
+
+  const f = await call('GET', `${D}/vectors/fetch?ids=a&ids=missing&namespace=cc`);
+  assert.equal(f.status, 200);
+  assert.deepEqual(f.body, {
+    vectors: { a: { id: 'a', values: [1, 0, 0], sparseValues: { indices: [5], values: [0.5] }, metadata: { genre: 'drama' } } },
+    namespace: 'cc',
+    usage: { readUnits: 1 },
+  });
+
+  assert.deepEqual((await call('POST', `${D}/vectors/update`, { namespace: 'cc', id: 'b', setMetadata: { genre: 'comedy' } })).body, {});
+  assert.deepEqual((await call('GET', `${D}/vectors/fetch?ids=b&namespace=cc`)).body.vectors.b.metadata, { genre: 'comedy' });
+
+  const stats = await call('POST', `${D}/describe_index_stats`, {});
+  assert.deepEqual(stats.body, { namespaces: { cc: { vectorCount: 2 } }, dimension: 3, indexFullness: 0, totalVectorCount: 2, metric: 'dotproduct', vectorType: 'dense' });
+  const filtered = await call('POST', `${D}/describe_index_stats`, { filter: { genre: { $eq: 'drama' } } });
+  assert.deepEqual(filtered.body.namespaces, { cc: { vectorCount: 1 } });
+  // Sent with no body (and no Content-Type), and through the deprecated GET binding.
+  assert.deepEqual((await call('POST', `${D}/describe_index_stats`)).body, stats.body);
+  assert.deepEqual((await call('POST', `${D}/describe_index_stats`, '', { 'content-type': 'application/json' })).body, stats.body);
+  assert.deepEqual((await call('GET', `${D}/describe_index_stats`)).body, stats.body);
+
+  const list = await call('GET', `${D}/vectors/list?namespace=cc&limit=1`);
+  assert.deepEqual(list.body.vectors, [{ id: 'a' }]);
+  assert.equal(typeof list.body.pagination.next, 'string');
+  assert.deepEqual(list.body.usage, { readUnits: 1 });
+  const last = await call('GET', `${D}/vectors/list?namespace=cc&limit=1&paginationToken=${encodeURIComponent(list.body.pagination.next)}`);
+  assert.deepEqual(last.body.vectors, [{ id: 'b' }]);
+  assert.equal('pagination' in last.body, false, 'no pagination on the last page');
+
+  // Namespaces speak snake_case record_count.
+  assert.deepEqual((await call('GET', `${D}/namespaces`)).body, { namespaces: [{ name: 'cc', record_count: 2 }] });
+  assert.deepEqual((await call('GET', `${D}/namespaces/cc`)).body, { name: 'cc', record_count: 2 });
+
+  assert.deepEqual((await call('POST', `${D}/vectors/delete`, { namespace: 'cc', ids: ['a'] })).body, {});
+  assert.deepEqual((await call('DELETE', `${D}/vectors/delete`, { namespace: 'cc', deleteAll: true })).body, {});
+  assert.deepEqual((await call('GET', `${D}/namespaces/cc`)).body, { name: 'cc', record_count: 0 });
+  assert.deepEqual((await call('DELETE', `${D}/namespaces/cc`)).body, {});
+  dataError(await call('GET', `${D}/namespaces/cc`), 404, 5, /cc/);
+});
+
+test('data plane accepts snake_case aliases and treats null as absent', async () => {
+  const up = await call('POST', `${D}/vectors/upsert`, {
+    namespace: 'snake',
+    vectors: [{ id: 's1', values: [1, 1, 0], sparse_values: { indices: [1], values: [2] }, metadata: null }],
+  });
+  assert.equal(up.status, 200, up.text);
+  const q = await call('POST', `${D}/query`, { namespace: 'snake', top_k: 1, vector: [1, 0, 0], sparse_vector: { indices: [1], values: [1] }, include_values: true, include_metadata: true, filter: null });
+  assert.equal(q.status, 200, q.text);
+  assert.deepEqual(q.body.matches, [{ id: 's1', score: 3, values: [1, 1, 0], sparseValues: { indices: [1], values: [2] } }]);
+  assert.equal((await call('POST', `${D}/vectors/update`, { namespace: 'snake', id: 's1', set_metadata: { k: 'v' } })).status, 200);
+  assert.deepEqual((await call('GET', `${D}/vectors/fetch?ids=s1&namespace=snake`)).body.vectors.s1.metadata, { k: 'v' });
+  assert.equal((await call('POST', `${D}/vectors/delete`, { namespace: 'snake', delete_all: true })).status, 200);
+  dataError(await call('POST', `${D}/query`, { topK: 1, top_k: 2, vector: [1, 0, 0] }), 400, 3, /topK or top_k/);
+});
+
+test('data plane errors: rpcStatus shape with the gRPC code and the HTTP status', async () => {
+  dataError(await call('POST', `${D}/vectors/upsert`, { vectors: [{ id: 'x', values: [1, 2] }] }), 400, 3, /Vector dimension 2 does not match the dimension of the index 3/);
+  dataError(await call('POST', `${D}/query`, { topK: 1, vector: [1, 2, 3, 4] }), 400, 3, /dimension/);
+  dataError(await call('POST', `${D}/query`, { topK: 1, vector: [1, 0, 0], filter: { genre: { $regex: 'x' } } }), 400, 3, /\$regex/);
+  dataError(await call('POST', `${D}/vectors/delete`, { filter: { a: { $bogus: 1 } } }), 400, 3, /\$bogus/);
+  dataError(await call('POST', `${D}/query`, { topK: '1', vector: [1, 0, 0] }), 400, 3, /topK must be an integer, got string/);
+  dataError(await call('POST', `${D}/query`, { topK: 1, vector: [1, 'x', 0] }), 400, 3, /vector\[1\] must be a number, got string/);
+  dataError(await call('POST', `${D}/query`, { vector: [1, 0, 0] }), 400, 3, /missing required field 'topK'/);
+  dataError(await call('POST', `${D}/query`, { topK: 1, vector: [1, 0, 0], includeVals: true }), 400, 3, /unknown field 'includeVals'/);
+  dataError(await call('POST', `${D}/query`, { topK: 1, queries: [{ values: [1, 0, 0] }] }), 400, 3, /queries/);
+  dataError(await call('POST', `${D}/vectors/upsert`, { vectors: [{ id: 'x', values: [1, 0, 0], sparseValues: { indices: [-1], values: [1] } }] }), 400, 3);
+  dataError(await call('POST', `${D}/vectors/upsert`, { vectors: [{ values: [1, 0, 0] }] }), 400, 3, /vectors\[0\] is missing required field 'id'/);
+  dataError(await call('POST', `${D}/vectors/update`, { id: 'x' }), 400, 3, /setMetadata/);
+  dataError(await call('POST', `${D}/vectors/delete`, {}), 400, 3, /one of ids, deleteAll/);
+  dataError(await call('POST', `${D}/vectors/delete`, { ids: ['a'], filter: { a: 1 } }), 400, 3, /mutually exclusive/);
+  dataError(await call('POST', `${D}/vectors/delete`, { filter: {} }), 400, 3, /must not be empty/);
+  dataError(await call('GET', `${D}/vectors/fetch`), 400, 3, /ids/);
+  dataError(await call('GET', `${D}/vectors/list?limit=ten`), 400, 3, /limit must be an integer/);
+  dataError(await call('GET', `${D}/vectors/list?limit=0`), 400, 3, /limit/);
+  dataError(await call('GET', `${D}/vectors/list?paginationToken=%25%25`), 400, 3, /paginationToken/);
+  dataError(await call('POST', '/index/nope/query', { topK: 1, vector: [1] }), 404, 5, /nope/);
+  dataError(await call('GET', `${D}/namespaces/never-written`), 404, 5);
+  dataError(await call('POST', `${D}/records/namespaces/x/search`, {}), 501, 12, /not supported/);
+});
+
+test('namespaces with reserved URL characters round-trip through paths and query strings', async () => {
+  const ns = 'a/b c?d#e';
+  assert.equal((await call('POST', `${D}/vectors/upsert`, { namespace: ns, vectors: [{ id: 'id/1', values: [0, 0, 1] }] })).status, 200);
+  const f = await call('GET', `${D}/vectors/fetch?ids=${encodeURIComponent('id/1')}&namespace=${encodeURIComponent(ns)}`);
+  assert.deepEqual(Object.keys(f.body.vectors), ['id/1']);
+  assert.equal(f.body.namespace, ns);
+  assert.deepEqual((await call('GET', `${D}/namespaces/${encodeURIComponent(ns)}`)).body, { name: ns, record_count: 1 });
+  assert.deepEqual((await call('DELETE', `${D}/namespaces/${encodeURIComponent(ns)}`)).body, {});
+});
+
+test('bodies: 2 MB limit, malformed JSON, wrong media types, over-deep nesting', async () => {
+  await call('POST', '/indexes', { name: 'wide', dimension: 300, spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } });
+  const vectors = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `v${i}`, values: Array.from({ length: 300 }, () => 0.1234) }));
+  const under = JSON.stringify({ vectors: vectors(950) });
+  assert.ok(under.length > 1.9 * 1024 * 1024 && under.length < 2 * 1024 * 1024, `${under.length} bytes`);
+  assert.deepEqual((await call('POST', '/index/wide/vectors/upsert', under)).body, { upsertedCount: 950 });
+  const over = JSON.stringify({ vectors: vectors(1000) });
+  assert.ok(over.length > 2 * 1024 * 1024, `${over.length} bytes`);
+  dataError(await call('POST', '/index/wide/vectors/upsert', over), 400, 3, /2 MB/);
+  controlError(await call('POST', '/indexes', JSON.stringify({ name: 'x'.repeat(3 * 1024 * 1024) })), 400, 'INVALID_ARGUMENT', /2 MB/);
+  assert.equal((await call('DELETE', '/indexes/wide')).status, 202);
+
+  dataError(await call('POST', `${D}/query`, '{"topK": 1,'), 400, 3, /Malformed JSON/);
+  controlError(await call('POST', '/indexes', '{"name": "x"'), 400, 'INVALID_ARGUMENT', /Malformed JSON/);
+  dataError(await call('POST', `${D}/query`, '{"topK":1,"vector":[1,0,0]}', { 'content-type': 'text/plain' }), 415, 3, /Content-Type/);
+  controlError(await call('POST', '/indexes', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'INVALID_ARGUMENT', /Content-Type/);
+  dataError(await call('POST', `${D}/query`, 'null'), 400, 3);
+  dataError(await call('POST', `${D}/query`, '"text"'), 400, 3, /must be a JSON object, got string/);
+  const deep = `{"topK":1,"vector":[1,0,0],"filter":${'{"$and":['.repeat(200)}{}${']}'.repeat(200)}}`;
+  dataError(await call('POST', `${D}/query`, deep), 400, 3, /nested/);
+  // A JSON charset parameter is fine.
+  assert.equal((await call('POST', `${D}/query`, '{"topK":1,"vector":[1,0,0]}', { 'content-type': 'application/json; charset=utf-8' })).status, 200);
+});
+
+test('unknown routes are 404 in the shape of their plane', async () => {
+  controlError(await call('GET', '/nothing-here'), 404, 'NOT_FOUND', /GET \/nothing-here/);
+  controlError(await call('POST', '/query', { topK: 1 }), 404, 'NOT_FOUND', /index host/);
+  dataError(await call('GET', `${D}/nothing-here`), 404, 5, /nothing-here/);
+  dataError(await call('GET', `${D}/query`), 404, 5);
+});
+
+test('X-Pinecone-API-Version: 2025-01, 2025-04 and 2025-10 accepted and echoed, others refused naming the supported ones', async () => {
+  for (const v of ['2025-01', '2025-04', '2025-10']) {
+    const r = await call('GET', '/indexes', undefined, { 'X-Pinecone-API-Version': v });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-pinecone-api-version'), v);
+  }
+  assert.equal((await call('GET', '/indexes')).headers.get('x-pinecone-api-version'), '2025-04', 'absent means 2025-04');
+  controlError(await call('GET', '/indexes', undefined, { 'X-Pinecone-API-Version': '2024-10' }), 400, 'INVALID_ARGUMENT', /2025-01, 2025-04, 2025-10/);
+  dataError(await call('GET', `${D}/namespaces`, undefined, { 'x-pinecone-api-version': 'unstable' }), 400, 3, /2025-04/);
+});
+
+test('Api-Key is checked only when keys are configured: 401 in the shape of each plane', async () => {
+  const secured = createServer({ db, apiKeys: ['key-one', 'key-two'] });
+  const url = await secured.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    controlError(await call('GET', '/indexes', undefined, {}, url), 401, 'UNAUTHENTICATED', /Api-Key/);
+    controlError(await call('GET', '/indexes', undefined, { 'Api-Key': 'wrong' }, url), 401, 'UNAUTHENTICATED', /Invalid API key/);
+    dataError(await call('POST', `${D}/query`, { topK: 1, vector: [1, 0, 0] }, { 'Api-Key': 'wrong' }, url), 401, 16);
+    controlError(await call('GET', '/unknown-route', undefined, {}, url), 401, 'UNAUTHENTICATED');
+    for (const key of ['key-one', 'key-two']) {
+      assert.equal((await call('GET', '/indexes', undefined, { 'Api-Key': key }, url)).status, 200);
+      assert.equal((await call('POST', `${D}/query`, { topK: 1, vector: [1, 0, 0] }, { 'Api-Key': key }, url)).status, 200);
+    }
+    // The unsecured server ignores keys entirely.
+    assert.equal((await call('GET', '/indexes', undefined, { 'Api-Key': 'anything' })).status, 200);
+  } finally {
+    await secured.close();
+  }
+});
+
+test('--advertise-host replaces the scheme and address in index hosts', async () => {
+  const advertised = createServer({ db, advertiseHost: 'https://vectors.example.com/larch/' });
+  const url = await advertised.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    assert.equal((await call('GET', '/indexes/h', undefined, {}, url)).body.host, 'https://vectors.example.com/larch/index/h');
+  } finally {
+    await advertised.close();
+  }
+  // Without it, the host follows the address the client used.
+  const viaLocalhost = await call('GET', '/indexes/h', undefined, {}, base.replace('127.0.0.1', 'localhost'));
+  assert.equal(viaLocalhost.body.host, `${base.replace('127.0.0.1', 'localhost')}/index/h`);
+});
+
+test('garbage input is never a 500 and never takes the server down', async () => {
+  const bodies = ['[]', '1', '"x"', 'true', '{}', '{"vectors":{}}', '{"vectors":[1]}', '{"vectors":[{"id":5}]}', '{"vectors":[{"id":"a","values":[1e400,0,0]}]}',
+    '{"topK":1e400,"vector":[1,0,0]}', '{"topK":1,"vector":[]}', '{"topK":1,"id":""}', '{"topK":1,"vector":[1,0,0],"filter":[]}',
+    '{"topK":1,"vector":[1,0,0],"filter":{"$or":{}}}', '{"ids":"a"}', '{"ids":[1]}', '{"deleteAll":"yes"}', '{"id":"a","values":[1]}',
+    '{"id":"a","setMetadata":{"n":{"nested":1}}}', '{"filter":"x"}', '{"name":{"a":1}}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '\u0000', '{"a":"\\ud800"}'];
+  const routes: [string, string][] = [
+    ['POST', `${D}/vectors/upsert`], ['POST', `${D}/query`], ['POST', `${D}/vectors/update`], ['POST', `${D}/vectors/delete`],
+    ['POST', `${D}/describe_index_stats`], ['POST', '/indexes'], ['PATCH', '/indexes/h'],
+  ];
+  for (const [method, path] of routes) {
+    for (const body of bodies) {
+      const r = await call(method, path, body);
+      assert.ok(r.status >= 200 && r.status < 500, `${method} ${path} ${body} → ${r.status} ${r.text}`);
+      if (r.status >= 400) assert.ok(r.body, `${method} ${path} ${body}: JSON error body`);
+    }
+  }
+  for (const q of ['ids=', 'ids=a&namespace=a&namespace=b', 'ids=' + 'x'.repeat(600), 'ids=%E0%A4%A']) {
+    const r = await call('GET', `${D}/vectors/fetch?${q}`);
+    assert.ok(r.status < 500, `fetch ?${q} → ${r.status} ${r.text}`);
+  }
+  assert.equal((await call('GET', '/indexes/h')).status, 200, 'still serving');
+});
