@@ -47,6 +47,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: !opts.logRequests }),
     bodyLimit: MAX_REQUEST_BYTES,
     http: { maxHeaderSize: MAX_HEADER_BYTES },
+    requestTimeout: 300_000, // Node's default, which fastify would otherwise turn off
+    return503OnClosing: false, // the hook below answers in Pinecone's shape instead
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     // Types are checked, never coerced: "5" is not a topK.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, verbose: true } },
@@ -57,7 +59,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.setErrorHandler((err, req, reply) => {
     const plane = planeOf(req.url);
     const e = toWireError(err, plane);
-    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    if (e.status === 500) req.log.error({ err }, 'request failed');
     return reply.code(e.status).type('application/json').send(errorBody(plane, e));
   });
   app.setNotFoundHandler((req, reply) => {
@@ -70,6 +72,18 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     return reply.code(404).type('application/json').send(errorBody(plane, e));
   });
 
+  // During close(), requests in flight finish; later ones on open keep-alive connections get a 503 once their body
+  // is read (refusing earlier would reset the upload). Every response then closes its connection, so close() ends.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('preValidation', async () => {
+    if (closing) throw withStatus(503, 'UNAVAILABLE', 'The server is shutting down.');
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onRequest', apiKeyGuard(opts.apiKeys ?? []));
   app.addHook('onRequest', apiVersionGuard);
 

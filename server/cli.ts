@@ -101,6 +101,7 @@ async function serve(cfg: ServeConfig): Promise<void> {
     app.log.info(`${signal}: shutting down`);
     try {
       await app.close();
+      app.log.info('HTTP server closed; closing the database');
       await db.close();
       process.exit(0);
     } catch (err) {

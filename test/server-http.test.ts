@@ -252,6 +252,17 @@ test('namespaces with reserved URL characters round-trip through paths and query
   assert.deepEqual((await call('DELETE', `${D}/namespaces/${encodeURIComponent(ns)}`)).body, {});
 });
 
+test('fetch of 1000 long ids fits in the URL; 1001 ids are refused by count', async () => {
+  const ids = Array.from({ length: 1001 }, (_, i) => `${'x'.repeat(200)}-${i}`);
+  await call('POST', `${D}/vectors/upsert`, { namespace: 'long', vectors: [{ id: ids[0], values: [1, 0, 0] }] });
+  const qs = (n: number) => ids.slice(0, n).map((id) => `ids=${encodeURIComponent(id)}`).join('&');
+  const ok = await call('GET', `${D}/vectors/fetch?namespace=long&${qs(1000)}`);
+  assert.equal(ok.status, 200, ok.text.slice(0, 200));
+  assert.deepEqual(Object.keys(ok.body.vectors), [ids[0]]);
+  dataError(await call('GET', `${D}/vectors/fetch?namespace=long&${qs(1001)}`), 400, 3, /1000/);
+  assert.equal((await call('DELETE', `${D}/namespaces/long`)).status, 200);
+});
+
 test('bodies: 2 MB limit, malformed JSON, wrong media types, over-deep nesting', async () => {
   await call('POST', '/indexes', { name: 'wide', dimension: 300, spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } });
   const vectors = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `v${i}`, values: Array.from({ length: 300 }, () => 0.1234) }));
@@ -311,6 +322,29 @@ test('Api-Key is checked only when keys are configured: 401 in the shape of each
   } finally {
     await secured.close();
   }
+});
+
+test('close(): requests in flight finish, later ones get a 503 in shape, keep-alive connections do not hold it open', async () => {
+  const closing = createServer({ db });
+  const url = await closing.listen({ port: 0, host: '127.0.0.1' });
+  const upsert = (i: number) => call('POST', `${D}/vectors/upsert`, { namespace: 'closing', vectors: [{ id: `c${i}`, values: [1, 0, 0] }] }, {}, url);
+  assert.equal((await upsert(-1)).status, 200, 'leaves an idle keep-alive connection behind');
+  const results = Array.from({ length: 100 }, (_, i) =>
+    upsert(i).then(
+      (r) => {
+        if (r.status === 200) return 'ok';
+        dataError(r, 503, 14, /shutting down/);
+        return 'refused';
+      },
+      () => 'no connection',
+    ),
+  );
+  await Promise.race(results);
+  await closing.close();
+  const out = await Promise.all(results);
+  const stored = (await db.index('h').describeNamespace('closing')).recordCount;
+  assert.equal(stored, 1 + out.filter((r) => r === 'ok').length, 'every 200 was written, nothing else');
+  await db.index('h').deleteNamespace('closing');
 });
 
 test('--advertise-host replaces the scheme and address in index hosts', async () => {
