@@ -17,6 +17,7 @@ import type {
 
 type Json = Record<string, unknown>;
 
+/** A JSON object (not an array, not null). */
 export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -118,10 +119,12 @@ export function queryToWire(r: QueryResponse): Json {
   return { results: [], matches: r.matches, namespace: r.namespace, usage: { readUnits: r.usage?.readUnits ?? 0 } };
 }
 
+/** Fetch result → wire: the engine's `records` map is `vectors` on the wire. */
 export function fetchToWire(r: FetchResponse): Json {
   return { vectors: r.records, namespace: r.namespace, usage: { readUnits: r.usage?.readUnits ?? 0 } };
 }
 
+/** Index stats → wire: `recordCount` → `vectorCount`, `totalRecordCount` → `totalVectorCount`. */
 export function statsToWire(s: IndexStatsDescription): Json {
   const namespaces: Record<string, { vectorCount: number }> = {};
   for (const [ns, v] of Object.entries(s.namespaces ?? {})) namespaces[ns] = { vectorCount: v.recordCount };
@@ -135,10 +138,12 @@ export function statsToWire(s: IndexStatsDescription): Json {
   });
 }
 
+/** Namespace description → wire (`record_count`, snake_case like the docs). */
 export function namespaceToWire(n: NamespaceDescription): Json {
   return { name: n.name, record_count: n.recordCount };
 }
 
+/** Namespace list → wire; `pagination` only when there is a next page. */
 export function namespacesToWire(r: ListNamespacesResponse): Json {
   return defined({ namespaces: r.namespaces.map(namespaceToWire), pagination: r.pagination?.next ? { next: r.pagination.next } : undefined });
 }

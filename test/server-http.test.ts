@@ -93,6 +93,13 @@ test('control plane: snake_case IndexModel, 201 / 200 / 202 statuses, empty 202 
   assert.equal(sparse.body.metric, 'dotproduct');
   assert.equal('dimension' in sparse.body, false, 'a sparse index has no dimension');
 
+  // A pod spec round-trips in snake_case (the engine keeps it camelCase, like the client).
+  const pod = { environment: 'us-east-1-aws', pod_type: 'p1.x1', pods: 1, replicas: 1, shards: 1, metadata_config: { indexed: ['genre'] } };
+  const podIndex = await call('POST', '/indexes', { name: 'casing-pod', dimension: 2, spec: { pod } });
+  assert.equal(podIndex.status, 201, podIndex.text);
+  assert.deepEqual(podIndex.body.spec, { pod });
+  assert.equal((await call('DELETE', '/indexes/casing-pod')).status, 202);
+
   const described = await call('GET', '/indexes/casing');
   assert.equal(described.status, 200);
   assert.deepEqual(described.body, created.body);
@@ -130,6 +137,7 @@ test('control plane errors: 409, 404, 400 values, 422 body shape, unsupported fe
   controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, metric: 'l2', spec }), 422, 'UNPROCESSABLE_ENTITY', /metric must be one of/);
   controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { serverless: { cloud: 'aws' } } }), 422, 'UNPROCESSABLE_ENTITY', /spec\.serverless is missing required field 'region'/);
   controlError(await call('POST', '/indexes', '[1,2]'), 422, 'UNPROCESSABLE_ENTITY', /must be a JSON object, got array/);
+  controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { serverless: { ...spec.serverless, source_collection: 'c' } } }), 400, 'INVALID_ARGUMENT', /collections/);
   controlError(await call('PATCH', '/indexes/h', { spec: { pod: { replicas: 2 } } }), 400, 'INVALID_ARGUMENT', /spec/);
   controlError(await call('PATCH', '/indexes/h', { embed: { model: 'llama-text-embed-v2' } }), 400, 'INVALID_ARGUMENT', /embed/);
   controlError(await call('GET', '/collections'), 501, 'UNIMPLEMENTED', /Collections/);
