@@ -93,7 +93,9 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
   /** Nearest records to a vector, a sparse vector, both (hybrid), or a stored record's vector (`id`). */
   async query(options: QueryOptions): Promise<QueryResponse<T>> {
     const cfg = this.cfg;
-    return (await runQuery(this.ctx.supervisor(), cfg, this.namespaceName, validateQuery(options, cfg))) as QueryResponse<T>;
+    const q = validateQuery(options, cfg);
+    compileFilter(q.filter); // a bad filter fails even where the namespace does not exist yet
+    return (await runQuery(this.ctx.supervisor(), cfg, this.namespaceName, q)) as QueryResponse<T>;
   }
 
   /** Records by id; ids that do not exist are left out. */
@@ -135,6 +137,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     if (typeof idsOrFilter !== 'object' || idsOrFilter === null || Object.keys(idsOrFilter).length === 0) {
       throw invalidArgument('deleteMany needs a list of ids or a non-empty metadata filter; use deleteAll to delete every record.');
     }
+    compileFilter(idsOrFilter);
     await this.host().call.deleteByFilter(this.name, this.namespaceName, idsOrFilter);
   }
 

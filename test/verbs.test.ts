@@ -149,6 +149,11 @@ test('a namespace that was never written reads as empty', async () => {
   await ns.deleteMany(['x']);
   await ns.deleteAll();
   assert.deepEqual((await db.index('empty-ns').describeIndexStats()).namespaces, {});
+  // A bad filter is an error even where there is nothing to filter.
+  const bad = { year: { $gt: 'x' } };
+  await assert.rejects(ns.query({ vector: [1, 0], topK: 3, filter: bad }), (e: any) => e.code === 'INVALID_ARGUMENT' && /\$gt/.test(e.message));
+  await assert.rejects(ns.deleteMany(bad), (e: any) => e.code === 'INVALID_ARGUMENT' && /\$gt/.test(e.message));
+  await assert.rejects(db.index('empty-ns').describeIndexStats({ filter: bad }), (e: any) => e.code === 'INVALID_ARGUMENT');
 });
 
 test('concurrent writes and reads from one caller apply in order', async () => {
