@@ -80,7 +80,8 @@ export class Supervisor {
     });
     h.worker.on('exit', (code) => {
       h.failPending(unavailable(`The namespace actor thread serving this request stopped (exit code ${code}); it has been restarted. Retry the request.`));
-      if (!this.closing) void this.restartHost(index, count);
+      // Only the installed host is replaced; a half-started replacement that dies is retried by restartHost.
+      if (!this.closing && this.hosts[index] === h) void this.restartHost(index, count);
     });
     await h.start();
     return h;
@@ -89,12 +90,15 @@ export class Supervisor {
   private async restartHost(index: number, count: number): Promise<void> {
     this.counters.hostRestarts++;
     for (let attempt = 0; ; attempt++) {
+      let h: HostHandle | undefined;
       try {
-        const h = await this.spawnHost(index, count);
-        this.hosts[index] = h;
+        h = await this.spawnHost(index, count);
         for (const cfg of this.opts.indexes()) await h.call.openIndex(cfg);
+        // Installed only once its indexes are open; until then calls reach the dead handle and fail UNAVAILABLE.
+        this.hosts[index] = h;
         return;
       } catch (err) {
+        await h?.terminate();
         if (this.closing) return;
         console.error(`[larchdb] restarting namespace host ${index} failed:`, err);
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
