@@ -32,13 +32,15 @@ export interface SupervisorStats {
   hostRestarts: number;
   executorRestarts: number;
   scanRetries: number;
+  /** Request-preparation tasks run on the executor pool (large upsert bodies). */
+  offloaded: number;
 }
 
 export class Supervisor {
   private readonly hosts: HostHandle[] = [];
   private readonly pool: Piscina;
   private closing = false;
-  private readonly counters = { hostRestarts: 0, executorRestarts: 0, scanRetries: 0 };
+  private readonly counters = { hostRestarts: 0, executorRestarts: 0, scanRetries: 0, offloaded: 0 };
   /** Fault injection for tests: the next N scan tasks crash their executor midway. */
   private crashNextScans = 0;
   readonly executorCount: number;
@@ -129,6 +131,20 @@ export class Supervisor {
         }
         this.counters.scanRetries++;
       }
+    }
+  }
+
+  /**
+   * Runs CPU-heavy request work (e.g. parsing a large upsert body) on the executor pool, off the event loop.
+   * `filename` is the module whose default export handles `task`.
+   */
+  async offload<T>(filename: string, task: unknown): Promise<T> {
+    this.counters.offloaded++;
+    try {
+      return (await this.pool.run(task, { filename })) as T;
+    } catch (err) {
+      if (err instanceof LarchError) throw err;
+      throw unavailable(`An executor thread failed while preparing the request (${(err as Error).message}); retry it.`);
     }
   }
 

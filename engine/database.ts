@@ -168,6 +168,16 @@ export class LarchDB {
     return new Index<T>(this.ctx, name);
   }
 
+  /** @internal The stored settings of an index (NOT_FOUND when it does not exist). */
+  indexConfig(name: string): IndexConfig {
+    return this.config(name);
+  }
+
+  /** @internal Runs `task` on the executor pool with the default export of the module at `filename`. */
+  offload<T>(filename: string, task: unknown): Promise<T> {
+    return this.live().offload<T>(filename, task);
+  }
+
   /** Thread counts and restart counters of the actor runtime. */
   diagnostics(): SupervisorStats {
     return this.live().stats();

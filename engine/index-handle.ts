@@ -90,6 +90,14 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     return { upsertedCount };
   }
 
+  /** @internal Upserts a batch already validated against this index and encoded (see server/upsert-prepare.ts). */
+  async upsertEncoded(frame: Uint8Array, count: number): Promise<UpsertResponse> {
+    this.requireIndex();
+    const upsertedCount = await this.host().withFrame<number>('upsert', [this.name, this.namespaceName], { size: frame.length, writeTo: (dst) => dst.set(frame) });
+    if (upsertedCount !== count) throw new Error(`upsert applied ${upsertedCount} of ${count} records`);
+    return { upsertedCount };
+  }
+
   /** Nearest records to a vector, a sparse vector, both (hybrid), or a stored record's vector (`id`). */
   async query(options: QueryOptions): Promise<QueryResponse<T>> {
     const cfg = this.cfg;

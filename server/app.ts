@@ -7,6 +7,7 @@
  * `http://` + the Host header the client used (so `http://127.0.0.1:5080` for a client that connected there). The
  * scheme is always explicit because the official client prepends `https://` to scheme-less hosts.
  */
+import { AJV_OPTIONS, tooDeep, tooDeepError } from './json-body.js';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -32,8 +33,6 @@ export interface ServerOptions {
   logRequests?: boolean;
 }
 
-/** Deepest JSON nesting accepted: real filters are a few levels deep, and recursion on hostile ones must not overflow. */
-const MAX_JSON_DEPTH = 64;
 /** 1000 fetch ids of 512 characters, percent-encoded, fit in the request line. */
 const MAX_HEADER_BYTES = MAX_REQUEST_BYTES + 64 * 1024;
 
@@ -50,8 +49,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     requestTimeout: 300_000, // Node's default, which fastify would otherwise turn off
     return503OnClosing: false, // the hook below answers in Pinecone's shape instead
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
-    // Types are checked, never coerced: "5" is not a topK.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, verbose: true } },
+    ajv: { customOptions: { ...AJV_OPTIONS } },
     clientErrorHandler,
   });
 
@@ -113,24 +111,12 @@ function installJsonParser(app: FastifyInstance): void {
     if ((body as string).trim().length === 0) return done(null, undefined);
     parse(req, body as string, (err, value) => {
       if (err) return done(err, undefined);
-      if (tooDeep(value, MAX_JSON_DEPTH)) return done(invalidArgument(`Request body is nested more than ${MAX_JSON_DEPTH} levels deep.`), undefined);
+      if (tooDeep(value)) return done(tooDeepError(), undefined);
       done(null, value);
     });
   });
   // Text-record upserts are refused by their route with a clear 501 rather than a 415.
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-}
-
-function tooDeep(root: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > max) return true;
-    const children = Array.isArray(v) ? v : Object.values(v as object);
-    for (const c of children) if (typeof c === 'object' && c !== null) stack.push([c, depth + 1]);
-  }
-  return false;
 }
 
 /** Malformed HTTP (bad request line, oversized headers) answered in the control-plane error shape. */

@@ -5,8 +5,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LarchError, invalidArgument } from '../engine/errors.js';
 import { compileFilter } from '../engine/filter.js';
-import type { Filter, Index, LarchDB, PineconeRecord, QueryOptions, UpdateOptions } from '../engine/index.js';
-import { ALIASES, deleteBody, queryBody, statsBody, updateBody, upsertBody } from './schemas.js';
+import type { Filter, Index, LarchDB, QueryOptions, UpdateOptions } from '../engine/index.js';
+import { ALIASES, deleteBody, queryBody, statsBody, updateBody } from './schemas.js';
+import { prepareUpsert, type PrepareReply, type PreparedUpsert } from './upsert-prepare.js';
+import { WireError } from './errors.js';
+
+/** Upsert bodies from this size on are parsed on an executor thread; below it a thread hop costs more than parsing. */
+const OFFLOAD_BYTES = 64 * 1024;
+const PREPARE_MODULE = new URL('./upsert-prepare.js', import.meta.url).href;
 import { defined, fetchToWire, isObject, namespaceToWire, namespacesToWire, normalizeMessage, queryToWire, statsToWire } from './wire.js';
 
 type Json = Record<string, unknown>;
@@ -41,25 +47,27 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
       if (isObject(req.body)) fn(req.body);
     };
 
-  app.post<{ Params: Params; Body: Json }>(
-    '/vectors/upsert',
-    {
-      schema: { body: upsertBody },
-      preValidation: normalize((b) => {
-        normalizeMessage(b);
-        if (Array.isArray(b.vectors)) {
-          for (const v of b.vectors) {
-            normalizeMessage(v, ALIASES.vector);
-            if (isObject(v)) normalizeMessage(v.sparseValues);
-          }
-        }
-      }),
-    },
-    async (req) => {
-      const vectors = req.body.vectors as PineconeRecord[];
-      return target(req, req.body.namespace).upsert(vectors);
-    },
-  );
+  // Upsert bodies are kept raw and handed to prepareUpsert: parsed and validated on this thread when small, on an
+  // executor thread when large, so big batches never stall the event loop. The buffer parser is scoped to this route.
+  app.register(async (sub) => {
+    sub.removeAllContentTypeParsers();
+    sub.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    sub.post<{ Params: Params; Body: Buffer | undefined }>('/vectors/upsert', async (req) => {
+      const cfg = db.indexConfig(req.params.index);
+      const raw = req.body ?? new Uint8Array(0);
+      let prep: PreparedUpsert;
+      if (raw.length < OFFLOAD_BYTES) {
+        prep = prepareUpsert(raw, cfg);
+      } else {
+        const shared = new Uint8Array(new SharedArrayBuffer(raw.length));
+        shared.set(raw);
+        const reply = await db.offload<PrepareReply>(PREPARE_MODULE, { raw: shared, cfg });
+        if ('err' in reply) throw new WireError(reply.err.status, reply.err.code, reply.err.grpc, reply.err.message);
+        prep = reply.ok;
+      }
+      return db.index(req.params.index).namespace(prep.namespace).upsertEncoded(prep.frame, prep.count);
+    });
+  });
 
   app.post<{ Params: Params; Body: Json }>(
     '/query',
