@@ -2,12 +2,25 @@
 /**
  * `larchdb serve`: runs the Pinecone-compatible HTTP server on a data directory until SIGINT/SIGTERM, then stops
  * accepting connections, lets in-flight requests finish, closes the database (writing its snapshots) and exits 0.
+ * With DIMENSION, INDEX_TYPE or VECTOR_TYPE in the environment it also emulates Pinecone Local's `pinecone-index`
+ * image (see emulator.ts and the help text).
  */
 import { parseArgs } from 'node:util';
 import { LarchDB } from '../engine/index.js';
 import { createServer } from './app.js';
+import {
+  EMULATOR_DEFAULT_INDEX_NAME,
+  EMULATOR_DEFAULT_PORT,
+  EmulatorEnvError,
+  emulatorRequested,
+  ensureEmulatorIndex,
+  parseEmulatorEnv,
+  registerEmulatorRoutes,
+  type EmulatorConfig,
+} from './emulator.js';
 
 const USAGE = `Usage: larchdb serve [options]
+       larchdb [serve] [options]    with DIMENSION, INDEX_TYPE or VECTOR_TYPE set (index-emulator mode)
 
 Options:
   --port <n>              port to listen on (default 5080)
@@ -18,6 +31,24 @@ Options:
                           (default: http:// + the Host header the client used)
   --log-level <level>     fatal, error, warn, info, debug (logs every request) or trace (default info)
   -h, --help              show this help
+
+Index-emulator mode (like Pinecone Local's pinecone-index image):
+  Turned on when any of DIMENSION, INDEX_TYPE or VECTOR_TYPE is set to a non-empty value; the subcommand
+  'serve' is then optional. The server creates the index (or reuses it from the data directory if its
+  configuration matches) and serves its data plane at the root of the port, so clients use
+  http://<host>:<port> itself as the index host (POST /vectors/upsert, /query, /describe_index_stats ...).
+  The control plane (/indexes ...) and /index/<name> stay available on the same port; none of their
+  paths collide with the root data plane.
+  INDEX_NAME    index name (default ${EMULATOR_DEFAULT_INDEX_NAME})
+  INDEX_TYPE    serverless or pod (default serverless)
+  VECTOR_TYPE   dense or sparse (default dense; sparse needs INDEX_TYPE=serverless)
+  DIMENSION     1-20000 for dense (required); 0 or unset for sparse
+  METRIC        cosine, euclidean or dotproduct (default cosine; sparse: dotproduct only)
+  PORT          port to listen on (default ${EMULATOR_DEFAULT_PORT}); --port wins over it. Read only in this mode.
+  Other options (--data, --host, --api-key ...) apply as usual.
+
+Exit status: 0 after a clean shutdown; 2 for bad options or environment values; 1 when the server cannot
+start (data directory busy, port in use, an existing index of that name with another configuration).
 `;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -34,6 +65,8 @@ interface ServeConfig {
   apiKeys: string[];
   advertiseHost?: string;
   logLevel: string;
+  /** Set in index-emulator mode. */
+  emulator?: EmulatorConfig;
 }
 
 function parse(argv: string[]): ServeConfig | null {
@@ -60,10 +93,21 @@ function parse(argv: string[]): ServeConfig | null {
     process.stdout.write(USAGE);
     return null;
   }
-  if (positionals.length !== 1 || positionals[0] !== 'serve') fail(positionals.length === 0 ? 'missing command' : `unknown command '${positionals.join(' ')}'`);
+  let emulator: EmulatorConfig | undefined;
+  if (emulatorRequested(process.env)) {
+    try {
+      emulator = parseEmulatorEnv(process.env);
+    } catch (err) {
+      if (!(err instanceof EmulatorEnvError)) throw err;
+      fail(`index-emulator mode: ${err.message}`);
+    }
+  }
+  const serve = positionals.length === 1 && positionals[0] === 'serve';
+  if (!serve && !(emulator && positionals.length === 0)) fail(positionals.length === 0 ? 'missing command' : `unknown command '${positionals.join(' ')}'`);
 
-  const port = Number(values.port ?? '5080');
-  if (!/^\d+$/.test(values.port ?? '5080') || port > 65535) fail(`--port must be an integer from 0 to 65535, got '${values.port}'`);
+  const portText = values.port ?? String(emulator?.port ?? (emulator ? EMULATOR_DEFAULT_PORT : 5080));
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) fail(`--port must be an integer from 0 to 65535, got '${values.port}'`);
   const apiKeys = values['api-key'] ?? [];
   if (apiKeys.some((k) => k.length === 0)) fail('--api-key must not be empty');
   const advertiseHost = values['advertise-host'];
@@ -72,7 +116,7 @@ function parse(argv: string[]): ServeConfig | null {
   }
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
-  return { port, host: values.host ?? '127.0.0.1', data: values.data ?? './larch-data', apiKeys, advertiseHost, logLevel };
+  return { port, host: values.host ?? '127.0.0.1', data: values.data ?? './larch-data', apiKeys, advertiseHost, logLevel, ...(emulator ? { emulator } : {}) };
 }
 
 async function serve(cfg: ServeConfig): Promise<void> {
@@ -90,6 +134,18 @@ async function serve(cfg: ServeConfig): Promise<void> {
     logger: { level: cfg.logLevel },
     logRequests: cfg.logLevel === 'debug' || cfg.logLevel === 'trace',
   });
+  let emulated = '';
+  if (cfg.emulator) {
+    try {
+      const { created } = await ensureEmulatorIndex(db, cfg.emulator);
+      emulated = `, index-emulator: ${created ? 'created' : 'reused'} index '${cfg.emulator.name}' served at the root`;
+    } catch (err) {
+      process.stderr.write(`larchdb: index-emulator mode: ${(err as Error).message}\n`);
+      await db.close();
+      process.exit(1);
+    }
+    registerEmulatorRoutes(app, db, cfg.emulator.name);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -115,7 +171,7 @@ async function serve(cfg: ServeConfig): Promise<void> {
   try {
     const address = await app.listen({ port: cfg.port, host: cfg.host });
     // A plain line on stdout that scripts (and the tests) can wait for.
-    process.stdout.write(`LarchDB listening on ${address} (data: ${db.path ?? ':memory:'}, auth: ${cfg.apiKeys.length > 0 ? 'api key' : 'none'})\n`);
+    process.stdout.write(`LarchDB listening on ${address} (data: ${db.path ?? ':memory:'}, auth: ${cfg.apiKeys.length > 0 ? 'api key' : 'none'}${emulated})\n`);
   } catch (err) {
     process.stderr.write(`larchdb: cannot listen on ${cfg.host}:${cfg.port}: ${(err as Error).message}\n`);
     await db.close();

@@ -1,0 +1,189 @@
+/**
+ * The quick-start flow with the official client's other API lines, installed side by side under npm aliases:
+ * `pinecone-client-5` (@pinecone-database/pinecone 5.x, API 2025-01) and `pinecone-client-7` (7.x, API 2025-10),
+ * against the real server in-process on a free port. (6.x, API 2025-04, is covered by server-client.test.ts.)
+ *
+ * Headers each client sends, as recorded below on every request (control and data plane alike), besides `Api-Key`
+ * and a `User-Agent: @pinecone-database/pinecone v<version>; lang=typescript; node v…` (whose version lags: 5.1.2
+ * says v5.1.1):
+ *   5.1.2: X-Pinecone-Api-Version: 2025-01
+ *   6.1.x: X-Pinecone-Api-Version: 2025-04
+ *   7.2.0: X-Pinecone-Api-Version: 2025-10
+ *
+ * Where the verbs differ: 5.x and 6.x take positional arguments (`upsert(records)`, `fetch(ids)`,
+ * `deleteMany(ids | filter)`, `deleteOne(id)`, `index(name, host?)`, `configureIndex(name, options)`,
+ * `describeIndexStats()` without a filter); 7.x takes option objects (`upsert({ records })`, `fetch({ ids })`,
+ * `deleteMany({ ids } | { filter })`, `deleteOne({ id })`, `configureIndex({ name, … })`, `index({ name, host? })` —
+ * the positional `index(name, host)` is deprecated but still works —, and `describeIndexStats({ filter })`).
+ *
+ * On the wire the bodies are the same (camelCase data plane, snake_case control plane) except for the default
+ * namespace: 5.x sends `"namespace": ""` (and `?namespace=` on fetch/list) where 6.x and 7.x send `"__default__"`;
+ * the server treats both as the default namespace. 5.x's query() reports the namespace it targeted (`''`), not
+ * the response's. 7.x parses `spec.serverless.read_capacity` (required in 2025-10), which the server does not send,
+ * so `readCapacity` is undefined there; nothing in the client depends on it.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pinecone as Pinecone5 } from 'pinecone-client-5';
+import { Pinecone as Pinecone7 } from 'pinecone-client-7';
+import { LarchDB } from 'larchdb';
+import type { FastifyInstance } from 'fastify';
+import { createServer } from '../server/app.js';
+import { SPEC } from './helpers.js';
+
+let db: LarchDB;
+let app: FastifyInstance;
+let base: string;
+/** `X-Pinecone-Api-Version` of every request the server receives. */
+const seen: { request: string; version: string | undefined }[] = [];
+
+before(async () => {
+  db = await LarchDB.open({ path: ':memory:' });
+  app = createServer({ db });
+  app.addHook('onRequest', async (req) => {
+    const v = req.headers['x-pinecone-api-version'];
+    seen.push({ request: `${req.method} ${req.url.split('?')[0]}`, version: typeof v === 'string' ? v : undefined });
+  });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+});
+after(async () => {
+  await app.close();
+  await db.close();
+});
+
+const RECORDS = [
+  { id: 'doc1', values: [1, 0, 0, 0], metadata: { genre: 'drama', year: 2020 } },
+  { id: 'doc2', values: [0.9, 0.1, 0, 0], metadata: { genre: 'comedy', year: 2021 } },
+  { id: 'doc3', values: [0.8, 0.2, 0, 0], metadata: { genre: 'drama', year: 2022 } },
+  { id: 'doc4', values: [0, 0, 1, 0], metadata: { genre: 'drama', year: 2023 } },
+];
+
+/** Runs `fn` and asserts that every request it made carried `X-Pinecone-Api-Version: version`. */
+async function sendsVersion(version: string, fn: () => Promise<void>): Promise<void> {
+  const from = seen.length;
+  await fn();
+  const requests = seen.slice(from);
+  assert.ok(requests.length >= 20, `only ${requests.length} requests recorded`);
+  const other = requests.filter((r) => r.version !== version);
+  assert.deepEqual(other, [], `requests without X-Pinecone-Api-Version: ${version}`);
+}
+
+test('client 5.x (API 2025-01): create → describe → upsert → query → fetch → update → stats → delete', async () => {
+  const VERSION = '2025-01';
+  const pc = new Pinecone5({ apiKey: 'unused', controllerHostUrl: base, maxRetries: 0 });
+  const name = 'quick-v5';
+  await sendsVersion(VERSION, async () => {
+    const created = await pc.createIndex({ name, dimension: 4, metric: 'cosine', spec: SPEC, waitUntilReady: true });
+    assert.ok(created);
+    assert.equal(created.name, name);
+    assert.deepEqual(created.status, { ready: true, state: 'Ready' });
+
+    const model = await pc.describeIndex(name);
+    assert.equal(model.host, `${base}/index/${name}`);
+    assert.equal(model.dimension, 4);
+    assert.equal(model.metric, 'cosine');
+    assert.equal(model.vectorType, 'dense');
+    assert.equal(model.spec.serverless?.region, 'us-east-1');
+    assert.equal((await pc.index(name, model.host).describeIndexStats()).totalRecordCount, 0, 'the described host is usable');
+    const configured = await pc.configureIndex(name, { deletionProtection: 'enabled', tags: { team: 'a' } });
+    assert.equal(configured.deletionProtection, 'enabled');
+    assert.deepEqual(configured.tags, { team: 'a' });
+    await assert.rejects(pc.deleteIndex(name), { name: 'PineconeBadRequestError' });
+    await pc.configureIndex(name, { deletionProtection: 'disabled' });
+
+    const index = pc.index(name); // no host: resolved through describe_index
+    await index.upsert(RECORDS);
+    const q = await index.query({ vector: [1, 0, 0, 0], topK: 3, filter: { genre: { $eq: 'drama' } }, includeMetadata: true });
+    assert.deepEqual(q.matches.map((m) => m.id), ['doc1', 'doc3', 'doc4']);
+    assert.deepEqual(q.matches[0]!.metadata, { genre: 'drama', year: 2020 });
+    assert.ok(Math.abs(q.matches[0]!.score! - 1) < 1e-6);
+    assert.equal(q.namespace, '', "5.x reports the namespace it targeted ('' = default), not the response's");
+
+    const f = await index.fetch(['doc2', 'missing']);
+    assert.deepEqual(Object.keys(f.records), ['doc2']);
+    assert.deepEqual(f.records.doc2!.values, [0.9, 0.1, 0, 0]);
+    assert.deepEqual(f.records.doc2!.metadata, { genre: 'comedy', year: 2021 });
+
+    await index.update({ id: 'doc2', values: [0, 1, 0, 0], metadata: { genre: 'drama' } });
+    const u = (await index.fetch(['doc2'])).records.doc2!;
+    assert.deepEqual(u.values, [0, 1, 0, 0]);
+    assert.deepEqual(u.metadata, { genre: 'drama', year: 2021 });
+
+    const stats = await index.describeIndexStats();
+    assert.equal(stats.totalRecordCount, 4);
+    assert.equal(stats.dimension, 4);
+    assert.deepEqual(stats.namespaces, { __default__: { recordCount: 4 } });
+
+    await index.deleteMany(['doc1', 'doc2']);
+    await index.deleteMany({ year: { $gte: 2023 } });
+    assert.deepEqual(Object.keys((await index.fetch(['doc1', 'doc2', 'doc3', 'doc4'])).records), ['doc3']);
+    await index.deleteOne('doc3');
+    assert.equal((await index.describeIndexStats()).totalRecordCount, 0);
+
+    await pc.deleteIndex(name);
+    assert.ok(!((await pc.listIndexes()).indexes ?? []).some((i) => i.name === name));
+  });
+});
+
+test('client 7.x (API 2025-10): create → describe → upsert → query → fetch → update → stats → delete', async () => {
+  const VERSION = '2025-10';
+  const pc = new Pinecone7({ apiKey: 'unused', controllerHostUrl: base, maxRetries: 0 });
+  const name = 'quick-v7';
+  await sendsVersion(VERSION, async () => {
+    const created = await pc.createIndex({ name, dimension: 4, metric: 'cosine', spec: SPEC, waitUntilReady: true });
+    assert.ok(created);
+    assert.equal(created.name, name);
+    assert.deepEqual(created.status, { ready: true, state: 'Ready' });
+
+    const model = await pc.describeIndex(name);
+    assert.equal(model.host, `${base}/index/${name}`);
+    assert.equal(model.dimension, 4);
+    assert.equal(model.metric, 'cosine');
+    assert.equal(model.vectorType, 'dense');
+    assert.equal((model.spec as { serverless?: { region: string } }).serverless?.region, 'us-east-1'); // 7.x types spec as a union
+    assert.equal((await pc.index({ host: model.host }).describeIndexStats()).totalRecordCount, 0, 'the described host is usable');
+    const configured = await pc.configureIndex({ name, deletionProtection: 'enabled', tags: { team: 'a' } });
+    assert.equal(configured.deletionProtection, 'enabled');
+    assert.deepEqual(configured.tags, { team: 'a' });
+    await assert.rejects(pc.deleteIndex(name), { name: 'PineconeBadRequestError' });
+    await pc.configureIndex({ name, deletionProtection: 'disabled' });
+
+    const index = pc.index({ name }); // no host: resolved through describe_index
+    await index.upsert({ records: RECORDS });
+    const q = await index.query({ vector: [1, 0, 0, 0], topK: 3, filter: { genre: { $eq: 'drama' } }, includeMetadata: true });
+    assert.deepEqual(q.matches.map((m) => m.id), ['doc1', 'doc3', 'doc4']);
+    assert.deepEqual(q.matches[0]!.metadata, { genre: 'drama', year: 2020 });
+    assert.ok(Math.abs(q.matches[0]!.score! - 1) < 1e-6);
+    assert.equal(q.namespace, '__default__');
+
+    const f = await index.fetch({ ids: ['doc2', 'missing'] });
+    assert.deepEqual(Object.keys(f.records), ['doc2']);
+    assert.deepEqual(f.records.doc2!.values, [0.9, 0.1, 0, 0]);
+    assert.deepEqual(f.records.doc2!.metadata, { genre: 'comedy', year: 2021 });
+
+    await index.update({ id: 'doc2', values: [0, 1, 0, 0], metadata: { genre: 'drama' } });
+    const u = (await index.fetch({ ids: ['doc2'] })).records.doc2!;
+    assert.deepEqual(u.values, [0, 1, 0, 0]);
+    assert.deepEqual(u.metadata, { genre: 'drama', year: 2021 });
+
+    const stats = await index.describeIndexStats();
+    assert.equal(stats.totalRecordCount, 4);
+    assert.equal(stats.dimension, 4);
+    assert.deepEqual(stats.namespaces, { __default__: { recordCount: 4 } });
+    const filtered = await index.describeIndexStats({ filter: { genre: { $eq: 'drama' } } });
+    assert.equal(filtered.totalRecordCount, 4, 'doc2 became drama');
+
+    await index.deleteMany({ ids: ['doc1', 'doc2'] });
+    await index.deleteMany({ filter: { year: { $gte: 2023 } } });
+    assert.deepEqual(Object.keys((await index.fetch({ ids: ['doc1', 'doc2', 'doc3', 'doc4'] })).records), ['doc3']);
+    await index.deleteOne({ id: 'doc3' });
+    assert.equal((await index.describeIndexStats()).totalRecordCount, 0);
+
+    // The deprecated positional form still works in 7.x.
+    await pc.index(name, `${base}/index/${name}`).upsert({ records: [{ id: 'z', values: [0, 0, 0, 1] }] });
+    assert.equal((await index.describeIndexStats()).totalRecordCount, 1);
+
+    await pc.deleteIndex(name);
+    assert.ok(!((await pc.listIndexes()).indexes ?? []).some((i) => i.name === name));
+  });
+});
