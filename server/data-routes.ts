@@ -8,7 +8,7 @@ import { compileFilter } from '../engine/filter.js';
 import type { Filter, Index, LarchDB, QueryOptions, UpdateOptions } from '../engine/index.js';
 import { ALIASES, deleteBody, queryBody, statsBody, updateBody } from './schemas.js';
 import { prepareUpsert, type PrepareReply, type PreparedUpsert } from './upsert-prepare.js';
-import { WireError } from './errors.js';
+import { WireError, withStatus } from './errors.js';
 
 /** Upsert bodies from this size on are parsed on an executor thread; below it a thread hop costs more than parsing. */
 const OFFLOAD_BYTES = 64 * 1024;
@@ -109,6 +109,10 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
     {
       schema: { body: updateBody },
       preValidation: normalize((b) => {
+        const byFilter = ['filter', 'setMetadata', 'set_metadata', 'namespace', 'dry_run'];
+        if (isObject(b.filter) && b.id === undefined && Object.keys(b).every((k) => byFilter.includes(k))) {
+          throw withStatus(501, 'UNIMPLEMENTED', 'Updating records by metadata filter (API 2025-10) is not implemented in LarchDB yet; update by id.');
+        }
         normalizeMessage(b, ALIASES.update);
         normalizeMessage(b.sparseValues);
       }),
@@ -186,6 +190,9 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
   };
   app.post('/records/namespaces/:namespace/upsert', unimplemented('Upserting text records (integrated embedding) is'));
   app.post('/records/namespaces/:namespace/search', unimplemented('Searching text records (integrated embedding) is'));
+  // API 2025-10 verbs (client 7.x) that 2025-04 does not have.
+  app.post('/vectors/fetch_by_metadata', unimplemented('Fetching records by metadata (API 2025-10) is'));
+  app.post('/namespaces', unimplemented('Creating a namespace explicitly (API 2025-10) is'));
   app.get('/bulk/imports', unimplemented('Bulk imports are'));
   app.post('/bulk/imports', unimplemented('Bulk imports are'));
   app.get('/bulk/imports/:id', unimplemented('Bulk imports are'));

@@ -248,6 +248,10 @@ test('data plane errors: rpcStatus shape with the gRPC code and the HTTP status'
   dataError(await call('POST', '/index/nope/query', { topK: 1, vector: [1] }), 404, 5, /nope/);
   dataError(await call('GET', `${D}/namespaces/never-written`), 404, 5);
   dataError(await call('POST', `${D}/records/namespaces/x/search`, {}), 501, 12, /not supported/);
+  // API 2025-10 verbs of client 7.x: a clear 501, not a bare 404 or a schema error.
+  dataError(await call('POST', `${D}/vectors/fetch_by_metadata`, { filter: { a: 1 } }), 501, 12, /by metadata/);
+  dataError(await call('POST', `${D}/namespaces`, { name: 'n' }), 501, 12, /namespace/);
+  dataError(await call('POST', `${D}/vectors/update`, { filter: { a: 1 }, setMetadata: { b: 2 } }), 501, 12, /metadata filter/);
 });
 
 test('namespaces with reserved URL characters round-trip through paths and query strings', async () => {
