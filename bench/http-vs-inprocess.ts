@@ -23,6 +23,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { makeLog, posInt, prng } from './common.js';
 import { performance } from 'node:perf_hooks';
 import { Pinecone } from '@pinecone-database/pinecone';
 import { LarchDB } from '../engine/index.js';
@@ -44,11 +45,6 @@ const { values: args } = parseArgs({
   },
 });
 
-function posInt(name: string, raw: string | undefined): number {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-  return v;
-}
 
 const N = posInt('n', args.n);
 const DIM = posInt('dim', args.dim);
@@ -62,21 +58,8 @@ const JSON_OUT = args.json ?? false;
 const INDEX = 'bench-http';
 const CORES = availableParallelism();
 
-const log = (msg: string): void => {
-  (JSON_OUT ? process.stderr : process.stdout).write(msg + '\n');
-};
+const log = makeLog(JSON_OUT);
 
-/** mulberry32: small, fast, good enough for benchmark data. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** CPU time (ms) all processes have used since boot, from Linux's /proc/stat (USER_HZ = 100); null elsewhere. */
 function systemBusyMs(): number | null {

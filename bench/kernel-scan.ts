@@ -7,6 +7,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
+import { makeLog, posInt, prng } from './common.js';
 import { performance } from 'node:perf_hooks';
 import { createArenaMemory, instantiateKernels, type Kernels } from '../wasm/kernels.js';
 
@@ -21,11 +22,6 @@ const { values: args } = parseArgs({
   },
 });
 
-function posInt(name: string, raw: string | undefined): number {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-  return v;
-}
 
 const N = posInt('n', args.n);
 const DIM = posInt('dim', args.dim);
@@ -36,21 +32,8 @@ const JSON_OUT = args.json ?? false;
 const WARMUP = 5;
 const MATRIX_BYTES = N * DIM * 4;
 
-const log = (msg: string): void => {
-  (JSON_OUT ? process.stderr : process.stdout).write(msg + '\n');
-};
+const log = makeLog(JSON_OUT);
 
-/** mulberry32: small, fast, good enough for benchmark data. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------
 // Arena layout (mirrors real use: vectors in shared memory above 64 KiB)

@@ -3,20 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Metric } from 'larchdb';
+import { prng } from '../bench/common.js';
 
 export const SPEC = { serverless: { cloud: 'aws' as const, region: 'us-east-1' } };
 
-/** mulberry32: small, fast, reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded random numbers in [0, 1) (mulberry32, shared with the benchmarks). */
+export const rng = prng;
 
 export function randomVectors(n: number, dim: number, seed: number): number[][] {
   const r = rng(seed);

@@ -1,0 +1,27 @@
+/** Pieces every benchmark (and the tests' data generators) share. */
+
+/** mulberry32: small, fast, reproducible random numbers in [0, 1). */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A positive integer flag, or an error naming the flag. */
+export function posInt(name: string, raw: string | undefined): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer, got ${raw}`);
+  return v;
+}
+
+/** Progress lines: to stderr when stdout carries JSON. */
+export function makeLog(jsonOut: boolean): (msg: string) => void {
+  return (msg) => {
+    (jsonOut ? process.stderr : process.stdout).write(msg + '\n');
+  };
+}
