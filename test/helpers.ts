@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import type { Metric } from 'larchdb';
 import { prng } from '../bench/common.js';
 
@@ -62,4 +63,13 @@ export function close(got: number, want: number, tol = 1e-5): boolean {
 export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), 'larch-test-'));
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Asserts that `p` rejects with the official client's error class `name` and a message matching `message`. */
+export async function rejectsWith(p: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
+  await assert.rejects(p, (e: Error) => {
+    assert.equal(e.name, name, e.message);
+    if (message) assert.match(e.message, message);
+    return true;
+  });
 }

@@ -13,7 +13,7 @@ import { Pinecone, type QueryOptions } from '@pinecone-database/pinecone';
 import { LarchDB, type Metric } from 'larchdb';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../server/app.js';
-import { SPEC, close, dense, randomVectors, rng, randomSparse, sparseDot, tempDir, topK } from './helpers.js';
+import { SPEC, close, dense, randomVectors, rng, randomSparse, sparseDot, tempDir, topK, rejectsWith } from './helpers.js';
 
 let db: LarchDB;
 let app: FastifyInstance;
@@ -32,14 +32,6 @@ after(async () => {
   await db.close();
 });
 
-/** Asserts that `p` rejects with the official client's error class `name` and a message matching `message`. */
-async function rejectsWith(p: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: Error) => {
-    assert.equal(e.name, name, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 test('control plane: create (dense, sparse), describe, list, configure, delete', async () => {
   const model = await pc.createIndex({ name: 'cp-dense', dimension: 4, metric: 'euclidean', spec: SPEC, tags: { team: 'a' } });

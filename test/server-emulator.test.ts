@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Pinecone, type QueryOptions } from '@pinecone-database/pinecone';
-import { tempDir } from './helpers.js';
+import { tempDir, rejectsWith } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../server/cli.js', import.meta.url));
 const EMULATOR_VARS = ['PORT', 'INDEX_NAME', 'INDEX_TYPE', 'VECTOR_TYPE', 'DIMENSION', 'METRIC'];
@@ -85,13 +85,6 @@ async function post(url: string, body: unknown): Promise<{ status: number; json:
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-async function rejectsWith(p: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: Error) => {
-    assert.equal(e.name, name, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 test('dense emulator (plain `larchdb`, PORT from the environment): client 6.x and raw HTTP at the root; restart reuses the index', async () => {
   const dir = await tempDir();
