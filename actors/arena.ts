@@ -88,8 +88,11 @@ export class Arena {
     if (b === this.blocks.length) this.blocks.push(this.alloc(L.bytes));
     const block = this.blocks[b]!;
     const r = row - b * L.rows;
+    const nnz = sparse ? sparse.indices.length : 0;
+    // Allocate before taking views: an allocation may grow the memory, and views cover only the size they saw.
+    const off = nnz > 0 ? this.alloc(8 * nnz, 16) : 0;
     const buf = this.memory.buffer;
-    const u32 = new Uint32Array(buf);
+    const u = new Uint32Array(buf);
     const f32 = new Float32Array(buf);
     if (this.dim > 0) {
       const at = block + L.vecs + r * this.dim * 4;
@@ -97,18 +100,12 @@ export class Arena {
       const n = values ? this.kernels.norm(at, this.dim) : 0;
       f32[(block + L.invNorms) / 4 + r] = n > 0 ? 1 / n : 0;
     }
-    if (sparse && sparse.indices.length > 0) {
-      const nnz = sparse.indices.length;
-      const off = this.alloc(8 * nnz, 16);
-      const u = new Uint32Array(this.memory.buffer);
-      u.set(sparse.indices, off / 4);
-      new Float32Array(this.memory.buffer).set(sparse.values, off / 4 + nnz);
-      u[(block + L.sparseOff) / 4 + r] = off;
-      u[(block + L.sparseNnz) / 4 + r] = nnz;
-    } else {
-      u32[(block + L.sparseNnz) / 4 + r] = 0;
+    if (nnz > 0) {
+      u.set(sparse!.indices, off / 4);
+      f32.set(sparse!.values, off / 4 + nnz);
     }
-    const u = new Uint32Array(this.memory.buffer);
+    u[(block + L.sparseOff) / 4 + r] = off;
+    u[(block + L.sparseNnz) / 4 + r] = nnz;
     u[(block + L.created) / 4 + r] = version;
     u[(block + L.deleted) / 4 + r] = ALIVE;
     this.rows = row + 1;

@@ -175,7 +175,8 @@ export class NamespaceActor {
     this.rowOf = rowOf;
   }
 
-  count_(filter: unknown): number {
+  /** Live records matching `filter` (all of them when there is none). */
+  countMatching(filter: unknown): number {
     const pred = compileFilter(filter);
     if (!pred) return this.rowOf.size;
     let n = 0;

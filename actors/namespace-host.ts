@@ -166,7 +166,7 @@ const api = {
     const out: Record<string, number> = {};
     for (const a of actors.values()) {
       if (a.cfg.name !== index) continue;
-      out[a.name] = await a.mailbox.run(() => a.count_(filter));
+      out[a.name] = await a.mailbox.run(() => a.countMatching(filter));
     }
     return out;
   },
