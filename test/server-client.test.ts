@@ -4,16 +4,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Pinecone, type QueryOptions } from '@pinecone-database/pinecone';
 import { LarchDB, type Metric } from 'larchdb';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../server/app.js';
 import { SPEC, close, dense, randomVectors, rng, randomSparse, sparseDot, tempDir, topK, rejectsWith } from './helpers.js';
+import { CLI, startCli, stopCli } from './cli-process.js';
 
 let db: LarchDB;
 let app: FastifyInstance;
@@ -290,39 +289,10 @@ test('with --api-key: a wrong key is PineconeAuthorizationError on both planes, 
 // ---------------------------------------------------------------------------------------------------------------
 // The CLI
 
-const CLI = fileURLToPath(new URL('../server/cli.js', import.meta.url));
-
-/** Starts `larchdb serve` and resolves with its URL once it prints the listening line. */
-async function startCli(args: string[]): Promise<{ child: ChildProcess; url: string; output: string[] }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`CLI did not start:\n${output.join('\n')}`)), 20_000);
-    child.once('exit', (code) => reject(new Error(`CLI exited with ${code}:\n${output.join('\n')}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line);
-      const m = /^LarchDB listening on (\S+)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
-  return { child, url, output };
-}
-
-async function stopCli(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  const [code] = await exited;
-  return code as number | null;
-}
-
 test('larchdb serve: the client works against the CLI; SIGTERM/SIGINT shut down cleanly and data survives a restart', async () => {
   const dir = await tempDir();
   try {
-    const first = await startCli(['--data', dir.path, '--api-key', 'cli-key', '--log-level', 'warn']);
+    const first = await startCli(['serve', '--port', '0', '--data', dir.path, '--api-key', 'cli-key', '--log-level', 'warn']);
     const pc1 = new Pinecone({ apiKey: 'cli-key', controllerHostUrl: first.url, maxRetries: 0 });
     await pc1.createIndex({ name: 'cli-index', dimension: 2, metric: 'euclidean', spec: SPEC });
     await pc1.index('cli-index').namespace('n').upsert([
@@ -334,7 +304,7 @@ test('larchdb serve: the client works against the CLI; SIGTERM/SIGINT shut down 
     await rejectsWith(new Pinecone({ apiKey: 'nope', controllerHostUrl: first.url, maxRetries: 0 }).listIndexes(), 'PineconeAuthorizationError');
     assert.equal(await stopCli(first.child, 'SIGTERM'), 0, first.output.join('\n'));
 
-    const second = await startCli(['--data', dir.path, '--api-key', 'cli-key', '--log-level', 'warn', '--advertise-host', 'http://127.0.0.1:1']);
+    const second = await startCli(['serve', '--port', '0', '--data', dir.path, '--api-key', 'cli-key', '--log-level', 'warn', '--advertise-host', 'http://127.0.0.1:1']);
     const pc2 = new Pinecone({ apiKey: 'cli-key', controllerHostUrl: second.url, maxRetries: 0 });
     assert.equal((await pc2.describeIndex('cli-index')).host, 'http://127.0.0.1:1/index/cli-index', '--advertise-host');
     const index = pc2.index('cli-index', `${second.url}/index/cli-index`).namespace('n');

@@ -5,16 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createNetServer } from 'node:net';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Pinecone, type QueryOptions } from '@pinecone-database/pinecone';
 import { tempDir, rejectsWith } from './helpers.js';
+import { CLI, startCli, stopCli } from './cli-process.js';
 
-const CLI = fileURLToPath(new URL('../server/cli.js', import.meta.url));
 const EMULATOR_VARS = ['PORT', 'INDEX_NAME', 'INDEX_TYPE', 'VECTOR_TYPE', 'DIMENSION', 'METRIC'];
 
 /** The test process's environment without any emulator variable, plus `vars`. */
@@ -33,33 +31,6 @@ async function freePort(): Promise<number> {
   srv.close();
   await once(srv, 'close');
   return port;
-}
-
-/** Starts the CLI with `args` and `vars`, and resolves with its URL once it prints the listening line. */
-async function startCli(args: string[], vars: Record<string, string>): Promise<{ child: ChildProcess; url: string; banner: string; output: string[] }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: envWith(vars) });
-  const output: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
-  const [url, banner] = await new Promise<[string, string]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`CLI did not start:\n${output.join('\n')}`)), 20_000);
-    child.once('exit', (code) => reject(new Error(`CLI exited with ${code}:\n${output.join('\n')}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line);
-      const m = /^LarchDB listening on (\S+)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve([m[1]!, line]);
-      }
-    });
-  });
-  return { child, url, banner, output };
-}
-
-async function stopCli(child: ChildProcess): Promise<number | null> {
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const [code] = await exited;
-  return code as number | null;
 }
 
 const run = promisify(execFile);
@@ -91,7 +62,7 @@ test('dense emulator (plain `larchdb`, PORT from the environment): client 6.x an
   const port = await freePort();
   const vars = { PORT: String(port), INDEX_TYPE: 'serverless', VECTOR_TYPE: 'dense', DIMENSION: '2', METRIC: 'cosine' };
   try {
-    const srv = await startCli(['--data', dir.path, '--log-level', 'warn'], vars);
+    const srv = await startCli(['--data', dir.path, '--log-level', 'warn'], envWith(vars));
     try {
       assert.equal(srv.url, `http://127.0.0.1:${port}`, 'PORT is honoured');
       assert.match(srv.banner, /created index 'index'/);
@@ -166,7 +137,7 @@ test('dense emulator (plain `larchdb`, PORT from the environment): client 6.x an
     }
 
     // Unlike Pinecone Local, the data survives a restart: the index is reused when the environment matches.
-    const again = await startCli(['serve', '--data', dir.path, '--port', '0', '--log-level', 'warn'], vars);
+    const again = await startCli(['serve', '--data', dir.path, '--port', '0', '--log-level', 'warn'], envWith(vars));
     try {
       assert.notEqual(again.url, `http://127.0.0.1:${port}`, '--port wins over PORT');
       assert.match(again.banner, /reused index 'index'/);
@@ -188,7 +159,7 @@ test('dense emulator (plain `larchdb`, PORT from the environment): client 6.x an
 test('sparse emulator (VECTOR_TYPE=sparse DIMENSION=0 METRIC=dotproduct)', async () => {
   const dir = await tempDir();
   try {
-    const srv = await startCli(['serve', '--data', dir.path, '--log-level', 'warn'], { PORT: '0', INDEX_TYPE: 'serverless', VECTOR_TYPE: 'sparse', DIMENSION: '0', METRIC: 'dotproduct' });
+    const srv = await startCli(['serve', '--data', dir.path, '--log-level', 'warn'], envWith({ PORT: '0', INDEX_TYPE: 'serverless', VECTOR_TYPE: 'sparse', DIMENSION: '0', METRIC: 'dotproduct' }));
     try {
       const pc = new Pinecone({ apiKey: 'pclocal', maxRetries: 0 });
       const index = pc.index('index', srv.url);
@@ -227,7 +198,7 @@ test('sparse emulator (VECTOR_TYPE=sparse DIMENSION=0 METRIC=dotproduct)', async
 test('INDEX_TYPE=pod and INDEX_NAME: a pod-spec index under that name', async () => {
   const dir = await tempDir();
   try {
-    const srv = await startCli(['--data', dir.path, '--log-level', 'warn'], { PORT: '0', INDEX_TYPE: 'pod', DIMENSION: '3', METRIC: 'euclidean', INDEX_NAME: 'pods' });
+    const srv = await startCli(['--data', dir.path, '--log-level', 'warn'], envWith({ PORT: '0', INDEX_TYPE: 'pod', DIMENSION: '3', METRIC: 'euclidean', INDEX_NAME: 'pods' }));
     try {
       const pc = new Pinecone({ apiKey: 'pclocal', controllerHostUrl: srv.url, maxRetries: 0 });
       const model = await pc.describeIndex('pods');
