@@ -29,6 +29,15 @@ export interface ArenaView {
   blocks: number[];
 }
 
+/** An arena's memory and allocation state: what an index builder hands over when it built an arena. */
+export interface ArenaParts {
+  memory: WebAssembly.Memory;
+  dim: number;
+  blocks: number[];
+  rows: number;
+  top: number;
+}
+
 export class Arena {
   readonly id = randomUUID();
   readonly memory: WebAssembly.Memory;
@@ -38,20 +47,46 @@ export class Arena {
   /** Rows ever appended (live and dead). */
   rows = 0;
   dead = 0;
-  /** Version of the last applied write; queries snapshot it. */
-  version = 0;
   private top = ARENA_HEADER_BYTES;
   private readonly freeScratch = new Map<number, number[]>();
 
-  constructor(readonly dim: number) {
+  /** A new empty arena, or (with `parts`) one built in another thread, adopted as it is. */
+  constructor(
+    readonly dim: number,
+    parts?: ArenaParts,
+  ) {
     this.layout = blockLayout(dim, rowsPerBlock(dim));
-    this.memory = createArenaMemory(1, MAX_PAGES);
+    this.memory = parts?.memory ?? createArenaMemory(1, MAX_PAGES);
     this.kernels = instantiateKernels(this.memory);
+    if (parts) {
+      this.blocks.push(...parts.blocks);
+      this.rows = parts.rows;
+      this.top = parts.top;
+      return;
+    }
     const h = new Uint32Array(this.memory.buffer, 0, 4);
     h[0] = ARENA_MAGIC;
     h[1] = 1;
     h[2] = dim;
     h[3] = this.layout.rows;
+  }
+
+  /** The state to hand this arena to another thread (see the constructor). */
+  parts(): ArenaParts {
+    return { memory: this.memory, dim: this.dim, blocks: this.blocks.slice(), rows: this.rows, top: this.top };
+  }
+
+  /** Whether `row` is visible at `version` (created <= version < deleted). */
+  visible(row: number, version: number): boolean {
+    const { block, r } = locate(this.blocks, this.layout.rows, row);
+    const u = new Uint32Array(this.memory.buffer);
+    return u[(block + this.layout.created) / 4 + r]! <= version && version < u[(block + this.layout.deleted) / 4 + r]!;
+  }
+
+  /** The version at which `row` was deleted (ALIVE when it is not). */
+  deletedAt(row: number): number {
+    const { block, r } = locate(this.blocks, this.layout.rows, row);
+    return new Uint32Array(this.memory.buffer)[(block + this.layout.deleted) / 4 + r]!;
   }
 
   view(): ArenaView {
@@ -80,7 +115,7 @@ export class Arena {
     return at;
   }
 
-  /** Appends a row; returns its global row number. The row is visible from version `this.version + 1` on. */
+  /** Appends a row; returns its row number. The row is visible to queries at `version` and later. */
   append(values: ArrayLike<number> | undefined, sparse: { indices: ArrayLike<number>; values: ArrayLike<number> } | undefined, version: number): number {
     const L = this.layout;
     const row = this.rows;

@@ -3,7 +3,8 @@
  * A call that carries a frame writes the frame and posts its control message under one lock, so the host reads
  * frames in the order the messages arrive.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
+import type { Durability } from '../engine/storage/request-log.js';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { LarchError, unavailable, type SerializedError } from '../engine/errors.js';
@@ -23,6 +24,8 @@ export interface HostOptions {
   dataDir: string | null;
   ringBytes: number;
   mailboxLimit: number;
+  durability: Durability;
+  memtableBytes: number;
 }
 
 export class HostHandle {
@@ -43,7 +46,13 @@ export class HostHandle {
 
   async start(): Promise<void> {
     await this.call.init(
-      { ring: this.ring.sab, dataDir: this.opts.dataDir, hostIndex: this.opts.index, hostCount: this.opts.count, mailboxLimit: this.opts.mailboxLimit });
+      { ring: this.ring.sab, dataDir: this.opts.dataDir, hostIndex: this.opts.index, hostCount: this.opts.count, mailboxLimit: this.opts.mailboxLimit,
+        durability: this.opts.durability, memtableBytes: this.opts.memtableBytes });
+  }
+
+  /** Hands the host the job port of index builder `slot` (a port must be transferred, not copied). */
+  connectBuilder(slot: number, port: MessagePort): Promise<void> {
+    return this.ordered(async () => ({ reply: this.invoke('connectBuilder', [slot, Comlink.transfer(port, [port])]) as Promise<void> }));
   }
 
   /** Fails every call still waiting on this worker (it died). */

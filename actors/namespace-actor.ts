@@ -1,18 +1,39 @@
 /**
- * One namespace of one index: the single writer of its arena, its ids and its metadata. It runs inside a
- * namespace-host worker; every message goes through its bounded mailbox, so writes apply in arrival order.
+ * One namespace of one index: the single writer of its segments (memtable + slabs), ids and metadata. It runs
+ * inside a namespace-host worker; every message goes through its bounded mailbox, so writes apply in arrival order.
  *
- * Writes are copy-on-write at row level: an upsert or update appends a new row and marks the old one dead at the
- * new version, so a query that planned earlier keeps seeing the state it planned against.
+ * Write path: a write gets the next LSN, is appended to the request log, and is applied to the memtable only once
+ * the log has it on disk (group commit); then it is answered. A query never sees a write that is not durable.
+ * Rows are copy-on-write: an upsert or update appends a new row and marks the old one dead at the new version, so a
+ * query that planned earlier keeps seeing the state it planned against.
+ *
+ * Background (never in a query's way): a full memtable is frozen and an index builder turns it into a slab; runs of
+ * small slabs are merged; each result is swapped in, the manifest republished, and the log truncated behind it.
  */
 import type { IndexConfig } from '../engine/index-config.js';
 import { METRIC_CODE } from '../engine/index-config.js';
 import type { RecordMetadata } from '../engine/types.js';
 import { compileFilter, type Predicate } from '../engine/filter.js';
+import { FieldIndex } from '../engine/field-index.js';
+import { LarchError, resourceExhausted, unavailable } from '../engine/errors.js';
+import type { RequestLog, LogEntry } from '../engine/storage/request-log.js';
+import type { SlabStore } from '../engine/storage/slab-store.js';
+import { writeManifest, type Manifest } from '../engine/storage/manifest.js';
+import { ALIVE } from './arena-layout.js';
 import { Arena, type ArenaView } from './arena.js';
 import { Mailbox } from './mailbox.js';
-import type { DecodedRecord, CodecRecord } from './record-codec.js';
-import type { ScanParams } from './query-executor.js';
+import { decodeRecords, type DecodedRecord } from './record-codec.js';
+import { refRow, refSeq, rowRef, slabName, type Segment } from './segment.js';
+import type { BuilderLink, BuildJob } from './builder-link.js';
+
+/** Request-log record types. */
+export const enum Op {
+  Upsert = 1,
+  Update = 2,
+  DeleteIds = 3,
+  DeleteByFilter = 4,
+  DeleteAll = 5,
+}
 
 /** What the main thread asks for when it plans a query. The query vector itself arrives in a ring frame. */
 export interface PlanRequest {
@@ -23,282 +44,664 @@ export interface PlanRequest {
   tasks: number;
 }
 
-/** A planned query: the scan parameters plus where the arena is, the block ranges and one heap per range. */
-export interface QueryPlan extends ScanParams {
-  planId: number;
-  view: ArenaView;
-  heaps: number[];
-  ranges: [number, number][];
-  readUnits: number;
+/** One block range of one segment, scanned into its own heap. */
+export interface PlanUnit {
+  b0: number;
+  b1: number;
+  heap: number;
+  /** Which executor task scans it. */
+  task: number;
 }
 
-export type PlanResult = QueryPlan | { empty: true; readUnits: number };
+/** The scan of one segment: where its arena is, where the query and bitmap were copied in it, its units. */
+export interface PlanPart {
+  view: ArenaView;
+  totalRows: number;
+  q: number;
+  qInvNorm: number;
+  qsIdx: number;
+  qsVal: number;
+  qsN: number;
+  /** Filter bitmap over the segment's rows (0: no filter). */
+  bits: number;
+  units: PlanUnit[];
+}
+
+/** A planned query. */
+export interface QueryPlan {
+  planId: number;
+  /** Snapshot version: rows with created <= snap < deleted are visible. */
+  snap: number;
+  k: number;
+  metric: number;
+  flags: number;
+  tasks: number;
+  parts: PlanPart[];
+  readUnits: number;
+  /** The namespace's applied LSN when the query was planned. */
+  lsn: number;
+}
+
+export type PlanResult = QueryPlan | { empty: true; readUnits: number; lsn: number };
 
 export interface FetchedRow {
   id: string;
+  /** Index into the answer's views. */
+  part: number;
   row: number;
   metadata?: RecordMetadata;
 }
 
-/** Rows of the same block scanned by one executor task at least; smaller namespaces use one task. */
-const MIN_ROWS_PER_TASK = 8192;
-const COMPACT_MIN_DEAD = 4096;
-
-/** An arena with the ids and metadata of its rows. Rows never change once written, so a plan keeps its generation. */
-interface Generation {
-  arena: Arena;
-  ids: string[];
-  meta: (RecordMetadata | undefined)[];
+/** A write's outcome once durable and applied. */
+export interface Applied<T> {
+  lsn: number;
+  value: T;
 }
+
+/** Where a namespace keeps its files (null in memory). */
+export interface NamespaceStorage {
+  dir: string;
+  log: RequestLog;
+  slabs: SlabStore;
+  slabDir: string;
+}
+
+export interface ActorOptions {
+  mailboxLimit: number;
+  /** Memtable size (bytes of write payloads) at which it is frozen and flushed to a slab. */
+  memtableBytes: number;
+  builder: BuilderLink;
+  storage: NamespaceStorage | null;
+  /** State loaded from disk: slabs in order, the manifest's LSN and next slab number. */
+  loaded?: { segments: Segment[]; lsn: number; nextSeq: number };
+}
+
+/** Rows of the same segment scanned by one executor task at least; smaller namespaces use one task. */
+const MIN_ROWS_PER_TASK = 8192;
+/** Runs of slabs merge when an older slab is no larger than all newer ones together (a binary-counter shape). */
+const MERGE_MIN_SLABS = 2;
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 export class NamespaceActor {
   readonly mailbox: Mailbox;
-  private g: Generation;
+  /** Oldest first; the last one is the memtable. */
+  private segs: Segment[] = [];
+  private bySeq = new Map<number, Segment>();
   private rowOf = new Map<string, number>();
   private sorted: string[] | null = null;
-  private plans = new Map<number, { g: Generation; scratch: { offset: number; size: number } }>();
+  private plans = new Map<number, { segs: Segment[]; scratch: { offset: number; size: number }[] }>();
   private nextPlan = 1;
-  /** Bytes of ids, vectors and metadata (for read-unit accounting). */
-  private bytes = 0;
-  dirty = false;
+  private nextSeq = 1;
+  /** Visibility clock of this process (u32): every applied write is one version. */
+  private version = 0;
+  /** Last LSN handed out, and last one applied. */
+  private lsn = 0;
+  private appliedLsn = 0;
+  /** LSN of the last delete-all: slabs before it are gone. */
+  private baseLsn = 0;
+  private memBytes = 0;
+  private inFlight = 0;
+  private job: Promise<void> | null = null;
+  private jobFailures = 0;
+  private manifestDirty = false;
+  /** Slab files no longer in use, deleted once a manifest without them is durable. */
+  private obsolete: string[] = [];
+  private closed = false;
+  /** Background errors (flush, merge, manifest) since the last success, for stats and logs. */
+  lastBackgroundError: string | null = null;
 
   constructor(
     readonly cfg: IndexConfig,
     readonly name: string,
-    mailboxLimit: number,
+    private readonly opts: ActorOptions,
   ) {
-    this.mailbox = new Mailbox(mailboxLimit, `namespace '${name}' of index '${cfg.name}'`);
-    this.g = { arena: new Arena(cfg.dimension ?? 0), ids: [], meta: [] };
+    this.mailbox = new Mailbox(opts.mailboxLimit, `namespace '${name}' of index '${cfg.name}'`);
+    if (opts.loaded) {
+      this.nextSeq = opts.loaded.nextSeq;
+      this.lsn = this.appliedLsn = this.baseLsn = opts.loaded.lsn;
+      for (const s of opts.loaded.segments) this.adoptLoaded(s);
+    }
+    this.pushMemtable();
   }
 
-  get arena(): Arena {
-    return this.g.arena;
+  private get dim(): number {
+    return this.cfg.dimension ?? 0;
+  }
+
+  private get mem(): Segment {
+    return this.segs[this.segs.length - 1]!;
   }
 
   get count(): number {
     return this.rowOf.size;
   }
 
-  private recordBytes(id: string, values?: ArrayLike<number>, sparse?: { indices: ArrayLike<number> }, md?: RecordMetadata): number {
-    return id.length + (values ? values.length * 4 : 0) + (sparse ? sparse.indices.length * 9 : 0) + (md ? JSON.stringify(md).length : 0);
+  private pushMemtable(): void {
+    const s: Segment = { seq: this.nextSeq++, arena: new Arena(this.dim), ids: [], meta: [], tombstones: new Set() };
+    this.segs.push(s);
+    this.bySeq.set(s.seq, s);
+    this.memBytes = 0;
+  }
+
+  /** A slab loaded from disk: its tombstones kill older rows, its rows replace older versions of their ids. */
+  private adoptLoaded(s: Segment): void {
+    for (const id of s.tombstones) this.kill(id, 0);
+    s.ids.forEach((id, row) => {
+      this.kill(id, 0);
+      this.rowOf.set(id, rowRef(s.seq, row));
+    });
+    this.segs.push(s);
+    this.bySeq.set(s.seq, s);
+  }
+
+  private locate(ref: number): { seg: Segment; row: number } {
+    return { seg: this.bySeq.get(refSeq(ref))!, row: refRow(ref) };
+  }
+
+  /** Marks the live row of `id` dead at `version`; returns whether there was one. */
+  private kill(id: string, version: number): boolean {
+    const ref = this.rowOf.get(id);
+    if (ref === undefined) return false;
+    const { seg, row } = this.locate(ref);
+    seg.arena.kill(row, version);
+    this.rowOf.delete(id);
+    return true;
   }
 
   private put(id: string, values: ArrayLike<number> | undefined, sparse: DecodedRecord['sparse'], md: RecordMetadata | undefined, version: number): void {
-    const old = this.rowOf.get(id);
-    if (old !== undefined) this.drop(old, version);
-    else this.sorted = null;
-    const row = this.arena.append(values, sparse, version);
-    this.g.ids[row] = id;
-    this.g.meta[row] = md;
-    this.rowOf.set(id, row);
-    this.bytes += this.recordBytes(id, values, sparse, md);
+    if (!this.kill(id, version)) this.sorted = null;
+    const mem = this.mem;
+    const row = mem.arena.append(values, sparse, version);
+    mem.ids[row] = id;
+    mem.meta[row] = md;
+    this.rowOf.set(id, rowRef(mem.seq, row));
   }
 
-  private drop(row: number, version: number): void {
-    const a = this.arena;
-    this.bytes -= this.recordBytes(this.g.ids[row]!, a.dim > 0 ? { length: a.dim } : undefined, undefined, this.g.meta[row]);
-    a.kill(row, version);
+  // ---- writes ------------------------------------------------------------------------------------------------
+
+  /** Decodes a logged write into the function that applies it (used for new writes and for log replay). */
+  private applier(op: Op, body: Uint8Array): (lsn: number) => unknown {
+    switch (op) {
+      case Op.Upsert: {
+        const records = decodeRecords(body);
+        return () => this.applyUpsert(records);
+      }
+      case Op.Update: {
+        const [rec] = decodeRecords(body);
+        return () => this.applyUpdate(rec!);
+      }
+      case Op.DeleteIds: {
+        const ids = decodeRecords(body).map((r) => r.id);
+        return () => this.applyDeleteIds(ids);
+      }
+      case Op.DeleteByFilter: {
+        const pred = compileFilter(JSON.parse(decoder.decode(body)));
+        return () => this.applyDeleteByFilter(pred);
+      }
+      case Op.DeleteAll:
+        return (lsn) => this.applyDeleteAll(lsn);
+      default:
+        throw new LarchError('DATA_LOSS', `Unknown request-log record type ${op as number} in namespace '${this.name}'.`);
+    }
   }
 
-  /** Upserts whole records; returns how many were written. Later duplicates in a batch win. */
-  upsert(records: DecodedRecord[]): number {
-    const v = this.arena.version + 1;
-    for (const r of records) this.put(r.id, r.values, r.sparse, r.metadata, v);
-    this.arena.version = v;
+  /**
+   * Logs a write and applies it once durable. Returns at once (boxed, so the mailbox does not wait for the disk):
+   * the next write is logged in the same group commit.
+   */
+  write<T>(op: Op, body: Uint8Array): { done: Promise<Applied<T>> } {
+    if (this.closed) throw unavailable(`Namespace '${this.name}' is closing; retry the write.`);
+    if (this.inFlight >= this.opts.mailboxLimit) {
+      throw resourceExhausted(`Too many writes waiting for the disk in namespace '${this.name}' (${this.inFlight}); retry with backoff.`);
+    }
+    const apply = this.applier(op, body);
+    const lsn = ++this.lsn;
+    const finish = (): Applied<T> => {
+      const value = apply(lsn) as T;
+      this.appliedLsn = lsn;
+      this.memBytes += body.length;
+      this.afterWrite();
+      return { lsn, value };
+    };
+    const log = this.opts.storage?.log;
+    if (!log) return { done: Promise.resolve().then(finish) };
+    this.inFlight++;
+    const done = log.append(lsn, op, body).then(
+      () => {
+        this.inFlight--;
+        return finish();
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        throw diskError(err, `the request log of namespace '${this.name}'`);
+      },
+    );
+    return { done };
+  }
+
+  /** Applies one record of the request log during recovery. */
+  replay(e: LogEntry): void {
+    this.applier(e.op, e.body)(e.lsn);
+    this.lsn = this.appliedLsn = e.lsn;
+    this.memBytes += e.body.length;
+  }
+
+  /** After recovery: freeze a memtable the replay filled past its size. */
+  afterReplay(): void {
     this.afterWrite();
+  }
+
+  private applyUpsert(records: DecodedRecord[]): number {
+    const v = ++this.version;
+    for (const r of records) this.put(r.id, r.values, r.sparse, r.metadata, v);
     return records.length;
   }
 
-  /** Updates one record: replaces the given vector parts and merges metadata key by key. Unknown ids are a no-op. */
-  update(rec: DecodedRecord): void {
-    const row = this.rowOf.get(rec.id);
-    if (row === undefined) return;
-    const values = rec.values ?? (this.arena.dim > 0 ? this.arena.dense(row) : undefined);
-    const sparse = rec.sparse ?? this.arena.sparse(row);
-    const old = this.g.meta[row];
+  /** Replaces the given vector parts and merges metadata key by key. Unknown ids are a no-op. */
+  private applyUpdate(rec: DecodedRecord): void {
+    const ref = this.rowOf.get(rec.id);
+    if (ref === undefined) return;
+    const { seg, row } = this.locate(ref);
+    const values = rec.values ?? (this.dim > 0 ? seg.arena.dense(row) : undefined);
+    const sparse = rec.sparse ?? seg.arena.sparse(row);
+    const old = seg.meta[row];
     const md = rec.metadata ? { ...old, ...rec.metadata } : old;
-    const v = this.arena.version + 1;
-    this.put(rec.id, values, sparse, md, v);
-    this.arena.version = v;
-    this.afterWrite();
+    this.put(rec.id, values, sparse, md, ++this.version);
   }
 
-  deleteIds(ids: string[]): void {
-    const v = this.arena.version + 1;
+  private applyDeleteIds(ids: string[]): void {
+    const v = ++this.version;
+    const tomb = this.mem.tombstones;
     for (const id of ids) {
-      const row = this.rowOf.get(id);
-      if (row === undefined) continue;
-      this.drop(row, v);
-      this.rowOf.delete(id);
-      this.sorted = null;
+      // Every delete is remembered: an older version of the id may sit in a slab file.
+      tomb.add(id);
+      if (this.kill(id, v)) this.sorted = null;
     }
-    this.arena.version = v;
-    this.afterWrite();
   }
 
-  deleteByFilter(filter: unknown): number {
-    const pred = compileFilter(filter);
+  private applyDeleteByFilter(pred: Predicate | null): number {
     const doomed: string[] = [];
-    for (const [id, row] of this.rowOf) if (!pred || pred(this.g.meta[row])) doomed.push(id);
-    this.deleteIds(doomed);
+    for (const [id, ref] of this.rowOf) {
+      const { seg, row } = this.locate(ref);
+      if (!pred || pred(seg.meta[row])) doomed.push(id);
+    }
+    this.applyDeleteIds(doomed);
     return doomed.length;
   }
 
-  /** Empties the namespace. A new arena replaces the old one; queries already planned keep the old memory. */
-  deleteAll(): void {
-    this.g = { arena: new Arena(this.arena.dim), ids: [], meta: [] };
+  /** Empties the namespace: every segment goes (queries already planned keep theirs); slabs before `lsn` are void. */
+  private applyDeleteAll(lsn: number): void {
+    for (const s of this.segs) if (s.slab) this.obsolete.push(s.slab.name);
+    this.segs = [];
+    this.bySeq.clear();
     this.rowOf = new Map();
     this.sorted = null;
-    this.bytes = 0;
-    this.dirty = true;
+    this.baseLsn = lsn;
+    ++this.version;
+    this.pushMemtable();
+    this.manifestDirty = this.opts.storage !== null;
+    this.pump();
   }
 
   private afterWrite(): void {
-    this.dirty = true;
-    const a = this.arena;
-    if (a.dead >= COMPACT_MIN_DEAD && a.dead > a.live) this.compact();
+    const log = this.opts.storage?.log;
+    if (this.memBytes >= this.opts.memtableBytes || (log && log.bytesSinceRoll >= 2 * this.opts.memtableBytes)) this.freeze();
   }
 
-  /** Copies live rows into a fresh generation so dead rows stop costing memory; plans keep the old one. */
-  private compact(): void {
-    const old = this.g;
-    const next: Generation = { arena: new Arena(old.arena.dim), ids: [], meta: [] };
-    const rowOf = new Map<string, number>();
-    for (const [id, row] of this.rowOf) {
-      const r = next.arena.append(old.arena.dim > 0 ? old.arena.dense(row) : undefined, old.arena.sparse(row), 1);
-      next.ids[r] = id;
-      next.meta[r] = old.meta[row];
-      rowOf.set(id, r);
-    }
-    next.arena.version = 1;
-    this.g = next;
-    this.rowOf = rowOf;
+  /** Freezes the memtable (it stays queryable until its slab replaces it) and starts a new one. */
+  private freeze(): void {
+    this.mem.frozenAt = { version: this.version, lsn: this.appliedLsn };
+    this.pushMemtable();
+    this.opts.storage?.log.roll();
+    this.pump();
   }
+
+  // ---- background: flush, merge, publish ----------------------------------------------------------------------
+
+  /** Starts the next background job unless one runs. Jobs: flush the oldest frozen memtable, publish, merge. */
+  private pump(): void {
+    if (this.job || this.closed) return;
+    const next = this.nextJob();
+    if (!next) return;
+    this.job = next().then(
+      () => {
+        this.job = null;
+        this.jobFailures = 0;
+        this.lastBackgroundError = null;
+        this.pump();
+      },
+      (err: unknown) => {
+        this.job = null;
+        this.jobFailures++;
+        this.lastBackgroundError = (err as Error).message;
+        if (this.closed) return;
+        console.error(`[larchdb] background work on namespace '${this.name}' of index '${this.cfg.name}' failed (will retry): ${(err as Error).message}`);
+        setTimeout(() => this.pump(), Math.min(30_000, 100 * 2 ** this.jobFailures)).unref();
+      },
+    );
+  }
+
+  private nextJob(): (() => Promise<void>) | null {
+    const frozen = this.segs.find((s) => s.frozenAt && !s.fields);
+    if (frozen) return () => this.build([frozen]);
+    if (this.manifestDirty) return () => this.publish();
+    const run = this.mergeRun();
+    return run ? () => this.build(run) : null;
+  }
+
+  /** The newest run of built slabs where each older one is no larger than the newer ones together. */
+  private mergeRun(): Segment[] | null {
+    const built = this.segs.filter((s) => s.fields);
+    let sum = 0;
+    let i = built.length;
+    while (i > 0) {
+      const live = built[i - 1]!.arena.live;
+      if (i < built.length && live > sum) break;
+      sum += live;
+      i--;
+    }
+    const run = built.slice(i);
+    return run.length >= MERGE_MIN_SLABS ? run : null;
+  }
+
+  /** Builds one slab from `inputs` (consecutive segments) on an index builder, then swaps it in. */
+  private async build(inputs: Segment[]): Promise<void> {
+    const newest = inputs[inputs.length - 1]!;
+    const { version: V, lsn } = newest.frozenAt!;
+    const fromOldest = inputs[0] === this.segs[0];
+    const sources: { seg: Segment; rows: Uint32Array }[] = [];
+    const ids: string[] = [];
+    const meta: (RecordMetadata | undefined)[] = [];
+    for (const seg of inputs) {
+      const rows: number[] = [];
+      // The slab is the state at V (the newest input's freeze): later writes are in the log after its LSN.
+      for (let r = 0; r < seg.arena.rows; r++) {
+        if (seg.arena.visible(r, V)) {
+          rows.push(r);
+          ids.push(seg.ids[r]!);
+          meta.push(seg.meta[r]);
+        }
+      }
+      sources.push({ seg, rows: Uint32Array.from(rows) });
+    }
+    const tombstones = new Set<string>();
+    if (!fromOldest) for (const s of inputs) for (const id of s.tombstones) tombstones.add(id);
+    const seq = this.nextSeq++;
+    const storage = this.opts.storage;
+    const job: BuildJob = {
+      dim: this.dim,
+      lsn,
+      sources: sources.map((s) => ({ parts: s.seg.arena.parts(), rows: s.rows })),
+      ids,
+      meta,
+      tombstones: [...tombstones],
+      slabDir: storage?.slabDir ?? null,
+      name: slabName(seq),
+    };
+    const res = await this.opts.builder.build(job);
+    if (this.closed || inputs.some((s) => this.bySeq.get(s.seq) !== s)) {
+      // A delete-all (or the namespace's deletion) overtook the build.
+      if (storage) await storage.slabs.remove(job.name);
+      return;
+    }
+    const seg: Segment = {
+      seq,
+      arena: new Arena(this.dim, res.parts),
+      ids,
+      meta,
+      frozenAt: newest.frozenAt,
+      fields: FieldIndex.decode(res.fields),
+      slab: storage ? { name: job.name, lsn, rows: ids.length } : undefined,
+      tombstones,
+    };
+    // Swap: rows killed since V die in the new slab at the same version; live ones move over.
+    let i = 0;
+    for (const { seg: src, rows } of sources) {
+      for (const r of rows) {
+        const died = src.arena.deletedAt(r);
+        if (died !== ALIVE) seg.arena.kill(i, died);
+        else this.rowOf.set(ids[i]!, rowRef(seq, i));
+        i++;
+      }
+    }
+    const at = this.segs.indexOf(inputs[0]!);
+    this.segs.splice(at, inputs.length, seg);
+    for (const s of inputs) {
+      this.bySeq.delete(s.seq);
+      if (s.slab) this.obsolete.push(s.slab.name);
+    }
+    this.bySeq.set(seq, seg);
+    if (storage) this.manifestDirty = true;
+  }
+
+  /** Writes the manifest for the slabs now durable, then truncates the log and deletes unused slab files. */
+  private async publish(): Promise<void> {
+    const storage = this.opts.storage!;
+    this.manifestDirty = false;
+    const durable: Segment[] = [];
+    for (const s of this.segs) {
+      if (!s.slab) break;
+      durable.push(s);
+    }
+    const lsn = Math.max(this.baseLsn, durable.length > 0 ? durable[durable.length - 1]!.slab!.lsn : 0);
+    const doomed = this.obsolete.splice(0);
+    try {
+      await writeManifest(storage.dir, this.manifest(lsn, durable));
+    } catch (err) {
+      this.manifestDirty = true;
+      this.obsolete.unshift(...doomed);
+      throw err;
+    }
+    await storage.log.truncateThrough(lsn);
+    for (const name of doomed) await storage.slabs.remove(name);
+  }
+
+  /** The manifest for `slabs` (durable ones only) covering writes up to `lsn`. */
+  manifest(lsn = this.baseLsn, slabs: Segment[] = []): Manifest {
+    return { namespace: this.name, dimension: this.dim, lsn, nextSeq: this.nextSeq, slabs: slabs.map((s) => s.slab!) };
+  }
+
+  /** Waits for the background job in progress, then stops taking writes and closes the log. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.job?.catch(() => undefined);
+    await this.opts.storage?.log.close();
+  }
+
+  /** Segment and slab counts, for diagnostics and tests. */
+  describe(): { segments: number; slabs: number; frozen: number; memtableRows: number; lsn: number; backgroundError: string | null } {
+    return {
+      segments: this.segs.length,
+      slabs: this.segs.filter((s) => s.fields).length,
+      frozen: this.segs.filter((s) => s.frozenAt && !s.fields).length,
+      memtableRows: this.mem.arena.live,
+      lsn: this.appliedLsn,
+      backgroundError: this.lastBackgroundError,
+    };
+  }
+
+  /** Freezes the memtable now (tests, and a clean shutdown that wants a short log). Resolves when all is built. */
+  async flushNow(): Promise<void> {
+    if (this.mem.arena.rows > 0 || this.mem.tombstones.size > 0) this.freeze();
+    while (!this.closed && (this.job || this.nextJob())) {
+      this.pump();
+      await this.job?.catch(() => undefined);
+      if (this.jobFailures > 0) throw unavailable(`Flushing namespace '${this.name}' failed: ${this.lastBackgroundError}`);
+    }
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------------------
 
   /** Live records matching `filter` (all of them when there is none). */
   countMatching(filter: unknown): number {
     const pred = compileFilter(filter);
     if (!pred) return this.rowOf.size;
     let n = 0;
-    for (const row of this.rowOf.values()) if (pred(this.g.meta[row])) n++;
+    for (const ref of this.rowOf.values()) {
+      const { seg, row } = this.locate(ref);
+      if (pred(seg.meta[row])) n++;
+    }
     return n;
   }
 
   private readUnits(): number {
-    return Math.max(1, Math.ceil(this.bytes / 2 ** 30));
+    // One read unit per GiB of namespace (vectors plus ~128 bytes of id and metadata a record), at least one.
+    return Math.max(1, Math.ceil((this.rowOf.size * (this.dim * 4 + 128)) / 2 ** 30));
   }
 
-  /**
-   * Prepares a query: resolves a query-by-id, turns the filter into a bitmap, copies the query into scratch
-   * space in the arena and splits the scan into executor tasks.
-   */
-  plan(req: PlanRequest, query: DecodedRecord | undefined): PlanResult {
-    const a = this.arena;
-    const cfg = this.cfg;
-    let dense: ArrayLike<number> | undefined = query?.values;
-    let sparse = query?.sparse;
-    if (req.id !== undefined) {
-      const row = this.rowOf.get(req.id);
-      if (row === undefined) return { empty: true, readUnits: this.readUnits() };
-      dense = a.dim > 0 ? a.dense(row) : undefined;
-      sparse = cfg.metric === 'dotproduct' ? a.sparse(row) : undefined;
-    }
-    const pred: Predicate | null = compileFilter(req.filter);
-    const total = a.rows;
-    if (this.rowOf.size === 0) return { empty: true, readUnits: this.readUnits() };
-
-    const B = a.layout.rows;
-    const nBlocks = Math.ceil(total / B);
-    const tasks = Math.max(1, Math.min(req.tasks, Math.ceil(total / MIN_ROWS_PER_TASK), nBlocks));
-    const k = req.k;
-    const qsN = sparse ? sparse.indices.length : 0;
-    const bitWords = pred ? nBlocks * (B / 32) : 0;
-    const align16 = (n: number) => Math.ceil(n / 16) * 16;
-    const qBytes = align16(a.dim * 4);
-    const sBytes = align16(qsN * 8);
-    const bBytes = align16(bitWords * 4);
-    const hBytes = align16(k * 8);
-    const scratch = a.allocScratch(qBytes + sBytes + bBytes + hBytes * tasks);
-    const base = scratch.offset;
-    const q = base;
-    const qsIdx = base + qBytes;
-    const qsVal = qsIdx + qsN * 4;
-    const bits = pred ? base + qBytes + sBytes : 0;
-    const heaps = Array.from({ length: tasks }, (_, i) => base + qBytes + sBytes + bBytes + i * hBytes);
-
-    const buf = a.memory.buffer;
-    let qInvNorm = 0;
-    if (a.dim > 0 && dense) {
-      new Float32Array(buf, q, a.dim).set(dense);
-      const n = a.kernels.norm(q, a.dim);
-      qInvNorm = n > 0 ? 1 / n : 0;
-    }
-    if (sparse && qsN > 0) {
-      new Uint32Array(buf, qsIdx, qsN).set(sparse.indices);
-      new Float32Array(buf, qsVal, qsN).set(sparse.values);
-    }
-    if (pred) {
-      const words = new Uint32Array(buf, bits, bitWords);
-      let any = false;
-      for (const row of this.rowOf.values()) {
-        if (pred(this.g.meta[row])) {
-          words[row >>> 5]! |= 1 << (row & 31);
+  /** A bitmap of the rows of `seg` that match (null: none do). */
+  private filterBits(seg: Segment, filter: unknown, pred: Predicate): Uint32Array | null {
+    let words: Uint32Array;
+    let any = false;
+    if (seg.fields) {
+      words = seg.fields.match(filter);
+      for (let i = 0; i < words.length && !any; i++) any = words[i] !== 0;
+    } else {
+      words = new Uint32Array(Math.ceil(seg.arena.rows / 32));
+      for (let r = 0; r < seg.arena.rows; r++) {
+        if (seg.arena.deletedAt(r) === ALIVE && pred(seg.meta[r])) {
+          words[r >>> 5]! |= 1 << (r & 31);
           any = true;
         }
       }
-      if (!any) {
-        a.releaseScratch(scratch);
-        return { empty: true, readUnits: this.readUnits() };
-      }
     }
-    const ranges: [number, number][] = [];
-    for (let t = 0; t < tasks; t++) ranges.push([Math.floor((t * nBlocks) / tasks), Math.floor(((t + 1) * nBlocks) / tasks)]);
+    return any ? words : null;
+  }
 
+  /**
+   * Prepares a query: resolves a query-by-id, turns the filter into a bitmap per segment, copies the query into
+   * scratch space in each segment's arena and splits the scan into executor tasks.
+   */
+  plan(req: PlanRequest, query: DecodedRecord | undefined): PlanResult {
+    const cfg = this.cfg;
+    const empty = { empty: true as const, readUnits: this.readUnits(), lsn: this.appliedLsn };
+    let dense: ArrayLike<number> | undefined = query?.values;
+    let sparse = query?.sparse;
+    if (req.id !== undefined) {
+      const ref = this.rowOf.get(req.id);
+      if (ref === undefined) return empty;
+      const { seg, row } = this.locate(ref);
+      dense = this.dim > 0 ? seg.arena.dense(row) : undefined;
+      sparse = cfg.metric === 'dotproduct' ? seg.arena.sparse(row) : undefined;
+    }
+    if (this.rowOf.size === 0) return empty;
+    const pred = compileFilter(req.filter);
+    const candidates: { seg: Segment; bits: Uint32Array | null }[] = [];
+    for (const seg of this.segs) {
+      if (seg.arena.live === 0) continue;
+      const bits = pred ? this.filterBits(seg, req.filter, pred) : null;
+      if (pred && !bits) continue;
+      candidates.push({ seg, bits });
+    }
+    if (candidates.length === 0) return empty;
+
+    let totalRows = 0;
+    for (const c of candidates) totalRows += c.seg.arena.rows;
+    const tasks = Math.max(1, Math.min(req.tasks, Math.ceil(totalRows / MIN_ROWS_PER_TASK)));
+    const perTask = Math.ceil(totalRows / tasks);
+    const k = req.k;
+    const qsN = sparse ? sparse.indices.length : 0;
+    const align16 = (n: number) => Math.ceil(n / 16) * 16;
+    let qInvNorm = 0;
+    const parts: PlanPart[] = [];
+    const scratch: { offset: number; size: number }[] = [];
+    const load = new Array<number>(tasks).fill(0);
+    for (const { seg, bits } of candidates) {
+      const a = seg.arena;
+      const B = a.layout.rows;
+      const nBlocks = Math.ceil(a.rows / B);
+      const chunks = Math.max(1, Math.min(nBlocks, Math.round(a.rows / perTask)));
+      const qBytes = align16(a.dim * 4);
+      const sBytes = align16(qsN * 8);
+      const bBytes = align16((bits?.length ?? 0) * 4);
+      const hBytes = align16(k * 8);
+      const sc = a.allocScratch(qBytes + sBytes + bBytes + hBytes * chunks);
+      scratch.push(sc);
+      const base = sc.offset;
+      const buf = a.memory.buffer;
+      const part: PlanPart = {
+        view: a.view(),
+        totalRows: a.rows,
+        q: a.dim > 0 && dense ? base : 0,
+        qInvNorm: 0,
+        qsIdx: base + qBytes,
+        qsVal: base + qBytes + qsN * 4,
+        qsN,
+        bits: bits ? base + qBytes + sBytes : 0,
+        units: [],
+      };
+      if (part.q) {
+        new Float32Array(buf, part.q, a.dim).set(dense!);
+        if (parts.length === 0) {
+          const n = a.kernels.norm(part.q, a.dim);
+          qInvNorm = n > 0 ? 1 / n : 0;
+        }
+        part.qInvNorm = qInvNorm;
+      }
+      if (sparse && qsN > 0) {
+        new Uint32Array(buf, part.qsIdx, qsN).set(sparse.indices);
+        new Float32Array(buf, part.qsVal, qsN).set(sparse.values);
+      }
+      if (bits) new Uint32Array(buf, part.bits, bits.length).set(bits);
+      for (let c = 0; c < chunks; c++) {
+        const b0 = Math.floor((c * nBlocks) / chunks);
+        const b1 = Math.floor(((c + 1) * nBlocks) / chunks);
+        // Least-loaded task takes the unit.
+        let t = 0;
+        for (let j = 1; j < tasks; j++) if (load[j]! < load[t]!) t = j;
+        load[t]! += Math.min(a.rows, b1 * B) - b0 * B;
+        part.units.push({ b0, b1, heap: base + qBytes + sBytes + bBytes + c * hBytes, task: t });
+      }
+      parts.push(part);
+    }
     const planId = this.nextPlan++;
-    this.plans.set(planId, { g: this.g, scratch });
+    this.plans.set(planId, { segs: candidates.map((c) => c.seg), scratch });
     return {
       planId,
-      view: a.view(),
-      snap: a.version,
-      totalRows: total,
-      q: a.dim > 0 && dense ? q : 0,
-      qInvNorm,
-      qsIdx,
-      qsVal,
-      qsN,
-      bits,
-      heaps,
-      ranges,
+      snap: this.version,
       k,
       metric: METRIC_CODE[cfg.metric],
       flags: cfg.vectorType === 'sparse' ? 1 : 0,
+      tasks,
+      parts,
       readUnits: this.readUnits(),
+      lsn: this.appliedLsn,
     };
   }
 
-  /** Maps result rows of a plan to ids (and metadata) and frees the plan's scratch space. */
-  hydrate(planId: number, rows: number[], includeMetadata: boolean): { ids: string[]; metadata?: (RecordMetadata | undefined)[] } {
+  /** Maps result rows ([part, row] of a plan) to ids (and metadata) and frees the plan's scratch space. */
+  hydrate(planId: number, hits: [number, number][], includeMetadata: boolean): { ids: string[]; metadata?: (RecordMetadata | undefined)[] } {
     const p = this.plans.get(planId);
     if (!p) throw new Error(`unknown query plan ${planId}`);
     this.release(planId);
-    const ids = rows.map((r) => p.g.ids[r]!);
-    return includeMetadata ? { ids, metadata: rows.map((r) => p.g.meta[r]) } : { ids };
+    const ids = hits.map(([part, r]) => p.segs[part]!.ids[r]!);
+    return includeMetadata ? { ids, metadata: hits.map(([part, r]) => p.segs[part]!.meta[r]) } : { ids };
   }
 
   release(planId: number): void {
     const p = this.plans.get(planId);
     if (!p) return;
     this.plans.delete(planId);
-    p.g.arena.releaseScratch(p.scratch);
+    p.segs.forEach((s, i) => s.arena.releaseScratch(p.scratch[i]!));
   }
 
-  fetch(ids: string[]): { rows: FetchedRow[]; view: ArenaView } {
+  fetch(ids: string[]): { rows: FetchedRow[]; views: ArenaView[] } {
     const rows: FetchedRow[] = [];
+    const parts = new Map<Segment, number>();
+    const views: ArenaView[] = [];
     for (const id of ids) {
-      const row = this.rowOf.get(id);
-      if (row !== undefined) rows.push({ id, row, metadata: this.g.meta[row] });
+      const ref = this.rowOf.get(id);
+      if (ref === undefined) continue;
+      const { seg, row } = this.locate(ref);
+      let part = parts.get(seg);
+      if (part === undefined) {
+        part = views.push(seg.arena.view()) - 1;
+        parts.set(seg, part);
+      }
+      rows.push({ id, part, row, metadata: seg.meta[row] });
     }
-    return { rows, view: this.arena.view() };
+    return { rows, views };
   }
 
   /** Ids in bitwise order after `after`, with `prefix`, at most `limit`; `next` is set when more remain. */
@@ -322,14 +725,15 @@ export class NamespaceActor {
     const more = i < s.length && s[i]!.startsWith(prefix);
     return { ids, more };
   }
-
-  /** All live records, for a snapshot. */
-  records(): CodecRecord[] {
-    const out: CodecRecord[] = [];
-    const a = this.arena;
-    for (const [id, row] of this.rowOf) {
-      out.push({ id, values: a.dim > 0 ? a.dense(row) : undefined, sparse: a.sparse(row), metadata: this.g.meta[row] });
-    }
-    return out;
-  }
 }
+
+/** A disk error on the write path: the write failed and was not applied (HTTP 503, Pinecone's shape). */
+function diskError(err: unknown, where: string): LarchError {
+  if (err instanceof LarchError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const what = e.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+  return unavailable(`The write could not be made durable (${what}, in ${where}); it was not applied. Nothing acknowledged earlier is affected and reads still work; fix the disk (e.g. free space) and retry.`);
+}
+
+/** The body of a delete-by-filter log record. */
+export const filterBody = (filter: unknown) => encoder.encode(JSON.stringify(filter));

@@ -4,31 +4,39 @@
  * copied out synchronously when their control message arrives, so ring frames are freed in order even while an
  * actor's mailbox is busy.
  */
-import { parentPort } from 'node:worker_threads';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { parentPort, type MessagePort } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { IndexConfig } from '../engine/index-config.js';
 import { toLarchError } from '../engine/errors.js';
-import { writeFileAtomic } from '../engine/atomic-file.js';
-import { NamespaceActor, type PlanRequest } from './namespace-actor.js';
+import { fsyncDir } from '../engine/atomic-file.js';
+import { RequestLog, type Durability } from '../engine/storage/request-log.js';
+import { FileSlabStore } from '../engine/storage/slab-store.js';
+import { readManifest, writeManifest } from '../engine/storage/manifest.js';
+import { NamespaceActor, Op, filterBody, type Applied, type NamespaceStorage, type PlanRequest } from './namespace-actor.js';
 import { RingConsumer } from './ring.js';
-import { decodeRecords, encodeRecordsToBytes, type DecodedRecord } from './record-codec.js';
-import { encodeSnapshot, readSnapshot } from './snapshot-file.js';
-import { SNAPSHOT_FILE, hostFor, indexDir, namespaceDir } from './route.js';
+import { decodeRecords, encodeRecordsToBytes } from './record-codec.js';
+import { hostFor, indexDir, namespaceDir } from './route.js';
+import { loadSlabSegments } from './slab-loader.js';
+import { BuilderLink } from './builder-link.js';
 import type { Reply } from './host-protocol.js';
 
-interface HostInit {
+export interface HostInit {
   ring: SharedArrayBuffer;
   dataDir: string | null;
   hostIndex: number;
   hostCount: number;
   mailboxLimit: number;
+  durability: Durability;
+  memtableBytes: number;
 }
 
 let init!: HostInit;
 let ring!: RingConsumer;
+const builder = new BuilderLink();
 const indexes = new Map<string, IndexConfig>();
 const actors = new Map<string, NamespaceActor>();
 
@@ -40,28 +48,63 @@ function config(index: string): IndexConfig {
   return cfg;
 }
 
+function storageFor(dir: string, log: RequestLog): NamespaceStorage {
+  return { dir, log, slabs: new FileSlabStore(join(dir, 'slabs')), slabDir: join(dir, 'slabs') };
+}
+
+/** The actor of (index, ns); a new namespace gets one whose first durable write creates its directory. */
 function actor(index: string, ns: string, create: boolean): NamespaceActor | undefined {
   const k = key(index, ns);
   let a = actors.get(k);
   if (!a && create) {
-    a = new NamespaceActor(config(index), ns, init.mailboxLimit);
+    const cfg = config(index);
+    const opts = { mailboxLimit: init.mailboxLimit, memtableBytes: init.memtableBytes, builder };
+    if (init.dataDir) {
+      const dir = namespaceDir(init.dataDir, index, ns);
+      const log = RequestLog.fresh(join(dir, 'log'), init.durability, async () => {
+        await makeDurableDir(init.dataDir!, dir);
+        await writeManifest(dir, created.manifest());
+      });
+      const created: NamespaceActor = new NamespaceActor(cfg, ns, { ...opts, storage: storageFor(dir, log) });
+      a = created;
+    } else {
+      a = new NamespaceActor(cfg, ns, { ...opts, storage: null });
+    }
     actors.set(k, a);
   }
   return a;
 }
 
-/** Reads the frame that belongs to this call: from the ring, or from its own buffer when it was too big. */
-function takeFrame(big: SharedArrayBuffer | undefined): DecodedRecord[] {
-  return decodeRecords(big ? new Uint8Array(big).slice() : ring.read());
+/** Creates `dir` (under `root`) and fsyncs every parent whose entries changed, so the directory survives a crash. */
+async function makeDurableDir(root: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let d = dir; d.length > root.length; d = dirname(d)) await fsyncDir(dirname(d));
 }
 
-async function saveSnapshot(a: NamespaceActor): Promise<void> {
-  if (!init.dataDir || !a.dirty) return;
-  const dir = namespaceDir(init.dataDir, a.cfg.name, a.name);
-  await mkdir(dir, { recursive: true });
-  const body = encodeRecordsToBytes(a.records());
-  a.dirty = false;
-  await writeFileAtomic(join(dir, SNAPSHOT_FILE), encodeSnapshot(a.name, a.cfg.dimension ?? 0, body));
+/** Recovers one namespace directory: manifest, slabs into shared memory, then the log after the slabs' LSN. */
+async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
+  const m = await readManifest(dir);
+  // No manifest: the namespace's first write never became durable (the database's open sweeps such directories).
+  if (!m || hostFor(cfg.name, m.namespace, init.hostCount) !== init.hostIndex) return;
+  const store = new FileSlabStore(join(dir, 'slabs'));
+  const segments = await loadSlabSegments(store, m, cfg.dimension ?? 0);
+  const storage = storageFor(dir, null as unknown as RequestLog);
+  const a = new NamespaceActor(cfg, m.namespace, {
+    mailboxLimit: init.mailboxLimit,
+    memtableBytes: init.memtableBytes,
+    builder,
+    storage,
+    loaded: { segments, lsn: m.lsn, nextSeq: m.nextSeq },
+  });
+  const { log, report } = await RequestLog.open(join(dir, 'log'), { durability: init.durability, afterLsn: m.lsn }, (e) => a.replay(e));
+  storage.log = log;
+  if (report.torn) {
+    console.warn(
+      `[larchdb] namespace '${m.namespace}' of index '${cfg.name}': cut a torn record off the end of ${report.torn.file} at byte ${report.torn.offset} (${report.torn.droppedBytes} bytes; a write that was never acknowledged).`,
+    );
+  }
+  actors.set(key(cfg.name, m.namespace), a);
+  a.afterReplay();
 }
 
 async function loadIndex(cfg: IndexConfig): Promise<number> {
@@ -72,30 +115,43 @@ async function loadIndex(cfg: IndexConfig): Promise<number> {
   } catch {
     return 0;
   }
-  let loaded = 0;
-  for (const e of entries) {
-    if (!e.startsWith('ns-')) continue;
-    const file = join(indexDir(init.dataDir, cfg.name), e, SNAPSHOT_FILE);
-    let snap;
-    try {
-      snap = await readSnapshot(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
-    if (hostFor(cfg.name, snap.namespace, init.hostCount) !== init.hostIndex) continue;
-    const a = actor(cfg.name, snap.namespace, true)!;
-    a.upsert(snap.records);
-    a.dirty = false;
-    loaded++;
-  }
-  return loaded;
+  const before = actors.size;
+  for (const e of entries) if (e.startsWith('ns-')) await openNamespace(cfg, join(indexDir(init.dataDir, cfg.name), e));
+  return actors.size - before;
+}
+
+/**
+ * Runs a write through the actor's mailbox (for order) and waits for it to be durable and applied. A write that
+ * queued behind its namespace's deletion goes to the namespace's next incarnation.
+ */
+function submit<T>(index: string, ns: string, op: Op, body: Uint8Array, create: boolean): Promise<Applied<T | undefined>> {
+  const a = actor(index, ns, create);
+  if (!a) return Promise.resolve({ lsn: 0, value: undefined });
+  const k = key(index, ns);
+  return a.mailbox
+    .run(() => (actors.get(k) === a ? a.write<T>(op, body) : null))
+    .then((box) => (box ? box.done : submit<T>(index, ns, op, body, create)));
+}
+
+/** Reads the frame that belongs to this call: from the ring, or from its own buffer when it was too big. */
+function takeFrame(big: SharedArrayBuffer | undefined): Uint8Array {
+  return big ? new Uint8Array(big).slice() : ring.read();
+}
+
+async function closeActors(match: (a: NamespaceActor) => boolean): Promise<void> {
+  const doomed = [...actors].filter(([, a]) => match(a));
+  for (const [k] of doomed) actors.delete(k);
+  await Promise.all(doomed.map(([, a]) => a.close()));
 }
 
 const api = {
   init(opts: HostInit): void {
     init = opts;
     ring = new RingConsumer(opts.ring);
+  },
+  /** The supervisor hands in the job port of index builder `slot` (again after that builder restarts). */
+  connectBuilder(slot: number, port: MessagePort): void {
+    builder.attach(slot, port);
   },
   async openIndex(cfg: IndexConfig): Promise<number> {
     indexes.set(cfg.name, cfg);
@@ -104,51 +160,56 @@ const api = {
   configureIndex(cfg: IndexConfig): void {
     indexes.set(cfg.name, cfg);
   },
-  dropIndex(index: string): void {
+  async dropIndex(index: string): Promise<void> {
     indexes.delete(index);
-    for (const [k, a] of actors) if (a.cfg.name === index) actors.delete(k);
+    await closeActors((a) => a.cfg.name === index);
   },
-  upsert(index: string, ns: string, big?: SharedArrayBuffer): Promise<number> {
-    const records = takeFrame(big);
-    const a = actor(index, ns, true)!;
-    return a.mailbox.run(() => a.upsert(records));
+  upsert(index: string, ns: string, big?: SharedArrayBuffer) {
+    return submit<number>(index, ns, Op.Upsert, takeFrame(big), true);
   },
-  update(index: string, ns: string, big?: SharedArrayBuffer): Promise<void> {
-    const [rec] = takeFrame(big);
-    const a = actor(index, ns, false);
-    return a ? a.mailbox.run(() => a.update(rec!)) : Promise.resolve();
+  update(index: string, ns: string, big?: SharedArrayBuffer) {
+    return submit<void>(index, ns, Op.Update, takeFrame(big), false);
   },
-  deleteIds(index: string, ns: string, ids: string[]): Promise<void> {
-    const a = actor(index, ns, false);
-    return a ? a.mailbox.run(() => a.deleteIds(ids)) : Promise.resolve();
+  deleteIds(index: string, ns: string, ids: string[]) {
+    return submit<void>(index, ns, Op.DeleteIds, encodeRecordsToBytes(ids.map((id) => ({ id }))), false);
   },
-  deleteByFilter(index: string, ns: string, filter: unknown): Promise<number> {
-    const a = actor(index, ns, false);
-    return a ? a.mailbox.run(() => a.deleteByFilter(filter)) : Promise.resolve(0);
+  deleteByFilter(index: string, ns: string, filter: unknown) {
+    return submit<number>(index, ns, Op.DeleteByFilter, filterBody(filter), false);
   },
-  deleteAll(index: string, ns: string): Promise<void> {
-    const a = actor(index, ns, false);
-    return a ? a.mailbox.run(() => a.deleteAll()) : Promise.resolve();
+  deleteAll(index: string, ns: string) {
+    return submit<void>(index, ns, Op.DeleteAll, new Uint8Array(0), false);
   },
+  /** Deletes a namespace: its writes drain, its directory is renamed away (atomically), then removed. */
   async deleteNamespace(index: string, ns: string): Promise<boolean> {
     const a = actor(index, ns, false);
     if (!a) return false;
     await a.mailbox.run(async () => {
-      actors.delete(key(index, ns));
-      if (init.dataDir) await rm(namespaceDir(init.dataDir, index, ns), { recursive: true, force: true });
+      await a.close();
+      if (init.dataDir) {
+        const dir = namespaceDir(init.dataDir, index, ns);
+        const trash = join(indexDir(init.dataDir, index), `trash-${randomUUID()}`);
+        try {
+          await rename(dir, trash);
+          await fsyncDir(indexDir(init.dataDir, index));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+        actors.delete(key(index, ns));
+        await rm(trash, { recursive: true, force: true });
+      } else actors.delete(key(index, ns));
     });
     return true;
   },
   plan(index: string, ns: string, req: PlanRequest, hasQuery: boolean) {
-    const query = hasQuery ? takeFrame(undefined)[0] : undefined;
+    const query = hasQuery ? decodeRecords(takeFrame(undefined))[0] : undefined;
     const a = actor(index, ns, false);
-    if (!a) return { empty: true as const, readUnits: 1 };
+    if (!a) return { empty: true as const, readUnits: 1, lsn: 0 };
     return a.mailbox.run(() => a.plan(req, query));
   },
-  hydrate(index: string, ns: string, planId: number, rows: number[], includeMetadata: boolean) {
+  hydrate(index: string, ns: string, planId: number, hits: [number, number][], includeMetadata: boolean) {
     const a = actor(index, ns, false);
     if (!a) throw new Error(`namespace '${ns}' vanished during a query`);
-    return a.mailbox.run(() => a.hydrate(planId, rows, includeMetadata));
+    return a.mailbox.run(() => a.hydrate(planId, hits, includeMetadata));
   },
   release(index: string, ns: string, planId: number): void {
     actor(index, ns, false)?.release(planId);
@@ -170,9 +231,17 @@ const api = {
     }
     return out;
   },
-  /** Writes a snapshot of every namespace changed since its last one. */
-  async snapshot(): Promise<void> {
-    await Promise.all([...actors.values()].map((a) => a.mailbox.run(() => saveSnapshot(a))));
+  /** Segments, slabs and LSN of a namespace (diagnostics, tests). */
+  storageInfo(index: string, ns: string) {
+    return actor(index, ns, false)?.describe() ?? null;
+  },
+  /** Freezes the memtables of an index (or one namespace) and waits until they are slabs. */
+  async flush(index: string, ns?: string): Promise<void> {
+    for (const a of actors.values()) if (a.cfg.name === index && (ns === undefined || a.name === ns)) await a.flushNow();
+  },
+  /** Drains every namespace's writes and closes its files. */
+  async close(): Promise<void> {
+    await closeActors(() => true);
   },
   /** Fault injection for tests: the thread dies as a crash would kill it. */
   crash(): void {

@@ -7,66 +7,103 @@ import type { IndexConfig } from '../engine/index-config.js';
 import type { ValidQuery } from '../engine/validation.js';
 import type { QueryResponse, RecordMetadata, ScoredPineconeRecord } from '../engine/types.js';
 import { blockLayout, f32ToNumber, locate, readDense, readSparse } from './arena-layout.js';
-import type { PlanRequest, PlanResult, QueryPlan } from './namespace-actor.js';
+import type { PlanRequest, PlanResult, PlanUnit, QueryPlan } from './namespace-actor.js';
 import type { ArenaView } from './arena.js';
 import { encodeRecords } from './record-codec.js';
 import type { Supervisor } from './supervisor.js';
+import type { ScanTask, ScanUnit } from './query-executor.js';
 
 interface Candidate {
   key: number;
+  part: number;
   row: number;
 }
 
-/** Merges per-task heaps (keys f32[k] then rows u32[k]) into the best `k` candidates, best first. */
-function mergeHeaps(plan: QueryPlan, counts: number[]): Candidate[] {
-  const buf = plan.view.memory.buffer;
+/** Merges the unit heaps (keys f32[k] then rows u32[k]) into the best `k` candidates, best first. */
+function mergeHeaps(plan: QueryPlan, counts: Map<PlanUnit, number>): Candidate[] {
   const out: Candidate[] = [];
-  plan.heaps.forEach((heap, i) => {
-    const n = counts[i]!;
-    const keys = new Float32Array(buf, heap, n);
-    const rows = new Uint32Array(buf, heap + 4 * plan.k, n);
-    for (let j = 0; j < n; j++) out.push({ key: keys[j]!, row: rows[j]! });
+  plan.parts.forEach((part, p) => {
+    const buf = part.view.memory.buffer;
+    for (const u of part.units) {
+      const n = counts.get(u)!;
+      const keys = new Float32Array(buf, u.heap, n);
+      const rows = new Uint32Array(buf, u.heap + 4 * plan.k, n);
+      for (let j = 0; j < n; j++) out.push({ key: keys[j]!, part: p, row: rows[j]! });
+    }
   });
-  out.sort((a, b) => b.key - a.key || a.row - b.row);
+  // Equal keys: older segment, then earlier row (the earlier write) first.
+  out.sort((a, b) => b.key - a.key || a.part - b.part || a.row - b.row);
   return out.slice(0, plan.k);
 }
 
-/** Dense and sparse values of rows, read in place from an arena's shared memory. */
-export function readValues(view: ArenaView, rows: number[]): { values: number[]; sparse?: { indices: number[]; values: number[] } }[] {
-  const layout = blockLayout(view.dim, view.rowsPerBlock);
-  const buf = view.memory.buffer;
-  return rows.map((row) => {
+/** The executor tasks of a plan: each gets the units assigned to it. */
+function scanTasks(plan: QueryPlan): { task: ScanTask; units: PlanUnit[] }[] {
+  const tasks = Array.from({ length: plan.tasks }, () => ({
+    task: { snap: plan.snap, k: plan.k, metric: plan.metric, flags: plan.flags, units: [] as ScanUnit[] },
+    units: [] as PlanUnit[],
+  }));
+  for (const part of plan.parts) {
+    const { view, units, ...q } = part;
+    for (const u of units) {
+      const t = tasks[u.task]!;
+      t.units.push(u);
+      t.task.units.push({
+        arenaId: view.arenaId,
+        memory: view.memory,
+        dim: view.dim,
+        rowsPerBlock: view.rowsPerBlock,
+        blocks: view.blocks.slice(u.b0, u.b1),
+        rowBase: u.b0 * view.rowsPerBlock,
+        totalRows: q.totalRows,
+        q: q.q,
+        qInvNorm: q.qInvNorm,
+        qsIdx: q.qsIdx,
+        qsVal: q.qsVal,
+        qsN: q.qsN,
+        bits: q.bits,
+        heap: u.heap,
+      });
+    }
+  }
+  return tasks.filter((t) => t.units.length > 0);
+}
+
+/** Dense and sparse values of rows ([view index, row]), read in place from the arenas' shared memory. */
+export function readHits(views: readonly ArenaView[], hits: readonly [number, number][]): { values: number[]; sparse?: { indices: number[]; values: number[] } }[] {
+  const layouts = views.map((v) => blockLayout(v.dim, v.rowsPerBlock));
+  return hits.map(([p, row]) => {
+    const view = views[p]!;
     const { block, r } = locate(view.blocks, view.rowsPerBlock, row);
-    return { values: view.dim > 0 ? readDense(buf, layout, block, r) : [], sparse: readSparse(buf, layout, block, r) };
+    const buf = view.memory.buffer;
+    return { values: view.dim > 0 ? readDense(buf, layouts[p]!, block, r) : [], sparse: readSparse(buf, layouts[p]!, block, r) };
   });
 }
 
-export async function runQuery(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQuery): Promise<QueryResponse> {
+/** Runs a validated query; also answers the namespace's applied LSN when it was planned. */
+export async function runQuery(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQuery): Promise<{ response: QueryResponse; lsn: number }> {
   const host = sup.host(cfg.name, ns);
   const req: PlanRequest = { k: q.topK, id: q.id, filter: q.filter, tasks: sup.executorCount };
   const plan: PlanResult =
     q.id === undefined
       ? await host.withFrame<PlanResult>('plan', [cfg.name, ns, req, true], encodeRecords([{ id: '', values: q.vector, sparse: q.sparse }]), false)
       : await host.call.plan(cfg.name, ns, req, false);
-  if ('empty' in plan) return { matches: [], namespace: ns, usage: { readUnits: plan.readUnits } };
+  if ('empty' in plan) return { response: { matches: [], namespace: ns, usage: { readUnits: plan.readUnits } }, lsn: plan.lsn };
 
   let best: Candidate[];
   try {
-    const { planId: _id, view, heaps, ranges, readUnits: _ru, ...params } = plan;
-    const counts = await Promise.all(
-      ranges.map(([b0, b1], i) =>
-        sup.scan({ ...params, arenaId: view.arenaId, memory: view.memory, dim: view.dim, rowsPerBlock: view.rowsPerBlock, blocks: view.blocks, b0, b1, heap: heaps[i]! }),
-      ),
-    );
+    const tasks = scanTasks(plan);
+    const results = await Promise.all(tasks.map((t) => sup.scan(t.task)));
+    const counts = new Map<PlanUnit, number>();
+    tasks.forEach((t, i) => t.units.forEach((u, j) => counts.set(u, results[i]![j]!)));
     best = mergeHeaps(plan, counts);
   } catch (err) {
     await host.call.release(cfg.name, ns, plan.planId).catch(() => undefined);
     throw err;
   }
 
-  const rows = best.map((c) => c.row);
-  const hyd = await host.call.hydrate(cfg.name, ns, plan.planId, rows, q.includeMetadata);
-  const values = q.includeValues ? readValues(plan.view, rows) : undefined;
+  const hits = best.map((c) => [c.part, c.row] as [number, number]);
+  const hyd = await host.call.hydrate(cfg.name, ns, plan.planId, hits, q.includeMetadata);
+  const values = q.includeValues ? readHits(plan.parts.map((p) => p.view), hits) : undefined;
   const euclid = cfg.metric === 'euclidean';
   const matches: ScoredPineconeRecord[] = best.map((c, i) => {
     const m: ScoredPineconeRecord = { id: hyd.ids[i]!, score: f32ToNumber(euclid ? -c.key : c.key), values: values ? values[i]!.values : [] };
@@ -78,5 +115,5 @@ export async function runQuery(sup: Supervisor, cfg: IndexConfig, ns: string, q:
   });
   // Equal scores are listed by id (bitwise), so the order is the same on every run.
   matches.sort((a, b) => (euclid ? a.score! - b.score! : b.score! - a.score!) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { matches, namespace: ns, usage: { readUnits: plan.readUnits } };
+  return { response: { matches, namespace: ns, usage: { readUnits: plan.readUnits } }, lsn: plan.lsn };
 }

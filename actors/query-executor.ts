@@ -1,15 +1,21 @@
 /**
- * Query executor: a piscina worker that scans a range of an arena's blocks with the WASM kernel, in place in
- * shared memory, into a top-k heap that also lives in that memory. It answers only the heap's entry count; the
+ * Query executor: a piscina worker that scans block ranges of one or more arenas with the WASM kernel, in place in
+ * shared memory, into top-k heaps that live in those memories. It answers only the heaps' entry counts; the
  * main thread reads the heap itself. One kernel instance per arena memory is cached per thread.
  */
 import { instantiateKernels, type Kernels } from '../wasm/kernels.js';
 import { blockLayout, type BlockLayout } from './arena-layout.js';
 
-/** The query half of a scan, shared by every task of one plan. Numbers are byte offsets unless named otherwise. */
-export interface ScanParams {
-  /** Snapshot version: rows with created <= snap < deleted are visible. */
-  snap: number;
+/** One block range of one arena with the query copied into that arena. Numbers are byte offsets unless named. */
+export interface ScanUnit {
+  arenaId: string;
+  memory: WebAssembly.Memory;
+  dim: number;
+  rowsPerBlock: number;
+  /** Offsets of the blocks to scan; the first one holds row `rowBase` of the arena. */
+  blocks: number[];
+  rowBase: number;
+  /** Rows in the arena (the last block may be partly filled). */
   totalRows: number;
   q: number;
   qInvNorm: number;
@@ -18,21 +24,17 @@ export interface ScanParams {
   qsN: number;
   /** Filter bitmap over all rows of the arena (0: no filter). */
   bits: number;
+  heap: number;
+}
+
+/** One executor task: units (of one or more segments) scanned with the same snapshot, k and metric. */
+export interface ScanTask {
+  /** Snapshot version: rows with created <= snap < deleted are visible. */
+  snap: number;
   k: number;
   metric: number;
   flags: number;
-}
-
-/** One scan task: a plan's parameters, where the arena is, the block range [b0, b1) and this task's heap. */
-export interface ScanTask extends ScanParams {
-  arenaId: string;
-  memory: WebAssembly.Memory;
-  dim: number;
-  rowsPerBlock: number;
-  blocks: number[];
-  b0: number;
-  b1: number;
-  heap: number;
+  units: ScanUnit[];
   /** Fault injection: exit the thread halfway through the scan. */
   crash?: boolean;
 }
@@ -40,49 +42,55 @@ export interface ScanTask extends ScanParams {
 const MAX_CACHED = 256;
 const cache = new Map<string, { kernels: Kernels; layout: BlockLayout }>();
 
-function kernelsFor(t: ScanTask): { kernels: Kernels; layout: BlockLayout } {
-  let c = cache.get(t.arenaId);
+function kernelsFor(u: ScanUnit): { kernels: Kernels; layout: BlockLayout } {
+  let c = cache.get(u.arenaId);
   if (!c) {
     if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-    c = { kernels: instantiateKernels(t.memory), layout: blockLayout(t.dim, t.rowsPerBlock) };
-    cache.set(t.arenaId, c);
+    c = { kernels: instantiateKernels(u.memory), layout: blockLayout(u.dim, u.rowsPerBlock) };
+    cache.set(u.arenaId, c);
   }
   return c;
 }
 
-export default function scan(t: ScanTask): number {
-  const { kernels: K, layout: L } = kernelsFor(t);
-  const B = t.rowsPerBlock;
-  const crashAt = t.crash ? t.b0 + ((t.b1 - t.b0) >> 1) : -1;
+function scanUnit(t: ScanTask, u: ScanUnit, crash: boolean): number {
+  const { kernels: K, layout: L } = kernelsFor(u);
+  const B = u.rowsPerBlock;
+  const crashAt = crash ? u.blocks.length >> 1 : -1;
   let count = 0;
-  for (let b = t.b0; b < t.b1; b++) {
-    if (b === crashAt) process.exit(71);
-    const block = t.blocks[b]!;
-    const n = Math.min(B, t.totalRows - b * B);
+  for (let i = 0; i < u.blocks.length; i++) {
+    if (i === crashAt) process.exit(71);
+    const block = u.blocks[i]!;
+    const base = u.rowBase + i * B;
+    const n = Math.min(B, u.totalRows - base);
     if (n <= 0) break;
     count = K.scanTopK(
-      t.q,
-      t.qInvNorm,
+      u.q,
+      u.qInvNorm,
       block + L.vecs,
       block + L.invNorms,
       n,
-      t.dim,
+      u.dim,
       t.metric,
-      t.qsIdx,
-      t.qsVal,
-      t.qsN,
+      u.qsIdx,
+      u.qsVal,
+      u.qsN,
       block + L.sparseOff,
       block + L.sparseNnz,
       block + L.created,
       block + L.deleted,
       t.snap,
-      t.bits ? t.bits + (b * B) / 8 : 0,
-      t.heap,
+      u.bits ? u.bits + base / 8 : 0,
+      u.heap,
       t.k,
       count,
-      b * B,
+      base,
       t.flags,
     );
   }
   return count;
+}
+
+/** Scans every unit of the task; answers the entry count of each unit's heap. */
+export default function scan(t: ScanTask): number[] {
+  return t.units.map((u, i) => scanUnit(t, u, t.crash === true && i === 0));
 }

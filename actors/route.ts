@@ -22,4 +22,3 @@ export function namespaceDir(dataDir: string, index: string, namespace: string):
   return join(indexDir(dataDir, index), `ns-${createHash('sha256').update(namespace).digest('hex').slice(0, 32)}`);
 }
 
-export const SNAPSHOT_FILE = 'snapshot.lsnap';

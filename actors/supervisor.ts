@@ -7,12 +7,17 @@
  * another executor, and fails with UNAVAILABLE if that crashes too.
  */
 import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
+import type { Durability } from '../engine/storage/request-log.js';
 import { LarchError, unavailable } from '../engine/errors.js';
 import type { IndexConfig } from '../engine/index-config.js';
 import { HostHandle } from './host-protocol.js';
 import { hostFor } from './route.js';
 import type { ScanTask } from './query-executor.js';
+import type { BuilderApi } from './index-builder.js';
 
 export interface SupervisorOptions {
   dataDir: string | null;
@@ -20,8 +25,13 @@ export interface SupervisorOptions {
   hosts?: number;
   /** Query executor threads. */
   executors?: number;
+  /** Index-builder threads (default 1). */
+  builders?: number;
   ringBytes?: number;
   mailboxLimit?: number;
+  durability?: Durability;
+  /** Memtable size at which a namespace flushes it to a slab (bytes of write payloads; default 32 MiB). */
+  memtableBytes?: number;
   /** Called after a host restarts, to reopen the indexes it serves. */
   indexes: () => IndexConfig[];
 }
@@ -29,8 +39,10 @@ export interface SupervisorOptions {
 export interface SupervisorStats {
   hosts: number;
   executors: number;
+  builders: number;
   hostRestarts: number;
   executorRestarts: number;
+  builderRestarts: number;
   scanRetries: number;
   /** Request-preparation tasks run on the executor pool (large upsert bodies). */
   offloaded: number;
@@ -38,9 +50,10 @@ export interface SupervisorStats {
 
 export class Supervisor {
   private readonly hosts: HostHandle[] = [];
+  private readonly builders: { worker: Worker; api: Comlink.Remote<BuilderApi> }[] = [];
   private readonly pool: Piscina;
   private closing = false;
-  private readonly counters = { hostRestarts: 0, executorRestarts: 0, scanRetries: 0, offloaded: 0 };
+  private readonly counters = { hostRestarts: 0, executorRestarts: 0, builderRestarts: 0, scanRetries: 0, offloaded: 0 };
   /** Fault injection for tests: the next N scan tasks crash their executor midway. */
   private crashNextScans = 0;
   readonly executorCount: number;
@@ -64,9 +77,38 @@ export class Supervisor {
 
   static async start(opts: SupervisorOptions): Promise<Supervisor> {
     const s = new Supervisor(opts);
+    const b = Math.max(1, opts.builders ?? 1);
+    for (let i = 0; i < b; i++) s.builders.push(s.spawnBuilder(i));
     const n = Math.max(1, opts.hosts ?? 1);
     for (let i = 0; i < n; i++) s.hosts.push(await s.spawnHost(i, n));
     return s;
+  }
+
+  /** An index-builder worker; restarted (and reconnected to every host) when it dies. */
+  private spawnBuilder(slot: number): { worker: Worker; api: Comlink.Remote<BuilderApi> } {
+    const worker = new Worker(new URL('./index-builder.js', import.meta.url), { name: `larch-builder-${slot}` });
+    worker.unref();
+    const b = { worker, api: Comlink.wrap<BuilderApi>(nodeEndpoint(worker)) };
+    worker.on('error', (err) => {
+      if (!this.closing) console.error(`[larchdb] index builder ${slot} error:`, err);
+    });
+    worker.on('exit', () => {
+      if (this.closing || this.builders[slot] !== b) return;
+      this.counters.builderRestarts++;
+      setTimeout(() => {
+        if (this.closing) return;
+        this.builders[slot] = this.spawnBuilder(slot);
+        for (const h of this.hosts) void this.connect(h, slot).catch(() => undefined);
+      }, 100).unref();
+    });
+    return b;
+  }
+
+  /** Gives host `h` a job port to builder `slot`. */
+  private async connect(h: HostHandle, slot: number): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    await this.builders[slot]!.api.connect(Comlink.transfer(port2, [port2]));
+    await h.connectBuilder(slot, port1);
   }
 
   private async spawnHost(index: number, count: number): Promise<HostHandle> {
@@ -76,6 +118,8 @@ export class Supervisor {
       dataDir: this.opts.dataDir,
       ringBytes: this.opts.ringBytes ?? 8 << 20,
       mailboxLimit: this.opts.mailboxLimit ?? 4096,
+      durability: this.opts.durability ?? 'fsync',
+      memtableBytes: this.opts.memtableBytes ?? 32 << 20,
     });
     h.worker.on('error', (err) => {
       if (!this.closing) console.error(`[larchdb] namespace host ${index} error:`, err);
@@ -86,6 +130,7 @@ export class Supervisor {
       if (!this.closing && this.hosts[index] === h) void this.restartHost(index, count);
     });
     await h.start();
+    for (let slot = 0; slot < this.builders.length; slot++) await this.connect(h, slot);
     return h;
   }
 
@@ -118,12 +163,12 @@ export class Supervisor {
   }
 
   /** Runs one scan task on the executor pool; a task whose executor crashed is retried once. */
-  async scan(task: ScanTask): Promise<number> {
+  async scan(task: ScanTask): Promise<number[]> {
     for (let attempt = 0; ; attempt++) {
       const crash = this.crashNextScans > 0;
       if (crash) this.crashNextScans--;
       try {
-        return (await this.pool.run(crash ? { ...task, crash: true } : task)) as number;
+        return (await this.pool.run(crash ? { ...task, crash: true } : task)) as number[];
       } catch (err) {
         if (err instanceof LarchError || this.closing) throw err;
         if (attempt >= 1) {
@@ -153,15 +198,21 @@ export class Supervisor {
     this.crashNextScans = n;
   }
 
-  stats(): SupervisorStats {
-    return { hosts: this.hosts.length, executors: this.executorCount, ...this.counters };
+  /** Test hook: kills index builder `slot`. */
+  async crashBuilder(slot = 0): Promise<void> {
+    await this.builders[slot]!.api.crash();
   }
 
-  /** Snapshots every host, then stops hosts and executors. */
-  async shutdown(snapshot: boolean): Promise<void> {
-    if (snapshot) await Promise.all(this.hosts.map((h) => h.call.snapshot()));
+  stats(): SupervisorStats {
+    return { hosts: this.hosts.length, executors: this.executorCount, builders: this.builders.length, ...this.counters };
+  }
+
+  /** Lets every host drain its writes and close its files, then stops hosts, builders and executors. */
+  async shutdown(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.call.close().catch(() => undefined)));
     this.closing = true;
     await Promise.all(this.hosts.map((h) => h.terminate()));
+    await Promise.all(this.builders.map((b) => b.worker.terminate()));
     await this.pool.destroy();
   }
 }

@@ -2,7 +2,7 @@
  * `LarchDB`: the in-process database. Owns the catalog and the supervisor; control-plane verbs live here, data
  * verbs on {@link Index}. Shaped like the official client's `Pinecone` class.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { Catalog } from './catalog.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
@@ -13,6 +13,8 @@ import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, 
 import { validateConfigureIndex, validateCreateIndex, validateIndexName } from './validation.js';
 import { Supervisor, type SupervisorStats } from '../actors/supervisor.js';
 import { indexDir } from '../actors/route.js';
+import type { Durability } from './storage/request-log.js';
+import { sweepDataDir } from './storage/sweep.js';
 
 /** Options of {@link LarchDB.open}. */
 export interface OpenOptions {
@@ -22,6 +24,16 @@ export interface OpenOptions {
   actorThreads?: number;
   /** Query-executor threads (default: the number of cores). */
   queryThreads?: number;
+  /** Index-builder threads (default 1): they turn full memtables into slabs and merge slabs. */
+  builderThreads?: number;
+  /**
+   * `fsync` (default): a write is acknowledged once it is on disk; nothing acknowledged is lost to a crash or a
+   * power failure. `none`: acknowledged once the OS has it; survives the process being killed, but a power failure
+   * or OS crash may lose the last writes.
+   */
+  durability?: Durability;
+  /** Memtable size (bytes of write payloads) at which a namespace writes it out as a slab. Default 32 MiB. */
+  memtableBytes?: number;
   /** The `host` reported for an index (the server sets its own address here). */
   hostFor?: (index: string) => string;
 }
@@ -51,16 +63,20 @@ export class LarchDB {
     const dirLock = path ? await acquireDirLock(path) : null;
     try {
       const catalog = await Catalog.load(path);
+      if (path) await sweepDataDir(join(path, 'indexes'), new Set(catalog.list().map((c) => c.name)));
       const sup = await Supervisor.start({
         dataDir: path,
         hosts: options.actorThreads,
         executors: options.queryThreads,
+        builders: options.builderThreads,
+        durability: options.durability,
+        memtableBytes: options.memtableBytes,
         indexes: () => catalog.list(),
       });
       try {
         for (const cfg of catalog.list()) await Promise.all(sup.allHosts().map((h) => h.call.openIndex(cfg)));
       } catch (err) {
-        await sup.shutdown(false);
+        await sup.shutdown();
         throw err;
       }
       return new LarchDB(catalog, sup, dirLock, options.hostFor ?? ((name) => `${name}.larchdb.local`), path);
@@ -178,6 +194,23 @@ export class LarchDB {
     return this.live().offload<T>(filename, task);
   }
 
+  /**
+   * Writes every memtable of an index (or of one namespace) out as a slab and waits until the slabs are durable
+   * and published. Not needed for durability (the request log already is); useful before a backup, or to make
+   * the next open faster.
+   */
+  async flush(index: string, namespace?: string): Promise<void> {
+    const cfg = this.config(validateIndexName(index));
+    const hosts = namespace === undefined ? this.live().allHosts() : [this.live().host(cfg.name, namespace)];
+    await Promise.all(hosts.map((h) => h.call.flush(cfg.name, namespace)));
+  }
+
+  /** Segments, slabs and applied LSN of one namespace (null when it does not exist). */
+  async storageInfo(index: string, namespace = '__default__') {
+    const cfg = this.config(validateIndexName(index));
+    return this.live().host(cfg.name, namespace).call.storageInfo(cfg.name, namespace);
+  }
+
   /** Thread counts and restart counters of the actor runtime. */
   diagnostics(): SupervisorStats {
     return this.live().stats();
@@ -191,15 +224,17 @@ export class LarchDB {
     crashNamespaceHost: async (index: string, namespace = '__default__'): Promise<void> => {
       await this.live().host(index, namespace).call.crash();
     },
+    /** Kills index builder `slot` (it is restarted; its jobs are retried). */
+    crashIndexBuilder: (slot = 0): Promise<void> => this.live().crashBuilder(slot),
   };
 
-  /** Writes a snapshot of every changed namespace, stops the threads and releases the data directory. */
+  /** Lets in-flight writes finish, closes every file, stops the threads and releases the data directory. */
   close(): Promise<void> {
     return this.serial(async () => {
       if (this.closed) return;
       this.closed = true;
       try {
-        await this.sup.shutdown(this.path !== null);
+        await this.sup.shutdown();
       } finally {
         await this.dirLock?.release();
       }

@@ -34,7 +34,8 @@ import {
 } from './validation.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import { encodeRecords } from '../actors/record-codec.js';
-import { readValues, runQuery } from '../actors/query-coordinator.js';
+import { readHits, runQuery } from '../actors/query-coordinator.js';
+import type { Applied } from '../actors/namespace-actor.js';
 import type { ArenaView } from '../actors/arena.js';
 import type { FetchedRow } from '../actors/namespace-actor.js';
 
@@ -78,7 +79,10 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     return this.ctx.supervisor().host(this.name, this.namespaceName);
   }
 
-  /** Writes whole records (an existing id is replaced entirely). */
+  /**
+   * Writes whole records (an existing id is replaced entirely). Resolves once the write is durable (with the
+   * default `fsync` durability: on disk) and visible to queries.
+   */
   async upsert(records: PineconeRecord<T>[]): Promise<UpsertResponse> {
     const valid = validateUpsert(records, this.cfg);
     const frame = encodeRecords(valid);
@@ -86,34 +90,42 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     if (frame.size > MAX_REQUEST_BYTES) {
       throw invalidArgument(`Upsert batch is ${frame.size} bytes once encoded, over the ${MAX_REQUEST_BYTES}-byte (2 MB) request limit; split it into smaller batches.`);
     }
-    const upsertedCount = await this.host().withFrame<number>('upsert', [this.name, this.namespaceName], frame);
-    return { upsertedCount };
+    const r = await this.host().withFrame<Applied<number>>('upsert', [this.name, this.namespaceName], frame);
+    return { upsertedCount: r.value };
   }
 
-  /** @internal Upserts a batch already validated against this index and encoded (see server/upsert-prepare.ts). */
-  async upsertEncoded(frame: Uint8Array, count: number): Promise<UpsertResponse> {
+  /**
+   * @internal Upserts a batch already validated against this index and encoded (see server/upsert-prepare.ts);
+   * also answers the write's LSN.
+   */
+  async upsertEncoded(frame: Uint8Array, count: number): Promise<{ upsertedCount: number; lsn: number }> {
     this.requireIndex();
-    const upsertedCount = await this.host().withFrame<number>('upsert', [this.name, this.namespaceName], { size: frame.length, writeTo: (dst) => dst.set(frame) });
-    if (upsertedCount !== count) throw new Error(`upsert applied ${upsertedCount} of ${count} records`);
-    return { upsertedCount };
+    const r = await this.host().withFrame<Applied<number>>('upsert', [this.name, this.namespaceName], { size: frame.length, writeTo: (dst) => dst.set(frame) });
+    if (r.value !== count) throw new Error(`upsert applied ${r.value} of ${count} records`);
+    return { upsertedCount: r.value, lsn: r.lsn };
   }
 
   /** Nearest records to a vector, a sparse vector, both (hybrid), or a stored record's vector (`id`). */
   async query(options: QueryOptions): Promise<QueryResponse<T>> {
+    return (await this.queryWithLsn(options)).response;
+  }
+
+  /** @internal A query and the namespace's applied LSN it saw (every write up to it is reflected). */
+  async queryWithLsn(options: QueryOptions): Promise<{ response: QueryResponse<T>; lsn: number }> {
     const cfg = this.cfg;
     const q = validateQuery(options, cfg);
     compileFilter(q.filter); // a bad filter fails even where the namespace does not exist yet
-    return (await runQuery(this.ctx.supervisor(), cfg, this.namespaceName, q)) as QueryResponse<T>;
+    return (await runQuery(this.ctx.supervisor(), cfg, this.namespaceName, q)) as { response: QueryResponse<T>; lsn: number };
   }
 
   /** Records by id; ids that do not exist are left out. */
   async fetch(ids: string[]): Promise<FetchResponse<T>> {
     const valid = validateIdList(ids, MAX_FETCH_IDS, 'fetch ids');
     this.requireIndex();
-    const got = (await this.host().call.fetch(this.name, this.namespaceName, valid)) as { rows: FetchedRow[]; view: ArenaView } | null;
+    const got = (await this.host().call.fetch(this.name, this.namespaceName, valid)) as { rows: FetchedRow[]; views: ArenaView[] } | null;
     const records: Record<string, PineconeRecord<T>> = {};
     if (got && got.rows.length > 0) {
-      const vals = readValues(got.view, got.rows.map((r) => r.row));
+      const vals = readHits(got.views, got.rows.map((r) => [r.part, r.row]));
       got.rows.forEach((r, i) => {
         const rec: PineconeRecord<T> = { id: r.id, values: vals[i]!.values };
         if (vals[i]!.sparse) rec.sparseValues = vals[i]!.sparse;
@@ -126,8 +138,13 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
 
   /** Replaces the given vector parts of a record and merges `metadata` into its metadata key by key. */
   async update(options: UpdateOptions<T>): Promise<void> {
+    await this.updateWithLsn(options);
+  }
+
+  /** @internal {@link update}, answering the write's LSN (0 when the namespace does not exist). */
+  async updateWithLsn(options: UpdateOptions<T>): Promise<number> {
     const u = validateUpdate(options, this.cfg);
-    await this.host().withFrame<void>('update', [this.name, this.namespaceName], encodeRecords([u]));
+    return (await this.host().withFrame<Applied<void>>('update', [this.name, this.namespaceName], encodeRecords([u]))).lsn;
   }
 
   async deleteOne(id: string): Promise<void> {
@@ -136,23 +153,28 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
 
   /** Deletes by a list of ids, or every record matching a metadata filter. */
   async deleteMany(idsOrFilter: string[] | Filter): Promise<void> {
-    this.requireIndex();
-    if (Array.isArray(idsOrFilter)) {
-      const ids = validateIdList(idsOrFilter, MAX_DELETE_IDS, 'delete ids');
-      await this.host().call.deleteIds(this.name, this.namespaceName, ids);
-      return;
-    }
-    if (typeof idsOrFilter !== 'object' || idsOrFilter === null || Object.keys(idsOrFilter).length === 0) {
-      throw invalidArgument('deleteMany needs a list of ids or a non-empty metadata filter; use deleteAll to delete every record.');
-    }
-    compileFilter(idsOrFilter);
-    await this.host().call.deleteByFilter(this.name, this.namespaceName, idsOrFilter);
+    await this.deleteWithLsn(idsOrFilter);
   }
 
   /** Deletes every record of the namespace; the namespace itself remains. */
   async deleteAll(): Promise<void> {
+    await this.deleteWithLsn('all');
+  }
+
+  /** @internal {@link deleteMany} or (`'all'`) {@link deleteAll}, answering the write's LSN (0: no namespace). */
+  async deleteWithLsn(what: string[] | Filter | 'all'): Promise<number> {
     this.requireIndex();
-    await this.host().call.deleteAll(this.name, this.namespaceName);
+    const host = this.host();
+    if (what === 'all') return (await host.call.deleteAll(this.name, this.namespaceName)).lsn;
+    if (Array.isArray(what)) {
+      const ids = validateIdList(what, MAX_DELETE_IDS, 'delete ids');
+      return (await host.call.deleteIds(this.name, this.namespaceName, ids)).lsn;
+    }
+    if (typeof what !== 'object' || what === null || Object.keys(what).length === 0) {
+      throw invalidArgument('deleteMany needs a list of ids or a non-empty metadata filter; use deleteAll to delete every record.');
+    }
+    compileFilter(what);
+    return (await host.call.deleteByFilter(this.name, this.namespaceName, what)).lsn;
   }
 
   /** Ids in bitwise order, optionally under a prefix, one page at a time. */

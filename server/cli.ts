@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { LarchDB } from '../engine/index.js';
+import type { Durability } from '../engine/storage/request-log.js';
 import { createServer } from './app.js';
 import {
   EMULATOR_DEFAULT_INDEX_NAME,
@@ -26,6 +27,8 @@ Options:
   --port <n>              port to listen on (default 5080)
   --host <addr>           address to bind (default 127.0.0.1)
   --data <dir>            data directory (default ./larch-data)
+  --durability <mode>     fsync (default): a write is answered once it is on disk; none: once the OS has it
+                          (survives kill -9, but a power failure or OS crash may lose the last writes)
   --api-key <key>         require this Api-Key header; repeat for several keys (default: no authentication)
   --advertise-host <url>  base URL reported in index hosts, e.g. https://vectors.example.com
                           (default: http:// + the Host header the client used)
@@ -62,6 +65,7 @@ interface ServeConfig {
   port: number;
   host: string;
   data: string;
+  durability: Durability;
   apiKeys: string[];
   advertiseHost?: string;
   logLevel: string;
@@ -79,6 +83,7 @@ function parse(argv: string[]): ServeConfig | null {
         port: { type: 'string' },
         host: { type: 'string' },
         data: { type: 'string' },
+        durability: { type: 'string' },
         'api-key': { type: 'string', multiple: true },
         'advertise-host': { type: 'string' },
         'log-level': { type: 'string' },
@@ -114,15 +119,17 @@ function parse(argv: string[]): ServeConfig | null {
   if (advertiseHost !== undefined && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(advertiseHost)) {
     fail(`--advertise-host must be an http:// or https:// URL, got '${advertiseHost}'`);
   }
+  const durability = values.durability ?? 'fsync';
+  if (durability !== 'fsync' && durability !== 'none') fail(`--durability must be fsync or none, got '${durability}'`);
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
-  return { port, host: values.host ?? '127.0.0.1', data: values.data ?? './larch-data', apiKeys, advertiseHost, logLevel, ...(emulator ? { emulator } : {}) };
+  return { port, host: values.host ?? '127.0.0.1', data: values.data ?? './larch-data', durability, apiKeys, advertiseHost, logLevel, ...(emulator ? { emulator } : {}) };
 }
 
 async function serve(cfg: ServeConfig): Promise<void> {
   let db: LarchDB;
   try {
-    db = await LarchDB.open({ path: cfg.data });
+    db = await LarchDB.open({ path: cfg.data, durability: cfg.durability });
   } catch (err) {
     process.stderr.write(`larchdb: cannot open data directory ${cfg.data}: ${(err as Error).message}\n`);
     process.exit(1);

@@ -2,7 +2,7 @@
  * Data-plane routes of one index (API-DIGEST §5), mounted under `/index/:index` (see the host rule in app.ts).
  * Bodies are camelCase; snake_case aliases and nulls are normalised before schema validation.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LarchError, invalidArgument } from '../engine/errors.js';
 import { compileFilter } from '../engine/filter.js';
 import type { Filter, Index, LarchDB, QueryOptions, UpdateOptions } from '../engine/index.js';
@@ -39,6 +39,17 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
   const target = (req: FastifyRequest<{ Params: Params }>, namespace: unknown): Index =>
     db.index(req.params.index).namespace((namespace as string | undefined) ?? '');
 
+  /**
+   * Freshness headers (guides/index-data/check-data-freshness): a write answers its own LSN as
+   * x-pinecone-request-lsn and (as Pinecone's example shows) x-pinecone-max-indexed-lsn; a query answers the
+   * namespace's applied LSN as x-pinecone-max-indexed-lsn. LarchDB applies a write before answering it, so a query
+   * reflects every write up to that LSN. A write to a namespace that does not exist (a no-op) answers LSN 0.
+   */
+  const lsnHeaders = (reply: FastifyReply, lsn: number, write: boolean) => {
+    if (write) reply.header('x-pinecone-request-lsn', String(lsn));
+    reply.header('x-pinecone-max-indexed-lsn', String(lsn));
+  };
+
   /** preValidation: a missing body is `{}`, then nulls dropped and aliases renamed in each message. */
   const normalize =
     (fn: (body: Json) => void) =>
@@ -52,7 +63,7 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
   app.register(async (sub) => {
     sub.removeAllContentTypeParsers();
     sub.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    sub.post<{ Params: Params; Body: Buffer | undefined }>('/vectors/upsert', async (req) => {
+    sub.post<{ Params: Params; Body: Buffer | undefined }>('/vectors/upsert', async (req, reply) => {
       const cfg = db.indexConfig(req.params.index);
       const raw = req.body ?? new Uint8Array(0);
       let prep: PreparedUpsert;
@@ -65,7 +76,9 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
         if ('err' in reply) throw new WireError(reply.err.status, reply.err.code, reply.err.grpc, reply.err.message);
         prep = reply.ok;
       }
-      return db.index(req.params.index).namespace(prep.namespace).upsertEncoded(prep.frame, prep.count);
+      const { upsertedCount, lsn } = await db.index(req.params.index).namespace(prep.namespace).upsertEncoded(prep.frame, prep.count);
+      lsnHeaders(reply, lsn, true);
+      return { upsertedCount };
     });
   });
 
@@ -78,7 +91,7 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
         normalizeMessage(b.sparseVector);
       }),
     },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body;
       if (b.queries !== undefined) {
         throw invalidArgument('queries (the deprecated multi-query form) is not supported; send one query per request with vector, sparseVector or id.');
@@ -93,7 +106,9 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
         includeValues: b.includeValues,
         includeMetadata: b.includeMetadata,
       }) as unknown as QueryOptions;
-      return queryToWire(await target(req, b.namespace).query(options));
+      const { response, lsn } = await target(req, b.namespace).queryWithLsn(options);
+      lsnHeaders(reply, lsn, false);
+      return queryToWire(response);
     },
   );
 
@@ -117,7 +132,7 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
         normalizeMessage(b.sparseValues);
       }),
     },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body;
       if (b.values === undefined && b.sparseValues === undefined && b.setMetadata === undefined) {
         throw invalidArgument(`Update of record '${String(b.id)}' must set at least one of values, sparseValues or setMetadata.`);
@@ -128,7 +143,7 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
         sparseValues: b.sparseValues as UpdateOptions['sparseValues'],
         metadata: b.setMetadata as UpdateOptions['metadata'],
       });
-      await target(req, b.namespace).update(options);
+      lsnHeaders(reply, await target(req, b.namespace).updateWithLsn(options), true);
       return {};
     },
   );
@@ -137,19 +152,21 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
     schema: { body: deleteBody },
     preValidation: normalize((b) => normalizeMessage(b, ALIASES.delete)),
   };
-  const deleteHandler = async (req: FastifyRequest<{ Params: Params; Body: Json }>) => {
+  const deleteHandler = async (req: FastifyRequest<{ Params: Params; Body: Json }>, reply: FastifyReply) => {
     const b = req.body;
     const chosen = [b.ids !== undefined && 'ids', b.deleteAll === true && 'deleteAll', b.filter !== undefined && 'filter'].filter(Boolean);
     if (chosen.length === 0) throw invalidArgument('Delete needs one of ids, deleteAll: true or filter.');
     if (chosen.length > 1) throw invalidArgument(`ids, deleteAll and filter are mutually exclusive; got ${chosen.join(' and ')}.`);
     const ns = target(req, b.namespace);
-    if (b.deleteAll === true) await ns.deleteAll();
-    else if (b.ids !== undefined) await ns.deleteMany(b.ids as string[]);
+    let lsn: number;
+    if (b.deleteAll === true) lsn = await ns.deleteWithLsn('all');
+    else if (b.ids !== undefined) lsn = await ns.deleteWithLsn(b.ids as string[]);
     else {
       if (Object.keys(b.filter as Json).length === 0) throw invalidArgument('filter must not be empty; use deleteAll: true to delete every record.');
       compileFilter(b.filter);
-      await ns.deleteMany(b.filter as Filter);
+      lsn = await ns.deleteWithLsn(b.filter as Filter);
     }
+    lsnHeaders(reply, lsn, true);
     return {};
   };
   app.post<{ Params: Params; Body: Json }>('/vectors/delete', deleteOptions, deleteHandler);

@@ -64,25 +64,30 @@ test('a data directory is owned by one LarchDB at a time', async () => {
   }
 });
 
-test('a corrupt snapshot or catalog stops the open and names the file', async () => {
+test('a corrupt slab, manifest or catalog stops the open and names the file; repaired, it opens', async () => {
   const dir = await tempDir();
   try {
     let db = await LarchDB.open({ path: dir.path });
     await db.createIndex({ name: 'c', dimension: 2, spec: SPEC });
     await db.index('c').upsert([{ id: 'a', values: [1, 2] }]);
+    await db.flush('c');
+    await db.index('c').upsert([{ id: 'b', values: [3, 4] }]);
     await db.close();
 
     const nsDir = join(dir.path, 'indexes', 'c', (await readdir(join(dir.path, 'indexes', 'c')))[0]!);
-    const snap = join(nsDir, 'snapshot.lsnap');
-    const bytes = await readFile(snap);
-    bytes[bytes.length - 3] ^= 0xff;
-    await writeFile(snap, bytes);
-    await assert.rejects(LarchDB.open({ path: dir.path }), (e: any) => e.code === 'DATA_LOSS' && e.message.includes(snap));
-
-    bytes[bytes.length - 3] ^= 0xff;
-    await writeFile(snap, bytes);
+    const slabName = (await readdir(join(nsDir, 'slabs')))[0]!;
+    const files = [join(nsDir, 'slabs', slabName), join(nsDir, 'MANIFEST.json')];
+    for (const file of files) {
+      const bytes = await readFile(file);
+      const at = file.endsWith('.json') ? bytes.indexOf('"lsn"') + 7 : bytes.length - 20;
+      bytes[at] ^= 0x01;
+      await writeFile(file, bytes);
+      await assert.rejects(LarchDB.open({ path: dir.path }), (e: any) => e.code === 'DATA_LOSS' && e.message.includes(file), file);
+      bytes[at] ^= 0x01;
+      await writeFile(file, bytes);
+    }
     db = await LarchDB.open({ path: dir.path });
-    assert.equal((await db.index('c').describeIndexStats()).totalRecordCount, 1, 'repaired file loads');
+    assert.equal((await db.index('c').describeIndexStats()).totalRecordCount, 2, 'repaired files load: slab plus log');
     await db.close();
 
     const catalog = join(dir.path, 'catalog.json');

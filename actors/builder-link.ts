@@ -1,0 +1,84 @@
+/**
+ * A namespace host's side of its link to the index builders: build jobs go out over MessagePorts the supervisor
+ * hands in, replies come back by id. When a builder dies its port closes and its jobs fail; the namespace actor
+ * retries them later (the supervisor restarts the builder and hands in a new port).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { RecordMetadata } from '../engine/types.js';
+import { LarchError, unavailable, type SerializedError } from '../engine/errors.js';
+import type { ArenaParts } from './arena.js';
+import type { ColumnSource } from './slab-columns.js';
+
+/** Rows of one or more segments to turn into one slab. */
+export interface BuildJob {
+  dim: number;
+  /** The slab holds the namespace's state up to this LSN. */
+  lsn: number;
+  sources: ColumnSource[];
+  /** Ids and metadata of the output rows, in order. */
+  ids: string[];
+  meta: (RecordMetadata | undefined)[];
+  tombstones: string[];
+  /** Where to write the slab file (null: in memory only). */
+  slabDir: string | null;
+  name: string;
+}
+
+export interface BuildResult {
+  parts: ArenaParts;
+  /** Encoded field indexes. */
+  fields: Uint8Array;
+  /** Bytes of the slab file written. */
+  bytes: number;
+}
+
+export interface BuildMessage {
+  id: number;
+  job: BuildJob;
+}
+
+export type BuildReply = { id: number; ok: BuildResult } | { id: number; err: SerializedError };
+
+interface Link {
+  port: MessagePort;
+  pending: Map<number, { resolve: (r: BuildResult) => void; reject: (e: Error) => void }>;
+}
+
+export class BuilderLink {
+  private links: Link[] = [];
+  private next = 0;
+  private ids = 0;
+
+  /** Adds (or, for the same builder slot, replaces) the port of one builder. */
+  attach(slot: number, port: MessagePort): void {
+    const old = this.links[slot];
+    if (old) this.fail(old, 'was replaced');
+    const link: Link = { port, pending: new Map() };
+    this.links[slot] = link;
+    port.on('message', (r: BuildReply) => {
+      const p = link.pending.get(r.id);
+      if (!p) return;
+      link.pending.delete(r.id);
+      if ('err' in r) p.reject(new LarchError(r.err.code, r.err.message));
+      else p.resolve(r.ok);
+    });
+    port.on('close', () => this.fail(link, 'stopped'));
+    port.unref();
+  }
+
+  private fail(link: Link, why: string): void {
+    for (const p of link.pending.values()) p.reject(unavailable(`The index builder ${why} during a build; it will be retried.`));
+    link.pending.clear();
+  }
+
+  build(job: BuildJob): Promise<BuildResult> {
+    const live = this.links.filter(Boolean);
+    if (live.length === 0) return Promise.reject(unavailable('No index builder is running.'));
+    const link = live[this.next++ % live.length]!;
+    const id = ++this.ids;
+    return new Promise((resolve, reject) => {
+      link.pending.set(id, { resolve, reject });
+      link.port.postMessage({ id, job } satisfies BuildMessage);
+    });
+  }
+}

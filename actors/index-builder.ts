@@ -1,0 +1,65 @@
+/**
+ * Worker entry of an index-builder actor. Namespace actors send it build jobs over a MessagePort of their host's
+ * (set up by the supervisor); a job turns rows of one or more segments (a frozen memtable, or slabs to merge) into
+ * one slab: columns gathered from shared memory, field indexes, the slab file written and fsynced, and a fresh
+ * arena in shared memory that the namespace actor swaps in. Jobs on one port run one at a time.
+ */
+import { parentPort, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { FieldIndex } from '../engine/field-index.js';
+import { encodeSlab } from '../engine/storage/slab-file.js';
+import { FileSlabStore } from '../engine/storage/slab-store.js';
+import { toLarchError } from '../engine/errors.js';
+import { arenaFromColumns, gatherColumns } from './slab-columns.js';
+import type { BuildJob, BuildResult, BuildMessage, BuildReply } from './builder-link.js';
+
+async function build(job: BuildJob): Promise<BuildResult> {
+  const cols = gatherColumns(job.dim, job.sources);
+  const fields = FieldIndex.build(job.meta).encode();
+  let bytes = 0;
+  if (job.slabDir) {
+    const chunks = encodeSlab({
+      dim: job.dim,
+      lsn: job.lsn,
+      ids: job.ids,
+      ...cols,
+      metaJson: job.meta.map((m) => (m === undefined ? undefined : JSON.stringify(m))),
+      fields,
+      tombstones: job.tombstones,
+    });
+    bytes = await new FileSlabStore(job.slabDir).write(job.name, chunks);
+  }
+  const arena = arenaFromColumns(job.dim, job.ids.length, cols);
+  return { parts: arena.parts(), fields, bytes };
+}
+
+function serve(port: MessagePort): void {
+  let chain: Promise<unknown> = Promise.resolve();
+  port.on('message', (m: BuildMessage) => {
+    chain = chain.then(async () => {
+      let reply: BuildReply;
+      try {
+        reply = { id: m.id, ok: await build(m.job) };
+      } catch (err) {
+        reply = { id: m.id, err: toLarchError(err).toJSON() };
+      }
+      port.postMessage(reply);
+    });
+  });
+}
+
+const api = {
+  /** A namespace host's job port. */
+  connect(port: MessagePort): void {
+    serve(port);
+  },
+  /** Fault injection for tests: the thread dies as a crash would kill it. */
+  crash(): void {
+    setImmediate(() => process.exit(72));
+  },
+};
+
+export type BuilderApi = typeof api;
+
+Comlink.expose(api, nodeEndpoint(parentPort!));

@@ -1,0 +1,36 @@
+/**
+ * A segment of a namespace: one arena (shared memory) with the ids and metadata of its rows. The newest segment
+ * is the memtable, which takes every write; a full memtable is frozen and an index builder turns it into an
+ * immutable slab segment (and a slab file). Small slab segments are merged into larger ones.
+ *
+ * Rows are addressed across segments by a number: segment sequence × 2^32 + row.
+ */
+import type { RecordMetadata } from '../engine/types.js';
+import type { FieldIndex } from '../engine/field-index.js';
+import type { SlabEntry } from '../engine/storage/manifest.js';
+import type { Arena } from './arena.js';
+
+export interface Segment {
+  /** Unique within the namespace, across restarts too: it names the slab file. */
+  seq: number;
+  arena: Arena;
+  ids: string[];
+  meta: (RecordMetadata | undefined)[];
+  /** Set when the segment stopped taking writes: its content is the namespace's rows up to this version / LSN. */
+  frozenAt?: { version: number; lsn: number };
+  /** Built by an index builder: immutable rows, field indexes for filters. */
+  fields?: FieldIndex;
+  /** The slab file holding this segment, once it is durable. */
+  slab?: SlabEntry;
+  /** Ids deleted while this segment was the memtable: on load they kill rows of older slabs. */
+  tombstones: Set<string>;
+}
+
+const SEQ = 2 ** 32;
+
+export const rowRef = (seq: number, row: number) => seq * SEQ + row;
+export const refSeq = (ref: number) => Math.floor(ref / SEQ);
+export const refRow = (ref: number) => ref % SEQ;
+
+/** Slab file name of a segment sequence number. */
+export const slabName = (seq: number) => `${String(seq).padStart(10, '0')}.slab`;

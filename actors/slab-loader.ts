@@ -1,0 +1,50 @@
+/**
+ * Loading a namespace's slabs on open: each slab file named by the manifest is read, verified and copied into a
+ * fresh arena in shared memory. A missing or damaged slab stops the open with DATA_LOSS naming the file; files
+ * the manifest does not name (a build or cleanup cut short by a crash) are deleted.
+ */
+import { join } from 'node:path';
+import { LarchError } from '../engine/errors.js';
+import type { RecordMetadata } from '../engine/types.js';
+import { FieldIndex } from '../engine/field-index.js';
+import { decodeSlab } from '../engine/storage/slab-file.js';
+import type { FileSlabStore } from '../engine/storage/slab-store.js';
+import type { Manifest } from '../engine/storage/manifest.js';
+import { arenaFromColumns } from './slab-columns.js';
+import type { Segment } from './segment.js';
+
+export async function loadSlabSegments(store: FileSlabStore, m: Manifest, dim: number): Promise<Segment[]> {
+  const named = new Set(m.slabs.map((s) => s.name));
+  for (const f of await store.list()) if (!named.has(f)) await store.remove(f);
+  const out: Segment[] = [];
+  for (const e of m.slabs) {
+    const path = join(store.dir, e.name);
+    let bytes: Uint8Array;
+    try {
+      bytes = await store.read(e.name);
+    } catch (err) {
+      throw new LarchError('DATA_LOSS', `Slab file ${path} named by the manifest cannot be read (${(err as Error).message}); refusing to start rather than serve incomplete data.`);
+    }
+    const c = decodeSlab(bytes, path);
+    if (c.lsn !== e.lsn || c.ids.length !== e.rows || c.dim !== dim) {
+      throw new LarchError('DATA_LOSS', `Slab file ${path} does not match the manifest (LSN ${c.lsn}/${e.lsn}, rows ${c.ids.length}/${e.rows}, dimension ${c.dim}/${dim}); refusing to start.`);
+    }
+    let fields: FieldIndex;
+    try {
+      fields = FieldIndex.decode(c.fields);
+    } catch (err) {
+      throw new LarchError('DATA_LOSS', `Slab file ${path} has damaged field indexes (${(err as Error).message}); refusing to start.`);
+    }
+    out.push({
+      seq: Number.parseInt(e.name, 10),
+      arena: arenaFromColumns(dim, c.ids.length, c),
+      ids: c.ids,
+      meta: c.metaJson.map((j) => (j === undefined ? undefined : (JSON.parse(j) as RecordMetadata))),
+      frozenAt: { version: 0, lsn: e.lsn },
+      fields,
+      slab: e,
+      tombstones: new Set(c.tombstones),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,317 @@
+/**
+ * The request log of one namespace: every accepted write, framed and checksummed, appended before the write is
+ * answered. This is one of the two storage seams (the other is the slab store): a replicated stream could take
+ * its place without the actors noticing.
+ *
+ * Files: `<dir>/<first LSN, 20 digits>.wal`, each starting with an 8-byte header ('LWAL', format 1), then frames:
+ *   u32 payload bytes, u32 CRC-32C of the payload, payload = f64 LSN, u8 op, 3 bytes 0, body.
+ *
+ * Group commit: appends queue while a write+fsync is in flight; the next round writes everything queued in one
+ * `write` and covers it with one `fdatasync`, then resolves those appends in LSN order. A failed round is cut off
+ * the file again (ftruncate to the last good size) and its appends are rejected, so the file never holds a
+ * record the actor did not apply.
+ */
+import { open, readdir, readFile, mkdir, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { LarchError } from '../errors.js';
+import { crc32c } from '../crc32c.js';
+import { fsyncDir } from '../atomic-file.js';
+
+/** `fsync`: an append resolves once on disk. `none`: once written to the OS (lost on power failure, not on kill -9). */
+export type Durability = 'fsync' | 'none';
+
+export interface LogEntry {
+  lsn: number;
+  op: number;
+  body: Uint8Array;
+}
+
+const MAGIC = 0x4c41574c; // 'LWAL'
+const FORMAT = 1;
+const HEADER = 8;
+const FRAME_HEAD = 8;
+const PAYLOAD_HEAD = 12;
+const SUFFIX = '.wal';
+/** A segment is closed and a new one started past this size, so truncation can drop whole files. */
+const DEFAULT_SEGMENT_BYTES = 64 << 20;
+
+interface Segment {
+  path: string;
+  firstLsn: number;
+  lastLsn: number;
+  bytes: number;
+}
+
+interface Pending {
+  frame: Uint8Array;
+  lsn: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** What recovery found in the log. */
+export interface ReplayReport {
+  entries: number;
+  bytes: number;
+  /** Set when a torn final record was cut off. */
+  torn?: { file: string; offset: number; droppedBytes: number };
+}
+
+const segName = (lsn: number) => `${String(lsn).padStart(20, '0')}${SUFFIX}`;
+
+function frame(lsn: number, op: number, body: Uint8Array): Uint8Array {
+  const payload = PAYLOAD_HEAD + body.length;
+  const out = new Uint8Array(FRAME_HEAD + payload);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, payload, true);
+  dv.setFloat64(FRAME_HEAD, lsn, true);
+  dv.setUint8(FRAME_HEAD + 8, op);
+  out.set(body, FRAME_HEAD + PAYLOAD_HEAD);
+  dv.setUint32(4, crc32c(out.subarray(FRAME_HEAD)), true);
+  return out;
+}
+
+function dataLoss(file: string, why: string): LarchError {
+  return new LarchError('DATA_LOSS', `Request log ${file} is corrupt (${why}); refusing to start rather than lose acknowledged writes. Restore the file from a backup, or move the namespace directory aside.`);
+}
+
+/** An append-only, group-committed request log. */
+export class RequestLog {
+  private segments: Segment[] = [];
+  private fh: FileHandle | null = null;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private rollRequested = false;
+  private closed = false;
+  /** Bytes appended since the last {@link roll}: the namespace flushes its memtable when the log grows large. */
+  bytesSinceRoll = 0;
+
+  private constructor(
+    readonly dir: string,
+    private readonly durability: Durability,
+    private readonly segmentBytes: number,
+    /** Runs once before the first byte is written (creates the namespace's directory and manifest). */
+    private beforeFirstWrite: (() => Promise<void>) | null,
+  ) {}
+
+  /** A log for a namespace that has none yet: nothing to replay; `beforeFirstWrite` creates its directory. */
+  static fresh(dir: string, durability: Durability, beforeFirstWrite: () => Promise<void>): RequestLog {
+    return new RequestLog(dir, durability, DEFAULT_SEGMENT_BYTES, beforeFirstWrite);
+  }
+
+  /**
+   * Opens the log in `dir` and calls `apply` for every entry with an LSN above `afterLsn`, in order. A torn final
+   * record (a crash mid-append) is cut off and reported; damage anywhere else refuses the open, naming the file.
+   */
+  static async open(
+    dir: string,
+    opts: { durability: Durability; afterLsn: number; segmentBytes?: number },
+    apply: (e: LogEntry) => void,
+  ): Promise<{ log: RequestLog; report: ReplayReport }> {
+    const log = new RequestLog(dir, opts.durability, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, null);
+    const report = await log.replay(opts.afterLsn, apply);
+    return { log, report };
+  }
+
+  private async replay(afterLsn: number, apply: (e: LogEntry) => void): Promise<ReplayReport> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter((n) => n.endsWith(SUFFIX)).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: 0, bytes: 0 };
+      throw err;
+    }
+    const report: ReplayReport = { entries: 0, bytes: 0 };
+    let prevLsn = 0;
+    for (let s = 0; s < names.length; s++) {
+      const path = join(this.dir, names[s]!);
+      const last = s === names.length - 1;
+      const buf = new Uint8Array(await readFile(path));
+      report.bytes += buf.length;
+      const seg: Segment = { path, firstLsn: Number(names[s]!.slice(0, -SUFFIX.length)), lastLsn: 0, bytes: buf.length };
+      const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      if (buf.length < HEADER || dv.getUint32(0, true) !== MAGIC) {
+        // A segment whose header never reached the disk holds no acknowledged write.
+        if (last && buf.length < HEADER) {
+          await unlink(path);
+          if (buf.length > 0) report.torn = { file: path, offset: 0, droppedBytes: buf.length };
+          continue;
+        }
+        throw dataLoss(path, buf.length < HEADER ? 'truncated header' : 'bad magic');
+      }
+      if (dv.getUint32(4, true) !== FORMAT) throw dataLoss(path, `unknown format ${dv.getUint32(4, true)}`);
+      let o = HEADER;
+      while (o < buf.length) {
+        const bad = (why: string) => {
+          if (!last) throw dataLoss(path, `${why} at byte ${o}, before the last segment`);
+          return true;
+        };
+        let torn = false;
+        if (buf.length - o < FRAME_HEAD + PAYLOAD_HEAD) torn = bad('short frame');
+        else {
+          const len = dv.getUint32(o, true);
+          if (len < PAYLOAD_HEAD || o + FRAME_HEAD + len > buf.length) torn = bad('frame runs past the end');
+          else if (crc32c(buf.subarray(o + FRAME_HEAD, o + FRAME_HEAD + len)) !== dv.getUint32(o + 4, true)) torn = bad('checksum mismatch');
+          else {
+            const lsn = dv.getFloat64(o + FRAME_HEAD, true);
+            if (!(lsn > prevLsn)) throw dataLoss(path, `LSN ${lsn} after ${prevLsn} at byte ${o}`);
+            prevLsn = lsn;
+            seg.lastLsn = lsn;
+            if (lsn > afterLsn) {
+              apply({ lsn, op: dv.getUint8(o + FRAME_HEAD + 8), body: buf.subarray(o + FRAME_HEAD + PAYLOAD_HEAD, o + FRAME_HEAD + len) });
+              report.entries++;
+            }
+            o += FRAME_HEAD + len;
+          }
+        }
+        if (torn) {
+          // Only the tail after the last fsync can be partial: no write in it was acknowledged.
+          report.torn = { file: path, offset: o, droppedBytes: buf.length - o };
+          const fh = await open(path, 'r+');
+          try {
+            await fh.truncate(o);
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+          seg.bytes = o;
+          break;
+        }
+      }
+      this.segments.push(seg);
+    }
+    if (this.segments.length > 0) this.beforeFirstWrite = null;
+    return report;
+  }
+
+  /** The highest LSN in the log (0 when empty). */
+  get lastLsn(): number {
+    for (let i = this.segments.length - 1; i >= 0; i--) if (this.segments[i]!.lastLsn > 0) return this.segments[i]!.lastLsn;
+    return 0;
+  }
+
+  /** Appends a record; resolves once it is durable (per the durability setting). LSNs must increase. */
+  append(lsn: number, op: number, body: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new LarchError('UNAVAILABLE', 'The namespace is closing; retry the write.'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ frame: frame(lsn, op, body), lsn, resolve, reject });
+      this.flushing ??= this.flushLoop();
+    });
+  }
+
+  /** Starts a new segment with the next append, so everything before it can later be dropped whole. */
+  roll(): void {
+    this.rollRequested = true;
+    this.bytesSinceRoll = 0;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.writeBatch(batch);
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    if (this.beforeFirstWrite) {
+      await this.beforeFirstWrite();
+      this.beforeFirstWrite = null;
+    }
+    let seg = this.segments[this.segments.length - 1];
+    if (!seg || this.rollRequested || seg.bytes >= this.segmentBytes) {
+      seg = await this.startSegment(batch[0]!.lsn);
+      this.rollRequested = false;
+    } else if (!this.fh) {
+      this.fh = await open(seg.path, 'r+');
+    }
+    let total = 0;
+    for (const p of batch) total += p.frame.length;
+    const buf = new Uint8Array(total);
+    let o = 0;
+    for (const p of batch) {
+      buf.set(p.frame, o);
+      o += p.frame.length;
+    }
+    const fh = this.fh!;
+    try {
+      for (let done = 0; done < total; ) {
+        const { bytesWritten } = await fh.write(buf, done, total - done, seg.bytes + done);
+        done += bytesWritten;
+      }
+      if (this.durability === 'fsync') await fh.datasync();
+    } catch (err) {
+      // Cut the failed round off again so no later fsync can make it durable behind the actor's back.
+      await fh.truncate(seg.bytes).catch(() => undefined);
+      throw err;
+    }
+    seg.bytes += total;
+    seg.lastLsn = batch[batch.length - 1]!.lsn;
+    this.bytesSinceRoll += total;
+  }
+
+  private async startSegment(firstLsn: number): Promise<Segment> {
+    await this.fh?.close();
+    this.fh = null;
+    await mkdir(this.dir, { recursive: true });
+    const path = join(this.dir, segName(firstLsn));
+    const fh = await open(path, 'w+');
+    try {
+      const head = new Uint8Array(HEADER);
+      const dv = new DataView(head.buffer);
+      dv.setUint32(0, MAGIC, true);
+      dv.setUint32(4, FORMAT, true);
+      await fh.write(head, 0, HEADER, 0);
+      await fh.sync();
+      await fsyncDir(this.dir);
+      await fsyncDir(dirname(this.dir));
+    } catch (err) {
+      await fh.close();
+      await unlink(path).catch(() => undefined);
+      throw err;
+    }
+    this.fh = fh;
+    const seg: Segment = { path, firstLsn, lastLsn: 0, bytes: HEADER };
+    this.segments.push(seg);
+    return seg;
+  }
+
+  /** Deletes whole segments whose records all have LSN ≤ `lsn` (never the one being written). */
+  async truncateThrough(lsn: number): Promise<void> {
+    const keepFrom = this.segments.length - 1;
+    const doomed: Segment[] = [];
+    for (let i = 0; i < keepFrom; i++) {
+      const s = this.segments[i]!;
+      if (s.lastLsn <= lsn) doomed.push(s);
+      else break;
+    }
+    if (doomed.length === 0) return;
+    this.segments = this.segments.filter((s) => !doomed.includes(s));
+    for (const s of doomed) await unlink(s.path).catch(() => undefined);
+    await fsyncDir(this.dir).catch(() => undefined);
+  }
+
+  /** Bytes in all segments. */
+  get bytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.bytes;
+    return n;
+  }
+
+  /** Waits for queued appends, then closes the file. Later appends are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+    await this.fh?.close();
+    this.fh = null;
+  }
+}

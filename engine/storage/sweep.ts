@@ -1,0 +1,35 @@
+/**
+ * Tidying a data directory before its indexes open: what a crash can leave half-done is finished here.
+ * - an index directory the catalog does not name (its deletion was cut short) is removed;
+ * - a `trash-*` directory (a namespace deletion cut short after its atomic rename) is removed;
+ * - a namespace directory without a manifest (its first write never became durable) is removed.
+ * None of these holds an acknowledged write.
+ */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MANIFEST_FILE } from './manifest.js';
+
+async function list(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
+export async function sweepDataDir(indexesDir: string, indexNames: ReadonlySet<string>): Promise<void> {
+  for (const index of await list(indexesDir)) {
+    const dir = join(indexesDir, index);
+    if (!indexNames.has(index)) {
+      await rm(dir, { recursive: true, force: true });
+      continue;
+    }
+    for (const e of await list(dir)) {
+      const sub = join(dir, e);
+      if (e.startsWith('trash-') || (e.startsWith('ns-') && !(await exists(join(sub, MANIFEST_FILE))))) await rm(sub, { recursive: true, force: true });
+    }
+  }
+}
