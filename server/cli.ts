@@ -29,6 +29,7 @@ Options:
   --data <dir>            data directory (default ./larch-data)
   --durability <mode>     fsync (default): a write is answered once it is on disk; none: once the OS has it
                           (survives kill -9, but a power failure or OS crash may lose the last writes)
+  --memtable-bytes <n>    memtable size at which a namespace writes it out as a slab (default 33554432)
   --api-key <key>         require this Api-Key header; repeat for several keys (default: no authentication)
   --advertise-host <url>  base URL reported in index hosts, e.g. https://vectors.example.com
                           (default: http:// + the Host header the client used)
@@ -66,6 +67,7 @@ interface ServeConfig {
   host: string;
   data: string;
   durability: Durability;
+  memtableBytes?: number;
   apiKeys: string[];
   advertiseHost?: string;
   logLevel: string;
@@ -84,6 +86,7 @@ function parse(argv: string[]): ServeConfig | null {
         host: { type: 'string' },
         data: { type: 'string' },
         durability: { type: 'string' },
+        'memtable-bytes': { type: 'string' },
         'api-key': { type: 'string', multiple: true },
         'advertise-host': { type: 'string' },
         'log-level': { type: 'string' },
@@ -121,15 +124,17 @@ function parse(argv: string[]): ServeConfig | null {
   }
   const durability = values.durability ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'none') fail(`--durability must be fsync or none, got '${durability}'`);
+  const mt = values['memtable-bytes'];
+  if (mt !== undefined && (!/^\d+$/.test(mt) || Number(mt) < 1)) fail(`--memtable-bytes must be a positive integer, got '${mt}'`);
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
-  return { port, host: values.host ?? '127.0.0.1', data: values.data ?? './larch-data', durability, apiKeys, advertiseHost, logLevel, ...(emulator ? { emulator } : {}) };
+  return { port, host: values.host ?? '127.0.0.1', data: values.data ?? './larch-data', durability, ...(mt ? { memtableBytes: Number(mt) } : {}), apiKeys, advertiseHost, logLevel, ...(emulator ? { emulator } : {}) };
 }
 
 async function serve(cfg: ServeConfig): Promise<void> {
   let db: LarchDB;
   try {
-    db = await LarchDB.open({ path: cfg.data, durability: cfg.durability });
+    db = await LarchDB.open({ path: cfg.data, durability: cfg.durability, memtableBytes: cfg.memtableBytes });
   } catch (err) {
     process.stderr.write(`larchdb: cannot open data directory ${cfg.data}: ${(err as Error).message}\n`);
     process.exit(1);
