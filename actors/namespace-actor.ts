@@ -15,8 +15,8 @@ import { METRIC_CODE } from '../engine/index-config.js';
 import type { RecordMetadata } from '../engine/types.js';
 import { compileFilter, type Predicate } from '../engine/filter.js';
 import { FieldIndex } from '../engine/field-index.js';
-import { LarchError, resourceExhausted, unavailable } from '../engine/errors.js';
-import type { RequestLog, LogEntry } from '../engine/storage/request-log.js';
+import { LarchError, diskError, resourceExhausted, unavailable } from '../engine/errors.js';
+import type { RequestLog, LogEntry, ReplayReport } from '../engine/storage/request-log.js';
 import type { SlabStore } from '../engine/storage/slab-store.js';
 import { writeManifest, type Manifest } from '../engine/storage/manifest.js';
 import { ALIVE } from './arena-layout.js';
@@ -92,6 +92,26 @@ export interface FetchedRow {
   metadata?: RecordMetadata;
 }
 
+/** Storage state of a namespace (see `LarchDB.storageInfo`). */
+export interface NamespaceStorageInfo {
+  /** Segments in memory: slabs, frozen memtables waiting for their slab, and the memtable. */
+  segments: number;
+  slabs: number;
+  /** Live records per slab, oldest first. */
+  slabRows: number[];
+  frozen: number;
+  memtableRows: number;
+  /** Last applied LSN. */
+  lsn: number;
+  /** Memtables written out as slabs, and slab merges, since the namespace was opened. */
+  flushes: number;
+  merges: number;
+  /** Last background (flush, merge, manifest) error since the last success. */
+  backgroundError: string | null;
+  /** What recovery found in the request log on open (null for a namespace created since). */
+  recovery: ReplayReport | null;
+}
+
 /** A write's outcome once durable and applied. */
 export interface Applied<T> {
   lsn: number;
@@ -150,6 +170,9 @@ export class NamespaceActor {
   private closed = false;
   /** Background errors (flush, merge, manifest) since the last success, for stats and logs. */
   lastBackgroundError: string | null = null;
+  private readonly counters = { flushes: 0, merges: 0 };
+  /** What recovery found in the request log when the namespace was opened. */
+  recovery: ReplayReport | null = null;
 
   constructor(
     readonly cfg: IndexConfig,
@@ -473,6 +496,8 @@ export class NamespaceActor {
     }
     this.bySeq.set(seq, seg);
     if (storage) this.manifestDirty = true;
+    if (inputs.length === 1 && !inputs[0]!.fields) this.counters.flushes++;
+    else this.counters.merges++;
   }
 
   /** Writes the manifest for the slabs now durable, then truncates the log and deletes unused slab files. */
@@ -510,14 +535,17 @@ export class NamespaceActor {
   }
 
   /** Segment and slab counts, for diagnostics and tests. */
-  describe(): { segments: number; slabs: number; frozen: number; memtableRows: number; lsn: number; backgroundError: string | null } {
+  describe(): NamespaceStorageInfo {
     return {
       segments: this.segs.length,
       slabs: this.segs.filter((s) => s.fields).length,
+      slabRows: this.segs.filter((s) => s.fields).map((s) => s.arena.live),
       frozen: this.segs.filter((s) => s.frozenAt && !s.fields).length,
       memtableRows: this.mem.arena.live,
       lsn: this.appliedLsn,
+      ...this.counters,
       backgroundError: this.lastBackgroundError,
+      recovery: this.recovery,
     };
   }
 
@@ -725,14 +753,6 @@ export class NamespaceActor {
     const more = i < s.length && s[i]!.startsWith(prefix);
     return { ids, more };
   }
-}
-
-/** A disk error on the write path: the write failed and was not applied (HTTP 503, Pinecone's shape). */
-function diskError(err: unknown, where: string): LarchError {
-  if (err instanceof LarchError) return err;
-  const e = err as NodeJS.ErrnoException;
-  const what = e.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
-  return unavailable(`The write could not be made durable (${what}, in ${where}); it was not applied. Nothing acknowledged earlier is affected and reads still work; fix the disk (e.g. free space) and retry.`);
 }
 
 /** The body of a delete-by-filter log record. */

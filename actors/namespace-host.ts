@@ -98,6 +98,7 @@ async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
   });
   const { log, report } = await RequestLog.open(join(dir, 'log'), { durability: init.durability, afterLsn: m.lsn }, (e) => a.replay(e));
   storage.log = log;
+  a.recovery = report;
   if (report.torn) {
     console.warn(
       `[larchdb] namespace '${m.namespace}' of index '${cfg.name}': cut a torn record off the end of ${report.torn.file} at byte ${report.torn.offset} (${report.torn.droppedBytes} bytes; a write that was never acknowledged).`,

@@ -1,4 +1,7 @@
-import { open, rename } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
+
+/** Temp files of atomic writes carry this in their name (a crash can leave one; opening a data directory sweeps them). */
+export const TMP_MARK = '.tmp-';
 import { dirname } from 'node:path';
 
 /** fsyncs a directory so a rename inside it survives a crash. */
@@ -16,14 +19,18 @@ export async function fsyncDir(dir: string): Promise<void> {
  * write a temp file, fsync it, rename it over the target, fsync the directory.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = `${path}${TMP_MARK}${process.pid}-${Date.now()}`;
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(data);
     await fh.sync();
-  } finally {
     await fh.close();
+    await rename(tmp, path);
+  } catch (err) {
+    // A failed write (a full disk) must not leave a partial copy taking space.
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
-  await rename(tmp, path);
   await fsyncDir(dirname(path));
 }

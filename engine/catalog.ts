@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCheckedJson, writeCheckedJson } from './storage/checked-json.js';
 import type { IndexConfig } from './index-config.js';
+import { diskError } from './errors.js';
 
 const FILE = 'catalog.json';
 const FORMAT = 2;
@@ -44,7 +45,9 @@ export class Catalog {
   }
 
   private async replace(next: Map<string, IndexConfig>): Promise<void> {
-    if (this.dir) await writeCheckedJson(join(this.dir, FILE), FORMAT, [...next.values()]);
+    if (this.dir) await writeCheckedJson(join(this.dir, FILE), FORMAT, [...next.values()]).catch((err: unknown) => {
+      throw diskError(err, `the catalog ${join(this.dir!, FILE)}`);
+    });
     this.indexes = next;
   }
 }

@@ -2,7 +2,7 @@
  * `LarchDB`: the in-process database. Owns the catalog and the supervisor; control-plane verbs live here, data
  * verbs on {@link Index}. Shaped like the official client's `Pinecone` class.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { Catalog } from './catalog.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
@@ -63,7 +63,7 @@ export class LarchDB {
     const dirLock = path ? await acquireDirLock(path) : null;
     try {
       const catalog = await Catalog.load(path);
-      if (path) await sweepDataDir(join(path, 'indexes'), new Set(catalog.list().map((c) => c.name)));
+      if (path) await sweepDataDir(path, new Set(catalog.list().map((c) => c.name)));
       const sup = await Supervisor.start({
         dataDir: path,
         hosts: options.actorThreads,

@@ -109,3 +109,14 @@ export function toLarchError(err: unknown): LarchError {
 export function isSerializedError(v: unknown): v is SerializedError {
   return typeof v === 'object' && v !== null && (v as SerializedError).larch === true && typeof (v as SerializedError).code === 'string';
 }
+
+/**
+ * A failed disk operation (ENOSPC, EIO, EACCES ...) on a write: UNAVAILABLE (503), naming the error and what was
+ * being written, so the caller knows the write was not applied and can retry once the disk is fixed.
+ */
+export function diskError(err: unknown, where: string): LarchError {
+  if (err instanceof LarchError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const what = e?.code && !String(e.message).startsWith(e.code) ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+  return unavailable(`The write could not be made durable (${what}, in ${where}); it was not applied. Nothing acknowledged earlier is affected and reads still work; fix the disk (e.g. free space) and retry.`);
+}

@@ -2,12 +2,14 @@
  * Tidying a data directory before its indexes open: what a crash can leave half-done is finished here.
  * - an index directory the catalog does not name (its deletion was cut short) is removed;
  * - a `trash-*` directory (a namespace deletion cut short after its atomic rename) is removed;
- * - a namespace directory without a manifest (its first write never became durable) is removed.
+ * - a namespace directory without a manifest (its first write never became durable) is removed;
+ * - temp files of atomic writes (catalog, manifests) that a crash left behind are removed.
  * None of these holds an acknowledged write.
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_FILE } from './manifest.js';
+import { TMP_MARK } from '../atomic-file.js';
 
 async function list(dir: string): Promise<string[]> {
   try {
@@ -20,7 +22,13 @@ async function list(dir: string): Promise<string[]> {
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
-export async function sweepDataDir(indexesDir: string, indexNames: ReadonlySet<string>): Promise<void> {
+async function removeTemps(dir: string): Promise<void> {
+  for (const e of await list(dir)) if (e.includes(TMP_MARK)) await rm(join(dir, e), { force: true });
+}
+
+export async function sweepDataDir(dataDir: string, indexNames: ReadonlySet<string>): Promise<void> {
+  await removeTemps(dataDir);
+  const indexesDir = join(dataDir, 'indexes');
   for (const index of await list(indexesDir)) {
     const dir = join(indexesDir, index);
     if (!indexNames.has(index)) {
@@ -30,6 +38,7 @@ export async function sweepDataDir(indexesDir: string, indexNames: ReadonlySet<s
     for (const e of await list(dir)) {
       const sub = join(dir, e);
       if (e.startsWith('trash-') || (e.startsWith('ns-') && !(await exists(join(sub, MANIFEST_FILE))))) await rm(sub, { recursive: true, force: true });
+      else if (e.startsWith('ns-')) await removeTemps(sub);
     }
   }
 }
