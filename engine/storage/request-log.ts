@@ -285,17 +285,29 @@ export class RequestLog {
     return seg;
   }
 
-  /** Deletes whole segments whose records all have LSN ≤ `lsn` (never the one being written). */
+  /**
+   * Deletes whole segments whose records all have LSN ≤ `lsn`. The segment being written goes too when it is
+   * covered and idle (the next append starts a new one), so a flushed namespace reopens with nothing to read.
+   */
   async truncateThrough(lsn: number): Promise<void> {
-    const keepFrom = this.segments.length - 1;
     const doomed: Segment[] = [];
-    for (let i = 0; i < keepFrom; i++) {
-      const s = this.segments[i]!;
-      if (s.lastLsn <= lsn) doomed.push(s);
-      else break;
+    for (const s of this.segments) {
+      if (s.lastLsn > lsn) break;
+      doomed.push(s);
+    }
+    const active = this.segments[this.segments.length - 1];
+    let closing: FileHandle | null = null;
+    if (active && doomed.includes(active)) {
+      if (this.flushing || this.queue.length > 0) doomed.pop();
+      else {
+        closing = this.fh;
+        this.fh = null;
+        this.rollRequested = true;
+      }
     }
     if (doomed.length === 0) return;
     this.segments = this.segments.filter((s) => !doomed.includes(s));
+    await closing?.close().catch(() => undefined);
     for (const s of doomed) await unlink(s.path).catch(() => undefined);
     await fsyncDir(this.dir).catch(() => undefined);
   }

@@ -144,7 +144,8 @@ export function decodeSlab(file: Uint8Array, name: string): SlabContent {
   if (tableEnd + 8 > file.length) throw fail('truncated section table');
   if (dv.getUint32(tableEnd, true) !== crc32c(file.subarray(HEADER, tableEnd))) throw fail('section table checksum mismatch');
   if (dv.getUint32(file.length - 8, true) !== END) throw fail('missing end marker (file cut short)');
-  if (dv.getUint32(file.length - 4, true) !== crc32c(file.subarray(0, file.length - 8))) throw fail('file checksum mismatch');
+  // One pass over the whole file; the section checksums are read only to say which part is damaged.
+  const intact = dv.getUint32(file.length - 4, true) === crc32c(file.subarray(0, file.length - 8));
   const got = new Map<number, Uint8Array>();
   let o = tableEnd + 8;
   for (let i = 0; i < count; i++) {
@@ -153,10 +154,11 @@ export function decodeSlab(file: Uint8Array, name: string): SlabContent {
     const len = dv.getFloat64(at + 8, true);
     if (o + len > file.length - 8) throw fail(`section ${kind} runs past the end`);
     const data = file.subarray(o, o + len);
-    if (crc32c(data) !== dv.getUint32(at + 4, true)) throw fail(`section ${kind} checksum mismatch`);
+    if (!intact && crc32c(data) !== dv.getUint32(at + 4, true)) throw fail(`section ${kind} checksum mismatch`);
     got.set(kind, data);
     o += pad8(len);
   }
+  if (!intact) throw fail('file checksum mismatch (in padding)');
   const need = (k: Kind) => {
     const b = got.get(k);
     if (!b) throw fail(`section ${k} missing`);
