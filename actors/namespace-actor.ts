@@ -549,13 +549,19 @@ export class NamespaceActor {
     };
   }
 
-  /** Freezes the memtable now (tests, and a clean shutdown that wants a short log). Resolves when all is built. */
+  /**
+   * Freezes the memtable now (tests, and a clean shutdown that wants a short log). Resolves when everything is
+   * built and published; a job that keeps failing (e.g. a full disk) is reported after a few retries.
+   */
   async flushNow(): Promise<void> {
     if (this.mem.arena.rows > 0 || this.mem.tombstones.size > 0) this.freeze();
+    const start = this.jobFailures;
     while (!this.closed && (this.job || this.nextJob())) {
+      const failures = this.jobFailures - start;
+      if (failures >= 6) throw unavailable(`Flushing namespace '${this.name}' failed: ${this.lastBackgroundError}`);
+      if (failures > 0 && !this.job) await new Promise((r) => setTimeout(r, 50 * 2 ** failures));
       this.pump();
       await this.job?.catch(() => undefined);
-      if (this.jobFailures > 0) throw unavailable(`Flushing namespace '${this.name}' failed: ${this.lastBackgroundError}`);
     }
   }
 

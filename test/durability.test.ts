@@ -237,3 +237,34 @@ test('restart equivalence: slabs, tombstones and the log tail give the same answ
     await dir.cleanup();
   }
 });
+
+test('a crashed index builder is restarted; its flush is retried and nothing is lost', async () => {
+  const dir = await tempDir();
+  try {
+    let db = await LarchDB.open({ path: dir.path, memtableBytes: 1 << 10 });
+    await db.createIndex({ name: 'b', dimension: 4, metric: 'euclidean', spec: SPEC });
+    const idx = db.index('b');
+    let n = 0;
+    const write = async (batches: number) => {
+      for (let i = 0; i < batches; i++, n++) await idx.upsert([{ id: `r${n}`, values: [n, 0, 0, 1], metadata: { n } }]);
+    };
+    await write(20);
+    await db.faults.crashIndexBuilder();
+    await write(60); // flushes fail while the builder is down, then succeed after its restart
+    await db.flush('b');
+    const info = (await db.storageInfo('b'))!;
+    assert.ok(db.diagnostics().builderRestarts >= 1, 'the builder was restarted');
+    assert.ok(info.flushes >= 3, `flushes went on (${info.flushes})`);
+    assert.equal(info.backgroundError, null);
+    const res = await idx.query({ vector: [40, 0, 0, 1], topK: 3 });
+    assert.deepEqual(res.matches.map((m) => m.id), ['r40', 'r39', 'r41']);
+    assert.equal((await idx.describeIndexStats()).totalRecordCount, 80);
+    await db.close();
+    db = await LarchDB.open({ path: dir.path });
+    assert.equal((await db.index('b').describeIndexStats()).totalRecordCount, 80);
+    assert.deepEqual((await db.index('b').fetch(['r79'])).records.r79!.metadata, { n: 79 });
+    await db.close();
+  } finally {
+    await dir.cleanup();
+  }
+});
