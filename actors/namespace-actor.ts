@@ -25,6 +25,7 @@ import { Mailbox } from './mailbox.js';
 import { decodeRecords, type DecodedRecord } from './record-codec.js';
 import { refRow, refSeq, rowRef, slabName, type Segment } from './segment.js';
 import type { BuilderLink, BuildJob } from './builder-link.js';
+import type { QueryPlacement } from './query-executor.js';
 
 /** Request-log record types. */
 export const enum Op {
@@ -54,16 +55,8 @@ export interface PlanUnit {
 }
 
 /** The scan of one segment: where its arena is, where the query and bitmap were copied in it, its units. */
-export interface PlanPart {
+export interface PlanPart extends QueryPlacement {
   view: ArenaView;
-  totalRows: number;
-  q: number;
-  qInvNorm: number;
-  qsIdx: number;
-  qsVal: number;
-  qsN: number;
-  /** Filter bitmap over the segment's rows (0: no filter). */
-  bits: number;
   units: PlanUnit[];
 }
 

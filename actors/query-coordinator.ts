@@ -43,24 +43,18 @@ function scanTasks(plan: QueryPlan): { task: ScanTask; units: PlanUnit[] }[] {
     units: [] as PlanUnit[],
   }));
   for (const part of plan.parts) {
-    const { view, units, ...q } = part;
+    const { view, units, ...placement } = part;
     for (const u of units) {
       const t = tasks[u.task]!;
       t.units.push(u);
       t.task.units.push({
+        ...placement,
         arenaId: view.arenaId,
         memory: view.memory,
         dim: view.dim,
         rowsPerBlock: view.rowsPerBlock,
         blocks: view.blocks.slice(u.b0, u.b1),
         rowBase: u.b0 * view.rowsPerBlock,
-        totalRows: q.totalRows,
-        q: q.q,
-        qInvNorm: q.qInvNorm,
-        qsIdx: q.qsIdx,
-        qsVal: q.qsVal,
-        qsN: q.qsN,
-        bits: q.bits,
         heap: u.heap,
       });
     }

@@ -6,15 +6,8 @@
 import { instantiateKernels, type Kernels } from '../wasm/kernels.js';
 import { blockLayout, type BlockLayout } from './arena-layout.js';
 
-/** One block range of one arena with the query copied into that arena. Numbers are byte offsets unless named. */
-export interface ScanUnit {
-  arenaId: string;
-  memory: WebAssembly.Memory;
-  dim: number;
-  rowsPerBlock: number;
-  /** Offsets of the blocks to scan; the first one holds row `rowBase` of the arena. */
-  blocks: number[];
-  rowBase: number;
+/** Where a plan put the query in one arena's memory. Numbers are byte offsets unless named otherwise. */
+export interface QueryPlacement {
   /** Rows in the arena (the last block may be partly filled). */
   totalRows: number;
   q: number;
@@ -24,6 +17,17 @@ export interface ScanUnit {
   qsN: number;
   /** Filter bitmap over all rows of the arena (0: no filter). */
   bits: number;
+}
+
+/** One block range of one arena with the query copied into that arena. */
+export interface ScanUnit extends QueryPlacement {
+  arenaId: string;
+  memory: WebAssembly.Memory;
+  dim: number;
+  rowsPerBlock: number;
+  /** Offsets of the blocks to scan; the first one holds row `rowBase` of the arena. */
+  blocks: number[];
+  rowBase: number;
   heap: number;
 }
 

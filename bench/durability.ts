@@ -33,7 +33,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { makeLog, posInt, prng } from './common.js';
+import { makeLog, posInt, prng, systemBusyMs } from './common.js';
 import { LatencyHistogram, type LatencySummary } from './stats.js';
 import { LarchDB, type Index } from '../engine/index.js';
 import type { Durability } from '../engine/storage/request-log.js';
@@ -199,16 +199,6 @@ function diskCounters(dev: { major: number; minor: number }): DiskCounters | nul
   return null;
 }
 
-/** CPU time (ms) all processes have used since boot, from /proc/stat (USER_HZ = 100); null elsewhere. */
-function systemBusyMs(): number | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    const idle = f[3]! + f[4]!; // idle + iowait
-    return (f.reduce((x, y) => x + y, 0) - idle) * 10;
-  } catch {
-    return null;
-  }
-}
 
 /** Everything a timed section compares before and after. */
 interface Snapshot {

@@ -23,7 +23,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { makeLog, posInt, prng } from './common.js';
+import { makeLog, posInt, prng, systemBusyMs } from './common.js';
 import { performance } from 'node:perf_hooks';
 import { Pinecone } from '@pinecone-database/pinecone';
 import { LarchDB } from '../engine/index.js';
@@ -61,16 +61,6 @@ const CORES = availableParallelism();
 const log = makeLog(JSON_OUT);
 
 
-/** CPU time (ms) all processes have used since boot, from Linux's /proc/stat (USER_HZ = 100); null elsewhere. */
-function systemBusyMs(): number | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    const idle = f[3]! + f[4]!; // idle + iowait
-    return (f.reduce((a, b) => a + b, 0) - idle) * 10;
-  } catch {
-    return null;
-  }
-}
 
 const randomVector = (rand: () => number): number[] => Array.from({ length: DIM }, () => rand() * 2 - 1);
 

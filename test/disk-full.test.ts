@@ -19,7 +19,7 @@ import { mkdir, mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rng } from './helpers.js';
+import { httpCall, rng, type HttpRes } from './helpers.js';
 import { startCli, stopCli, type CliProcess } from './cli-process.js';
 
 const SCENARIO_ENV = 'DISK_FULL_SCENARIO';
@@ -40,29 +40,10 @@ interface Rec {
   metadata: { batch: number };
 }
 
-interface Res {
-  status: number;
-  text: string;
-  body: any;
-}
+type Res = HttpRes;
 
-/** One request with raw fetch; a body is sent as JSON. */
-async function call(url: string, method: string, path: string, body?: unknown): Promise<Res> {
-  const init: RequestInit = { method, headers: { ...HEADERS }, signal: AbortSignal.timeout(10_000) };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = 'application/json';
-  }
-  const r = await fetch(url + path, init);
-  const text = await r.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: r.status, text, body: parsed };
-}
+/** One request with raw fetch and the API version header; a body is sent as JSON. */
+const call = (url: string, method: string, path: string, body?: unknown): Promise<Res> => httpCall(url, method, path, body, HEADERS);
 
 function makeBatch(n: number, seed: number): Rec[] {
   const r = rng(seed);

@@ -73,3 +73,29 @@ export async function rejectsWith(p: Promise<unknown>, name: string, message?: R
     return true;
   });
 }
+
+/** An HTTP answer: status, headers, raw text and the parsed JSON body (undefined when it is not JSON). */
+export interface HttpRes {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+/** One request with raw fetch; a non-string body is sent as JSON. */
+export async function httpCall(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<HttpRes> {
+  const init: RequestInit = { method, headers: { ...headers }, signal: AbortSignal.timeout(timeoutMs) };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+  }
+  const r = await fetch(url + path, init);
+  const text = await r.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: r.status, headers: r.headers, text, body: parsed };
+}

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { LarchDB } from 'larchdb';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../server/app.js';
+import { httpCall, type HttpRes } from './helpers.js';
 
 let db: LarchDB;
 let app: FastifyInstance;
@@ -21,30 +22,10 @@ after(async () => {
   await db.close();
 });
 
-interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
+type Res = HttpRes;
 
-/** One request; a non-string body is sent as JSON. */
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, url = base): Promise<Res> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-  }
-  const r = await fetch(url + path, init);
-  const text = await r.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: r.status, headers: r.headers, text, body: parsed };
-}
+/** One request to the test server; a non-string body is sent as JSON. */
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, url = base): Promise<Res> => httpCall(url, method, path, body, headers);
 
 function controlError(res: Res, status: number, code: string, message?: RegExp): void {
   assert.equal(res.status, status, res.text);
