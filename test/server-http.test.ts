@@ -191,6 +191,26 @@ test('data plane: camelCase bodies, usage, results: [], values: [] when not requ
   dataError(await call('GET', `${D}/namespaces/cc`), 404, 5, /cc/);
 });
 
+test('freshness headers: writes answer their LSN, queries the applied LSN; each namespace counts on its own', async () => {
+  const lsn = (r: Res, h: string) => Number(r.headers.get(h));
+  const w1 = await call('POST', `${D}/vectors/upsert`, { namespace: 'lsn-a', vectors: [{ id: 'x', values: [1, 0, 0] }] });
+  const w2 = await call('POST', `${D}/vectors/update`, { namespace: 'lsn-a', id: 'x', setMetadata: { k: 1 } });
+  const w3 = await call('POST', `${D}/vectors/delete`, { namespace: 'lsn-a', ids: ['nope'] });
+  const w4 = await call('POST', `${D}/vectors/delete`, { namespace: 'lsn-a', filter: { k: { $eq: 2 } } });
+  const other = await call('POST', `${D}/vectors/upsert`, { namespace: 'lsn-b', vectors: [{ id: 'y', values: [0, 1, 0] }] });
+  for (const w of [w1, w2, w3, w4, other]) assert.equal(w.status, 200, w.text);
+  assert.deepEqual([w1, w2, w3, w4].map((w) => lsn(w, 'x-pinecone-request-lsn')), [1, 2, 3, 4], 'one LSN per write, in order');
+  assert.equal(lsn(w4, 'x-pinecone-max-indexed-lsn'), 4);
+  assert.equal(lsn(other, 'x-pinecone-request-lsn'), 1, "another namespace's writes do not move this one's LSN");
+  const q = await call('POST', `${D}/query`, { namespace: 'lsn-a', vector: [1, 0, 0], topK: 1, includeMetadata: true });
+  assert.equal(lsn(q, 'x-pinecone-max-indexed-lsn'), 4, 'the query reflects every write up to LSN 4');
+  assert.deepEqual(q.body.matches[0].metadata, { k: 1 });
+  const all = await call('POST', `${D}/vectors/delete`, { namespace: 'lsn-a', deleteAll: true });
+  assert.equal(lsn(all, 'x-pinecone-request-lsn'), 5);
+  const none = await call('POST', `${D}/vectors/delete`, { namespace: 'never-written', ids: ['a'] });
+  assert.equal(lsn(none, 'x-pinecone-request-lsn'), 0, 'a write to a namespace that does not exist does nothing: LSN 0');
+});
+
 test('data plane accepts snake_case aliases and treats null as absent', async () => {
   const up = await call('POST', `${D}/vectors/upsert`, {
     namespace: 'snake',
