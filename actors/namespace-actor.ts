@@ -133,6 +133,11 @@ export interface ActorOptions {
 const MIN_ROWS_PER_TASK = 8192;
 /** Runs of slabs merge when an older slab is no larger than all newer ones together (a binary-counter shape). */
 const MERGE_MIN_SLABS = 2;
+/**
+ * A merge never makes a slab larger than this (vectors plus ~64 bytes a record): one slab is one wasm32 memory
+ * (4 GiB at most) and one file read whole on open, and a bigger merge would rewrite too much at once.
+ */
+const MAX_SLAB_BYTES = 1 << 30;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -409,11 +414,13 @@ export class NamespaceActor {
   /** The newest run of built slabs where each older one is no larger than the newer ones together. */
   private mergeRun(): Segment[] | null {
     const built = this.segs.filter((s) => s.fields);
+    const rowBytes = this.dim * 4 + 64;
     let sum = 0;
     let i = built.length;
     while (i > 0) {
       const live = built[i - 1]!.arena.live;
       if (i < built.length && live > sum) break;
+      if ((sum + live) * rowBytes > MAX_SLAB_BYTES) break;
       sum += live;
       i--;
     }
