@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { Catalog } from './catalog.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { LarchError, alreadyExists, forbidden, notFound } from './errors.js';
+import { LarchError, alreadyExists, forbidden, invalidArgument, notFound } from './errors.js';
 import type { IndexConfig } from './index-config.js';
 import { Index, type EngineContext } from './index-handle.js';
 import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, RecordMetadata } from './types.js';
@@ -15,6 +15,8 @@ import { Supervisor, type SupervisorStats } from '../actors/supervisor.js';
 import { indexDir } from '../actors/route.js';
 import type { Durability } from './storage/request-log.js';
 import { sweepDataDir } from './storage/sweep.js';
+
+const MAX_MEMTABLE_BYTES = 1 << 30;
 
 /** Options of {@link LarchDB.open}. */
 export interface OpenOptions {
@@ -32,7 +34,7 @@ export interface OpenOptions {
    * or OS crash may lose the last writes.
    */
   durability?: Durability;
-  /** Memtable size (bytes of write payloads) at which a namespace writes it out as a slab. Default 32 MiB. */
+  /** Memtable size (bytes of write payloads) at which a namespace writes it out as a slab. Default 32 MiB, at most 1 GiB. */
   memtableBytes?: number;
   /** The `host` reported for an index (the server sets its own address here). */
   hostFor?: (index: string) => string;
@@ -59,6 +61,14 @@ export class LarchDB {
 
   /** Opens (creating if needed) a data directory, loads its indexes and starts the actor threads. */
   static async open(options: OpenOptions = {}): Promise<LarchDB> {
+    const mt = options.memtableBytes;
+    // A memtable lives in one wasm32 memory (4 GiB) with its dead rows: a write must never find it full after it was logged.
+    if (mt !== undefined && !(Number.isInteger(mt) && mt >= 1 && mt <= MAX_MEMTABLE_BYTES)) {
+      throw invalidArgument(`memtableBytes must be an integer from 1 to ${MAX_MEMTABLE_BYTES} (1 GiB), got ${mt}.`);
+    }
+    if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
+      throw invalidArgument(`durability must be 'fsync' or 'none', got ${String(options.durability)}.`);
+    }
     const path = options.path === ':memory:' ? null : resolve(options.path ?? './larch-data');
     const dirLock = path ? await acquireDirLock(path) : null;
     try {

@@ -125,7 +125,7 @@ function parse(argv: string[]): ServeConfig | null {
   const durability = values.durability ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'none') fail(`--durability must be fsync or none, got '${durability}'`);
   const mt = values['memtable-bytes'];
-  if (mt !== undefined && (!/^\d+$/.test(mt) || Number(mt) < 1)) fail(`--memtable-bytes must be a positive integer, got '${mt}'`);
+  if (mt !== undefined && (!/^\d+$/.test(mt) || Number(mt) < 1 || Number(mt) > 2 ** 30)) fail(`--memtable-bytes must be an integer from 1 to 1073741824 (1 GiB), got '${mt}'`);
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   return { port, host: values.host ?? '127.0.0.1', data: values.data ?? './larch-data', durability, ...(mt ? { memtableBytes: Number(mt) } : {}), apiKeys, advertiseHost, logLevel, ...(emulator ? { emulator } : {}) };
