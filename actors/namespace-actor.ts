@@ -257,8 +257,9 @@ export class NamespaceActor {
         return () => this.applyDeleteIds(ids);
       }
       case Op.DeleteByFilter: {
-        const pred = compileFilter(JSON.parse(decoder.decode(body)));
-        return () => this.applyDeleteByFilter(pred);
+        const filter: unknown = JSON.parse(decoder.decode(body));
+        compileFilter(filter); // a bad filter fails before it is logged
+        return () => this.applyDeleteByFilter(filter);
       }
       case Op.DeleteAll:
         return (lsn) => this.applyDeleteAll(lsn);
@@ -341,14 +342,33 @@ export class NamespaceActor {
     }
   }
 
-  private applyDeleteByFilter(pred: Predicate | null): number {
+  private applyDeleteByFilter(filter: unknown): number {
     const doomed: string[] = [];
-    for (const [id, ref] of this.rowOf) {
-      const { seg, row } = this.locate(ref);
-      if (!pred || pred(seg.meta[row])) doomed.push(id);
-    }
+    this.forEachMatching(filter, (seg, row) => doomed.push(seg.ids[row]!));
     this.applyDeleteIds(doomed);
     return doomed.length;
+  }
+
+  /**
+   * Calls `visit` for every live row matching `filter` (a valid filter; none = every row): slabs answer from their
+   * field indexes, the memtable by a pass over its rows.
+   */
+  private forEachMatching(filter: unknown, visit: (seg: Segment, row: number) => void): void {
+    const pred = compileFilter(filter);
+    for (const seg of this.segs) {
+      const a = seg.arena;
+      if (pred && seg.fields) {
+        const words = seg.fields.match(filter);
+        for (let w = 0; w < words.length; w++) {
+          for (let bits = words[w]!; bits !== 0; bits &= bits - 1) {
+            const row = (w << 5) | (31 - Math.clz32(bits & -bits));
+            if (a.deletedAt(row) === ALIVE) visit(seg, row);
+          }
+        }
+      } else {
+        for (let row = 0; row < a.rows; row++) if (a.deletedAt(row) === ALIVE && (!pred || pred(seg.meta[row]))) visit(seg, row);
+      }
+    }
   }
 
   /** Empties the namespace: every segment goes (queries already planned keep theirs); slabs before `lsn` are void. */
@@ -569,13 +589,9 @@ export class NamespaceActor {
 
   /** Live records matching `filter` (all of them when there is none). */
   countMatching(filter: unknown): number {
-    const pred = compileFilter(filter);
-    if (!pred) return this.rowOf.size;
+    if (!compileFilter(filter)) return this.rowOf.size;
     let n = 0;
-    for (const ref of this.rowOf.values()) {
-      const { seg, row } = this.locate(ref);
-      if (pred(seg.meta[row])) n++;
-    }
+    this.forEachMatching(filter, () => n++);
     return n;
   }
 

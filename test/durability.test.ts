@@ -168,6 +168,11 @@ test('memtable flushes and slab merges under concurrent queries: results equal b
     }
     const stats = await idx.describeIndexStats();
     assert.equal(stats.namespaces!.ns!.recordCount, model.size, 'stats stay exact');
+    for (const g of [0, 1, 2, 3]) {
+      const want = [...model.values()].filter((rec) => rec.metadata.g === g && rec.metadata.v >= 0).length;
+      const got = await idx.describeIndexStats({ filter: { g, v: { $gte: 0 } } });
+      assert.equal(got.namespaces!.ns!.recordCount, want, `filtered stats (g=${g}) from slab field indexes + memtable`);
+    }
     const info = (await db.storageInfo('m', 'ns'))!;
     assert.ok(info.flushes >= 10, `memtables were flushed (${info.flushes})`);
     assert.ok(info.merges >= 3, `slabs were merged (${info.merges})`);
