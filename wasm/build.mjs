@@ -9,7 +9,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = join(root, 'wasm', 'assembly', 'kernels.ts');
 const outFile = join(root, 'dist', 'wasm', 'kernels.wasm');
 
-const REQUIRED_EXPORTS = ['dot', 'l2sq', 'norm', 'cosine', 'scoreBlock', 'sparseDot', 'scanTopK', 'heapSortDesc'];
+const REQUIRED_EXPORTS = [
+  'dot', 'l2sq', 'norm', 'cosine', 'scoreBlock', 'sparseDot', 'scanTopK', 'heapSortDesc',
+  'hnswScratchBytes', 'hnswScratchInit', 'hnswDistances', 'hnswInsert', 'hnswSearch', 'scanBitsTopK', 'bitCount',
+];
 
 function fail(msg) {
   // Never leave a stale kernel behind that a later run could pick up.

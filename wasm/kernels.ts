@@ -172,3 +172,74 @@ export function instantiateKernels(memory: WebAssembly.Memory): Kernels {
 export function createArenaMemory(initialPages: number, maximumPages = 65536): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
 }
+
+/**
+ * The HNSW kernels (source: wasm/assembly/hnsw.ts; the same module as {@link Kernels}). Graph and scratch layouts
+ * are documented there and in actors/hnsw-index.ts. Vectors are addressed by row through a block table: `table` is a
+ * `u32[]` of each block's vector-array offset (`block + layout.vecs`), `rowsPerBlock` rows per block, and the inverse
+ * norm of a row sits `invDelta` bytes (`layout.invNorms - layout.vecs`) past its block's vectors. Keys are "larger is
+ * better" exactly as in {@link Kernels.scanTopK}, so results merge with scan heaps. Negative returns are errors:
+ * -1 the scratch is too small (nodes, ef or M0), -2 not a graph, or an insertion out of order.
+ */
+export interface HnswKernels {
+  readonly memory: WebAssembly.Memory;
+
+  /** Scratch bytes for graphs of up to `n` nodes, ef up to `efCap`, M0 up to `m0Cap`. */
+  hnswScratchBytes(n: number, efCap: number, m0Cap: number): number;
+
+  /** Initialises scratch at `s` (header, cleared visited marks). One scratch per concurrent caller. */
+  hnswScratchInit(s: number, n: number, efCap: number, m0Cap: number): void;
+
+  /** Distance computations made by the last `hnswInsert`/`hnswSearch` on scratch `s`. */
+  hnswDistances(s: number): number;
+
+  /** Inserts rows `[from, to)` (`from` = the graph's count); returns the new count or a negative error. */
+  hnswInsert(
+    g: number, table: number, rowsPerBlock: number, invDelta: number,
+    from: number, to: number, efConstruction: number, s: number,
+  ): number;
+
+  /**
+   * Searches with a result set of `max(ef, k)` and offers the results to the top-k heap at `heap` (scanTopK layout,
+   * `count` entries already there); `bits` (0 = none) restricts results to rows whose bit is set while traversal walks
+   * every node. Returns the new heap count or a negative error.
+   */
+  hnswSearch(
+    g: number, table: number, rowsPerBlock: number, invDelta: number,
+    q: number, qInvNorm: number, ef: number, bits: number, s: number,
+    heap: number, k: number, count: number,
+  ): number;
+
+  /** Exact top-k over rows `[0, n)` whose bit is set (set bits only); heap as in `hnswSearch`. */
+  scanBitsTopK(
+    table: number, rowsPerBlock: number, invDelta: number, dim: number, metric: number,
+    q: number, qInvNorm: number, bits: number, n: number,
+    heap: number, k: number, count: number,
+  ): number;
+
+  /** Set bits among the first `n` bits of the bitmap at `bits`. */
+  bitCount(bits: number, n: number): number;
+}
+
+/** Instantiates the kernel module on `memory` (see {@link instantiateKernels}) and returns its HNSW exports. */
+export function instantiateHnswKernels(memory: WebAssembly.Memory): HnswKernels {
+  const instance = new WebAssembly.Instance(kernelModule(), {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('wasm abort');
+      },
+    },
+  });
+  const e = instance.exports as unknown as Omit<HnswKernels, 'memory'>;
+  return {
+    memory,
+    hnswScratchBytes: e.hnswScratchBytes,
+    hnswScratchInit: e.hnswScratchInit,
+    hnswDistances: e.hnswDistances,
+    hnswInsert: e.hnswInsert,
+    hnswSearch: e.hnswSearch,
+    scanBitsTopK: e.scanBitsTopK,
+    bitCount: e.bitCount,
+  };
+}

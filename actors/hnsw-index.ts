@@ -1,0 +1,351 @@
+/**
+ * HNSW index over the rows of an arena: the JS side of wasm/assembly/hnsw.ts. Build and search run inside the WASM
+ * kernel over the arena's shared memory; this file only lays out memory, draws node levels and picks between the
+ * graph and an exact scan for filtered queries.
+ *
+ * Memory (all in the arena, from {@link Arena.allocScratch}, never released: the arena has no allocation API for
+ * long-lived regions besides blocks, so the graph's region is a scratch chunk rounded up to a power of two):
+ *
+ *   graph (offset `graph`, `bytes` long; every offset inside is relative to `graph`, so it can be copied as is)
+ *     u32 header[16]  magic 'HNSW', version 1, n, count, M, M0, maxLevel (i32), entry, dim, metric,
+ *                     links0, levels, upperOff, bytes, efConstruction, seed
+ *     links0          n × (1 + M0) u32: neighbor count, then neighbor rows, layer 0 (M0 = 2M)
+ *     levels          u8[n] (padded to 4)
+ *     upperOff        u32[n]: offset of the node's upper-layer lists, 0 for level-0 nodes
+ *     upper           for each node of level L > 0: L × (1 + M) u32 lists, layer 1 first
+ *   block table (offset `table`, right after the graph): u32 per block covering rows [0, n), the offset of the
+ *     block's vector array (block + layout.vecs). It belongs to this arena, not to the graph.
+ *
+ *   search scratch (one per thread searching at once, {@link allocHnswScratch}): the query f32[dim], the bitmap
+ *   u32[ceil(n/32)], the top-k heap (f32 keys[kCap], u32 rows[kCap]), then the kernel's scratch (visited u16[n],
+ *   candidate heap 8n bytes, result heap 8·efCap bytes, prune buffer).
+ *
+ * Threads: build on the arena's owner thread (it allocates). A built graph is read-only; any thread holding the
+ * arena's memory, the handle and its own scratch can search it at the same time as others.
+ */
+import type { Arena } from './arena.js';
+import {
+  KernelMetric,
+  instantiateHnswKernels,
+  instantiateKernels,
+  type HnswKernels,
+  type Kernels,
+} from '../wasm/kernels.js';
+
+export type HnswMetric = 'cosine' | 'dotproduct' | 'euclidean';
+
+/** Defaults (chosen by measurement, see test/hnsw.test.ts and the issue 5 report). */
+export const HNSW_DEFAULTS = {
+  M: 16,
+  efConstruction: 200,
+  efSearch: 64,
+  seed: 0x5eed,
+} as const;
+
+const MAGIC = 0x57534e48; // 'HNSW'
+const HEADER_BYTES = 64;
+const MAX_LEVEL = 30;
+const BUILD_CHUNK = 2048;
+
+export interface HnswBuildOptions {
+  /** Links per node on upper layers (layer 0 keeps 2M). Default 16. */
+  M?: number;
+  /** Result-set size while inserting. Default 200. */
+  efConstruction?: number;
+  /** Default result-set size of searches (at least k is used). Default 64. */
+  efSearch?: number;
+  /** Seed of the level draw. */
+  seed?: number;
+  /** Called after each chunk of insertions. */
+  onProgress?: (done: number, n: number) => void;
+}
+
+/** A built graph: plain data, postable to any thread that has the arena's memory. */
+export interface HnswHandle {
+  /** Byte offset of the graph header in the arena memory. */
+  graph: number;
+  /** Graph bytes (header, links, levels, upper layers). */
+  bytes: number;
+  /** The region holding graph and table, as allocated (rounded up to a power of two). */
+  region: { offset: number; size: number };
+  /** Byte offset of the u32 block table (vector-array offset per block). */
+  table: number;
+  rowsPerBlock: number;
+  /** layout.invNorms - layout.vecs: where a block's inverse norms are relative to its vectors. */
+  invDelta: number;
+  n: number;
+  dim: number;
+  /** Kernel metric code (KernelMetric). */
+  metric: number;
+  M: number;
+  M0: number;
+  efConstruction: number;
+  efSearch: number;
+  seed: number;
+  maxLevel: number;
+  entry: number;
+  /** Wall time of the build. */
+  buildMs: number;
+  /** Distance computations the build made. */
+  buildDistances: number;
+}
+
+function metricCode(m: HnswMetric | number): number {
+  if (typeof m === 'number') {
+    if (m !== KernelMetric.dot && m !== KernelMetric.cosine && m !== KernelMetric.euclidean) throw new RangeError(`bad metric code ${m}`);
+    return m;
+  }
+  return m === 'cosine' ? KernelMetric.cosine : m === 'euclidean' ? KernelMetric.euclidean : KernelMetric.dot;
+}
+
+/** mulberry32: seeded uniform numbers in [0, 1). */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const align = (x: number, a: number) => Math.ceil(x / a) * a;
+
+/** The kernels per memory, per thread (instances are cheap, but not free). */
+const kernelCache = new WeakMap<WebAssembly.Memory, { k: Kernels; h: HnswKernels }>();
+function kernelsFor(memory: WebAssembly.Memory): { k: Kernels; h: HnswKernels } {
+  let e = kernelCache.get(memory);
+  if (!e) kernelCache.set(memory, (e = { k: instantiateKernels(memory), h: instantiateHnswKernels(memory) }));
+  return e;
+}
+
+/**
+ * Builds an HNSW graph over rows [0, n) of `arena` (all of them by default). Dead rows are indexed like live ones:
+ * visibility is the searcher's filter's business. Runs on the arena's owner thread (it allocates in the arena).
+ */
+export function buildHnsw(arena: Arena, metric: HnswMetric | number, opts: HnswBuildOptions = {}, n = arena.rows): HnswHandle {
+  const t0 = performance.now();
+  const M = opts.M ?? HNSW_DEFAULTS.M;
+  const efConstruction = Math.max(M, opts.efConstruction ?? HNSW_DEFAULTS.efConstruction);
+  const efSearch = opts.efSearch ?? HNSW_DEFAULTS.efSearch;
+  const seed = opts.seed ?? HNSW_DEFAULTS.seed;
+  if (!Number.isInteger(M) || M < 2 || M > 1024) throw new RangeError(`M must be an integer in [2, 1024], got ${M}`);
+  if (!Number.isInteger(efConstruction) || efConstruction > 65536) throw new RangeError(`bad efConstruction ${efConstruction}`);
+  if (!Number.isInteger(efSearch) || efSearch < 1) throw new RangeError(`bad efSearch ${efSearch}`);
+  if (!Number.isInteger(n) || n < 0 || n > arena.rows) throw new RangeError(`n must be in [0, ${arena.rows}], got ${n}`);
+  if (arena.dim <= 0) throw new RangeError('HNSW needs dense vectors (dim > 0)');
+  const M0 = 2 * M;
+  const code = metricCode(metric);
+  const dim = arena.dim;
+  const L = arena.layout;
+  const B = L.rows;
+
+  // Levels: floor(-ln(U) · mL), mL = 1/ln(M).
+  const rand = prng(seed);
+  const mL = 1 / Math.log(M);
+  const levels = new Uint8Array(n);
+  const upperOff = new Uint32Array(n);
+  const links0 = HEADER_BYTES;
+  const levelsAt = links0 + n * (1 + M0) * 4;
+  const upperOffAt = align(levelsAt + n, 4);
+  let top = upperOffAt + n * 4;
+  for (let i = 0; i < n; i++) {
+    const lv = Math.min(MAX_LEVEL, Math.floor(-Math.log(1 - rand()) * mL));
+    levels[i] = lv;
+    if (lv > 0) {
+      upperOff[i] = top;
+      top += lv * (1 + M) * 4;
+    }
+  }
+  const bytes = align(top, 64);
+  const nBlocks = Math.ceil(n / B);
+  const region = arena.allocScratch(bytes + nBlocks * 4);
+  const g = region.offset;
+  const table = g + bytes;
+  {
+    const buf = arena.memory.buffer;
+    const h = new Uint32Array(buf, g, 16);
+    h.set([MAGIC, 1, n, 0, M, M0, 0xffffffff, 0, dim, code, links0, levelsAt, upperOffAt, bytes, efConstruction, seed >>> 0]);
+    new Uint8Array(buf, g + levelsAt, n).set(levels);
+    new Uint32Array(buf, g + upperOffAt, n).set(upperOff);
+    const t = new Uint32Array(buf, table, nBlocks);
+    for (let b = 0; b < nBlocks; b++) t[b] = arena.blocks[b]! + L.vecs;
+  }
+
+  const { h: hk } = kernelsFor(arena.memory);
+  const scratchBytes = hk.hnswScratchBytes(n, efConstruction, M0) >>> 0;
+  const scratch = arena.allocScratch(scratchBytes);
+  let distances = 0;
+  try {
+    hk.hnswScratchInit(scratch.offset, n, efConstruction, M0);
+    for (let from = 0; from < n; from += BUILD_CHUNK) {
+      const to = Math.min(n, from + BUILD_CHUNK);
+      const r = hk.hnswInsert(g, table, B, L.invNorms - L.vecs, from, to, efConstruction, scratch.offset);
+      if (r !== to) throw new Error(`hnswInsert failed (${r}) at rows ${from}..${to}`);
+      distances += hk.hnswDistances(scratch.offset) >>> 0;
+      opts.onProgress?.(to, n);
+    }
+  } finally {
+    arena.releaseScratch(scratch);
+  }
+  const h = new Int32Array(arena.memory.buffer, g, 16);
+  return {
+    graph: g,
+    bytes,
+    region,
+    table,
+    rowsPerBlock: B,
+    invDelta: L.invNorms - L.vecs,
+    n,
+    dim,
+    metric: code,
+    M,
+    M0,
+    efConstruction,
+    efSearch,
+    seed,
+    maxLevel: h[6]!,
+    entry: h[7]! >>> 0,
+    buildMs: performance.now() - t0,
+    buildDistances: distances,
+  };
+}
+
+/** Where one searcher's scratch lives (plain data, postable with the handle). */
+export interface HnswScratch {
+  offset: number;
+  size: number;
+  /** Largest ef / k this scratch serves. */
+  efCap: number;
+  kCap: number;
+  q: number;
+  bits: number;
+  heap: number;
+  kernel: number;
+}
+
+function scratchPlan(hk: HnswKernels, h: HnswHandle, efCap: number, kCap: number, offset: number) {
+  const q = offset;
+  const bits = align(q + h.dim * 4, 16);
+  const heap = align(bits + Math.ceil(h.n / 32) * 4, 16);
+  const kernel = align(heap + kCap * 8, 64);
+  const end = kernel + (hk.hnswScratchBytes(h.n, efCap, h.M0) >>> 0);
+  return { q, bits, heap, kernel, bytes: end - offset };
+}
+
+/** Allocates search scratch in the arena (owner thread) for ef up to `efCap` and k up to `kCap`. */
+export function allocHnswScratch(arena: Arena, h: HnswHandle, opts: { efCap?: number; kCap?: number } = {}): HnswScratch {
+  const kCap = opts.kCap ?? 1000;
+  const efCap = Math.max(opts.efCap ?? Math.max(h.efSearch, 512), kCap);
+  const { h: hk } = kernelsFor(arena.memory);
+  const size = scratchPlan(hk, h, efCap, kCap, 0).bytes;
+  const s = arena.allocScratch(size);
+  const p = scratchPlan(hk, h, efCap, kCap, s.offset);
+  hk.hnswScratchInit(p.kernel, h.n, efCap, h.M0);
+  return { offset: s.offset, size: s.size, efCap, kCap, q: p.q, bits: p.bits, heap: p.heap, kernel: p.kernel };
+}
+
+export interface HnswSearchOptions {
+  /** Result-set size (default the handle's efSearch; at least k is used). */
+  ef?: number;
+  /** Only rows whose bit is set (bit r of word r >> 5) are returned; a Uint32Array (copied) or an offset in memory. */
+  bits?: Uint32Array | number;
+  /** 'auto' (default): exact scan over the set rows when that is cheaper than the graph; or force one. */
+  mode?: 'auto' | 'graph' | 'exact';
+}
+
+export interface HnswResult {
+  /** Rows, best first. */
+  rows: Uint32Array;
+  /** Keys (larger is better: dot, cosine, or -squared distance for euclidean), as scanTopK's. */
+  keys: Float32Array;
+  /** Whether the exact scan over the bitmap answered instead of the graph. */
+  exact: boolean;
+  /** Distance computations made. */
+  distances: number;
+}
+
+/**
+ * Exact scan beats the filtered graph when popcount² < EXACT_FACTOR · V · n, V being the distance computations of an
+ * unfiltered graph search at this ef (a filtered walk needs about V·n/popcount of them, the scan popcount). The scan's
+ * distances are sequential and cheaper, hence the factor above 1. Measured in test/hnsw.test.ts.
+ */
+export const EXACT_FACTOR = 2;
+
+/** Searches one graph from one thread with one scratch. */
+export class HnswSearcher {
+  private readonly k: Kernels;
+  private readonly hk: HnswKernels;
+  /** Running mean of unfiltered distance computations per ef (seeded with a typical value). */
+  private distPerEf = 12;
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly handle: HnswHandle,
+    readonly scratch: HnswScratch,
+  ) {
+    const e = kernelsFor(memory);
+    this.k = e.k;
+    this.hk = e.h;
+  }
+
+  /** Whether a filter with `popcount` set rows goes to the exact scan at this ef. */
+  preferExact(popcount: number, ef = this.handle.efSearch): boolean {
+    const h = this.handle;
+    const v = this.distPerEf * ef;
+    return popcount * popcount < EXACT_FACTOR * v * h.n || popcount <= ef;
+  }
+
+  search(query: ArrayLike<number>, k: number, opts: HnswSearchOptions = {}): HnswResult {
+    const h = this.handle;
+    const s = this.scratch;
+    if (query.length !== h.dim) throw new RangeError(`query has dimension ${query.length}, the index ${h.dim}`);
+    if (!Number.isInteger(k) || k < 1 || k > s.kCap) throw new RangeError(`k must be in [1, ${s.kCap}], got ${k}`);
+    const ef = Math.max(k, opts.ef ?? h.efSearch);
+    if (ef > s.efCap) throw new RangeError(`ef ${ef} is above this scratch's capacity ${s.efCap}`);
+    const buf = this.memory.buffer;
+    new Float32Array(buf, s.q, h.dim).set(query);
+    let qInv = 1;
+    if (h.metric === KernelMetric.cosine) {
+      const nrm = this.k.norm(s.q, h.dim);
+      qInv = nrm > 0 ? 1 / nrm : 0;
+    }
+    let bits = 0;
+    if (opts.bits !== undefined) {
+      if (typeof opts.bits === 'number') bits = opts.bits;
+      else {
+        const words = Math.ceil(h.n / 32);
+        if (opts.bits.length < words) throw new RangeError(`bitmap has ${opts.bits.length} words, ${words} needed`);
+        new Uint32Array(buf, s.bits, words).set(opts.bits.subarray(0, words));
+        bits = s.bits;
+      }
+    }
+    let mode = opts.mode ?? 'auto';
+    if (mode === 'exact' && bits === 0) mode = 'graph';
+    if (mode === 'auto') mode = bits !== 0 && this.preferExact(this.hk.bitCount(bits, h.n) >>> 0, ef) ? 'exact' : 'graph';
+    let count: number;
+    let distances: number;
+    if (mode === 'exact') {
+      count = this.hk.scanBitsTopK(h.table, h.rowsPerBlock, h.invDelta, h.dim, h.metric, s.q, qInv, bits, h.n, s.heap, k, 0);
+      distances = Math.min(h.n, this.hk.bitCount(bits, h.n) >>> 0);
+    } else {
+      count = this.hk.hnswSearch(h.graph, h.table, h.rowsPerBlock, h.invDelta, s.q, qInv, ef, bits, s.kernel, s.heap, k, 0);
+      if (count < 0) throw new Error(`hnswSearch failed (${count})`);
+      distances = this.hk.hnswDistances(s.kernel) >>> 0;
+      if (bits === 0 && h.n > ef) this.distPerEf += (distances / ef - this.distPerEf) * 0.05;
+    }
+    this.k.heapSortDesc(s.heap, k, count);
+    return {
+      rows: new Uint32Array(buf, s.heap + k * 4, count).slice(),
+      keys: new Float32Array(buf, s.heap, count).slice(),
+      exact: mode === 'exact',
+      distances,
+    };
+  }
+}
+
+/** Memory of a graph per indexed vector: graph bytes / n (the region's power-of-two rounding not counted). */
+export function bytesPerVector(h: HnswHandle): number {
+  return h.n === 0 ? 0 : h.bytes / h.n;
+}

@@ -1,0 +1,679 @@
+// HNSW graph build and search (Malkov & Yashunin, "Efficient and robust
+// approximate nearest neighbor search using Hierarchical Navigable Small World
+// graphs") over vectors that stay where they are in the shared arena memory.
+//
+// Same rules as kernels.ts: no data segment, no allocation, no state in linear
+// memory or globals. The graph and every scratch array (visited marks,
+// candidate and result heaps) live at byte offsets the caller passes in; the
+// layouts are below and in actors/hnsw-index.ts, which writes the header.
+//
+// Vectors are addressed by row through a block table: u32 table[b] is the byte
+// offset of block b's f32 vector array (block + layout.vecs); row r is vector
+// r % B of block r / B (B = rows per block). For cosine, the inverse norm of
+// row r is the f32 at table[b] + invDelta + 4 * (r % B) (invDelta =
+// layout.invNorms - layout.vecs). Node ids are row numbers.
+//
+// Keys are "larger is better", exactly as scanTopK computes them: dot (0),
+// dot * qInvNorm * invNorm (1, cosine), -squared distance (2, euclidean), so a
+// search's results merge with scan heaps key for key.
+//
+// Graph at g (all offsets in the header are relative to g, so the graph can be
+// moved or written to disk as one block):
+//   u32 header[16]: magic 'HNSW', version, n, count (nodes [0, count) are
+//     inserted), M, M0, maxLevel (i32, -1 while empty), entry, dim, metric,
+//     links0, levels, upperOff, bytes, efConstruction, seed
+//   links0:   n lists of (1 + M0) u32: count, then neighbor rows (layer 0)
+//   levels:   u8[n], the level of each node (drawn by the caller)
+//   upperOff: u32[n], offset (from g) of the node's upper lists, 0 if level 0
+//   upper:    per node with level L > 0: L lists of (1 + M) u32, layer 1 first
+//
+// Scratch at s (one per concurrent caller; see hnswScratchBytes/Init):
+//   u32 header[16]: epoch, distance count of the last call, n, efCap, tmpCap,
+//     f32 greedy key
+//   visited u16[n] (epoch marks), candidate heap f32[n] + u32[n],
+//   result heap f32[efCap] + u32[efCap], prune buffer f32[tmpCap] + u32[tmpCap]
+
+import { dotImpl, l2sqImpl } from './simd';
+
+const HNSW_MAGIC: u32 = 0x57534e48; // 'HNSW'
+
+// Graph header byte offsets.
+const G_MAGIC: usize = 0;
+const G_N: usize = 8;
+const G_COUNT: usize = 12;
+const G_M: usize = 16;
+const G_M0: usize = 20;
+const G_MAXLEVEL: usize = 24;
+const G_ENTRY: usize = 28;
+const G_DIM: usize = 32;
+const G_METRIC: usize = 36;
+const G_LINKS0: usize = 40;
+const G_LEVELS: usize = 44;
+const G_UPPER: usize = 48;
+
+// Scratch header byte offsets.
+const S_EPOCH: usize = 0;
+const S_DIST: usize = 4;
+const S_N: usize = 8;
+const S_EFCAP: usize = 12;
+const S_TMPCAP: usize = 16;
+const S_KEY: usize = 20;
+const S_HEADER: usize = 64;
+
+// Error codes (negative returns).
+const E_SCRATCH: i32 = -1; // scratch too small for this graph, ef or M0
+const E_GRAPH: i32 = -2; // not a graph, or insertion out of order
+
+// @ts-ignore: decorator
+@inline
+function align16(x: usize): usize {
+  return (x + 15) & ~(<usize>15);
+}
+
+// ---------------------------------------------------------------------------
+// Rows
+
+// @ts-ignore: decorator
+@inline
+function blockOf(row: u32, B: u32, shift: i32): u32 {
+  return shift >= 0 ? row >>> <u32>shift : row / B;
+}
+
+// @ts-ignore: decorator
+@inline
+function vecOf(table: usize, B: u32, shift: i32, stride: usize, row: u32): usize {
+  const b = blockOf(row, B, shift);
+  return <usize>load<u32>(table + (<usize>b << 2)) + <usize>(row - b * B) * stride;
+}
+
+// @ts-ignore: decorator
+@inline
+function invOf(table: usize, B: u32, shift: i32, invDelta: usize, row: u32): f32 {
+  const b = blockOf(row, B, shift);
+  return load<f32>(<usize>load<u32>(table + (<usize>b << 2)) + invDelta + (<usize>(row - b * B) << 2));
+}
+
+/** Key of `row` against the vector at `q` (larger is better), as scanTopK computes it. */
+// @ts-ignore: decorator
+@inline
+function keyOf(
+  q: usize, qInv: f32, table: usize, B: u32, shift: i32, stride: usize, invDelta: usize,
+  dim: i32, metric: i32, row: u32,
+): f32 {
+  const b = blockOf(row, B, shift);
+  const base = <usize>load<u32>(table + (<usize>b << 2));
+  const r = row - b * B;
+  const v = base + <usize>r * stride;
+  if (metric == 2) return -l2sqImpl(q, v, dim);
+  const d = dotImpl(q, v, dim);
+  if (metric == 1) return d * qInv * load<f32>(base + invDelta + (<usize>r << 2));
+  return d;
+}
+
+// @ts-ignore: decorator
+@inline
+function pow2Shift(B: u32): i32 {
+  return B != 0 && (B & (B - 1)) == 0 ? <i32>ctz<u32>(B) : -1;
+}
+
+// @ts-ignore: decorator
+@inline
+function allowed(bits: usize, row: u32): bool {
+  return bits == 0 || (load<u32>(bits + (<usize>(row >>> 5) << 2)) & (<u32>1 << (row & 31))) != 0;
+}
+
+// ---------------------------------------------------------------------------
+// Heaps on split arrays (f32 keys, u32 rows).
+// "Worst at root" (the result heap, and the caller's output heap) uses the
+// same order as kernels.ts's top-k heap: lower key, or equal key and larger
+// row, is worse. "Best at root" is the candidate heap.
+
+// @ts-ignore: decorator
+@inline
+function worse(ka: f32, ra: u32, kb: f32, rb: u32): bool {
+  return ka < kb || (ka == kb && ra > rb);
+}
+
+function wSiftDown(keys: usize, rows: usize, start: i32, count: i32): void {
+  let pos = start;
+  const key = load<f32>(keys + (<usize>pos << 2));
+  const row = load<u32>(rows + (<usize>pos << 2));
+  while (true) {
+    let c = (pos << 1) + 1;
+    if (c >= count) break;
+    let ck = load<f32>(keys + (<usize>c << 2));
+    let cr = load<u32>(rows + (<usize>c << 2));
+    const c2 = c + 1;
+    if (c2 < count) {
+      const k2 = load<f32>(keys + (<usize>c2 << 2));
+      const r2 = load<u32>(rows + (<usize>c2 << 2));
+      if (worse(k2, r2, ck, cr)) { c = c2; ck = k2; cr = r2; }
+    }
+    if (!worse(ck, cr, key, row)) break;
+    store<f32>(keys + (<usize>pos << 2), ck);
+    store<u32>(rows + (<usize>pos << 2), cr);
+    pos = c;
+  }
+  store<f32>(keys + (<usize>pos << 2), key);
+  store<u32>(rows + (<usize>pos << 2), row);
+}
+
+// @ts-ignore: decorator
+@inline
+function wSiftUp(keys: usize, rows: usize, pos: i32, key: f32, row: u32): void {
+  while (pos > 0) {
+    const p = (pos - 1) >> 1;
+    const pk = load<f32>(keys + (<usize>p << 2));
+    const pr = load<u32>(rows + (<usize>p << 2));
+    if (!worse(key, row, pk, pr)) break;
+    store<f32>(keys + (<usize>pos << 2), pk);
+    store<u32>(rows + (<usize>pos << 2), pr);
+    pos = p;
+  }
+  store<f32>(keys + (<usize>pos << 2), key);
+  store<u32>(rows + (<usize>pos << 2), row);
+}
+
+/** Offers (key, row) to a bounded worst-at-root heap of capacity k; returns the new count. */
+// @ts-ignore: decorator
+@inline
+function wOffer(keys: usize, rows: usize, k: i32, count: i32, key: f32, row: u32): i32 {
+  if (count < k) {
+    wSiftUp(keys, rows, count, key, row);
+    return count + 1;
+  }
+  const rk = load<f32>(keys);
+  if (key > rk || (key == rk && row < load<u32>(rows))) {
+    store<f32>(keys, key);
+    store<u32>(rows, row);
+    wSiftDown(keys, rows, 0, count);
+  }
+  return count;
+}
+
+/** Sorts a worst-at-root heap in place, best first. */
+function wSortDesc(keys: usize, rows: usize, count: i32): void {
+  for (let end = count - 1; end > 0; end--) {
+    const eo = <usize>end << 2;
+    const k0 = load<f32>(keys);
+    const r0 = load<u32>(rows);
+    store<f32>(keys, load<f32>(keys + eo));
+    store<u32>(rows, load<u32>(rows + eo));
+    store<f32>(keys + eo, k0);
+    store<u32>(rows + eo, r0);
+    wSiftDown(keys, rows, 0, end);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function cPush(keys: usize, rows: usize, count: i32, key: f32, row: u32): void {
+  let pos = count;
+  while (pos > 0) {
+    const p = (pos - 1) >> 1;
+    const pk = load<f32>(keys + (<usize>p << 2));
+    if (pk >= key) break;
+    store<f32>(keys + (<usize>pos << 2), pk);
+    store<u32>(rows + (<usize>pos << 2), load<u32>(rows + (<usize>p << 2)));
+    pos = p;
+  }
+  store<f32>(keys + (<usize>pos << 2), key);
+  store<u32>(rows + (<usize>pos << 2), row);
+}
+
+/** Removes the root of a best-at-root heap of `count` entries. */
+// @ts-ignore: decorator
+@inline
+function cPop(keys: usize, rows: usize, count: i32): void {
+  const n = count - 1;
+  if (n <= 0) return;
+  const key = load<f32>(keys + (<usize>n << 2));
+  const row = load<u32>(rows + (<usize>n << 2));
+  let pos = 0;
+  while (true) {
+    let c = (pos << 1) + 1;
+    if (c >= n) break;
+    let ck = load<f32>(keys + (<usize>c << 2));
+    const c2 = c + 1;
+    if (c2 < n) {
+      const k2 = load<f32>(keys + (<usize>c2 << 2));
+      if (k2 > ck) { c = c2; ck = k2; }
+    }
+    if (ck <= key) break;
+    store<f32>(keys + (<usize>pos << 2), ck);
+    store<u32>(rows + (<usize>pos << 2), load<u32>(rows + (<usize>c << 2)));
+    pos = c;
+  }
+  store<f32>(keys + (<usize>pos << 2), key);
+  store<u32>(rows + (<usize>pos << 2), row);
+}
+
+// ---------------------------------------------------------------------------
+// Scratch
+
+/** Bytes of scratch for graphs of up to `n` nodes, ef up to `efCap` and M0 up to `m0Cap`. */
+export function hnswScratchBytes(n: u32, efCap: u32, m0Cap: u32): usize {
+  const visited = align16(S_HEADER + (<usize>n << 1));
+  return visited + (<usize>n << 3) + (<usize>efCap << 3) + (<usize>(m0Cap + 1) << 3);
+}
+
+/** Writes the scratch header and clears the visited marks. */
+export function hnswScratchInit(s: usize, n: u32, efCap: u32, m0Cap: u32): void {
+  store<u32>(s + S_EPOCH, 0);
+  store<u32>(s + S_DIST, 0);
+  store<u32>(s + S_N, n);
+  store<u32>(s + S_EFCAP, efCap);
+  store<u32>(s + S_TMPCAP, m0Cap + 1);
+  memory.fill(s + S_HEADER, 0, <usize>n << 1);
+}
+
+/** Distance computations made by the last hnswInsert / hnswSearch call on scratch `s`. */
+export function hnswDistances(s: usize): u32 {
+  return load<u32>(s + S_DIST);
+}
+
+// @ts-ignore: decorator
+@inline
+function candKeysOf(s: usize): usize {
+  return align16(S_HEADER + s + (<usize>load<u32>(s + S_N) << 1));
+}
+
+// @ts-ignore: decorator
+@inline
+function resKeysOf(s: usize): usize {
+  return candKeysOf(s) + (<usize>load<u32>(s + S_N) << 3);
+}
+
+// @ts-ignore: decorator
+@inline
+function tmpKeysOf(s: usize): usize {
+  return resKeysOf(s) + (<usize>load<u32>(s + S_EFCAP) << 3);
+}
+
+/** A fresh visited epoch (u16); clears the marks when it wraps. */
+function nextEpoch(s: usize): u32 {
+  let e = (load<u32>(s + S_EPOCH) + 1) & 0xffff;
+  if (e == 0) {
+    memory.fill(s + S_HEADER, 0, <usize>load<u32>(s + S_N) << 1);
+    e = 1;
+  }
+  store<u32>(s + S_EPOCH, e);
+  return e;
+}
+
+// ---------------------------------------------------------------------------
+// Graph
+
+/** The neighbor list (count, then rows) of node v on layer `level`. */
+// @ts-ignore: decorator
+@inline
+function linksOf(g: usize, links0: usize, upperOff: usize, M: i32, M0: i32, v: u32, level: i32): usize {
+  if (level == 0) return links0 + <usize>v * (<usize>(M0 + 1) << 2);
+  return g + <usize>load<u32>(upperOff + (<usize>v << 2)) + <usize>(level - 1) * (<usize>(M + 1) << 2);
+}
+
+/**
+ * Greedy walk on one upper layer from `ep`: moves to a better neighbor while
+ * there is one. Returns the node reached; its key is left at s + S_KEY.
+ */
+function greedy(
+  g: usize, level: i32, q: usize, qInv: f32,
+  table: usize, B: u32, shift: i32, invDelta: usize, ep: u32, epKey: f32, s: usize,
+): u32 {
+  const dim = <i32>load<u32>(g + G_DIM);
+  const metric = <i32>load<u32>(g + G_METRIC);
+  const M = <i32>load<u32>(g + G_M);
+  const M0 = <i32>load<u32>(g + G_M0);
+  const links0 = g + <usize>load<u32>(g + G_LINKS0);
+  const upperOff = g + <usize>load<u32>(g + G_UPPER);
+  const stride = <usize>dim << 2;
+  let cur = ep;
+  let curKey = epKey;
+  let dist: u32 = 0;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const nl = linksOf(g, links0, upperOff, M, M0, cur, level);
+    const cnt = <i32>load<u32>(nl);
+    for (let j = 0; j < cnt; j++) {
+      const v = load<u32>(nl + 4 + (<usize>j << 2));
+      const key = keyOf(q, qInv, table, B, shift, stride, invDelta, dim, metric, v);
+      dist++;
+      if (key > curKey) {
+        curKey = key;
+        cur = v;
+        changed = true;
+      }
+    }
+  }
+  store<u32>(s + S_DIST, load<u32>(s + S_DIST) + dist);
+  store<f32>(s + S_KEY, curKey);
+  return cur;
+}
+
+/**
+ * Best-first search of one layer from `ep` with a result set of `ef` (the
+ * paper's SEARCH-LAYER). With a bitmap, only rows whose bit is set enter the
+ * results, but every node is walked, and the walk goes on until `ef` allowed
+ * rows are found and no candidate beats the worst of them. Returns the result
+ * count; the results are the worst-at-root heap at resKeysOf(s).
+ */
+function searchLayer(
+  g: usize, level: i32, q: usize, qInv: f32,
+  table: usize, B: u32, shift: i32, invDelta: usize,
+  ep: u32, epKey: f32, ef: i32, bits: usize, s: usize,
+): i32 {
+  const dim = <i32>load<u32>(g + G_DIM);
+  const metric = <i32>load<u32>(g + G_METRIC);
+  const M = <i32>load<u32>(g + G_M);
+  const M0 = <i32>load<u32>(g + G_M0);
+  const links0 = g + <usize>load<u32>(g + G_LINKS0);
+  const upperOff = g + <usize>load<u32>(g + G_UPPER);
+  const stride = <usize>dim << 2;
+  const n = <usize>load<u32>(s + S_N);
+  const visited = s + S_HEADER;
+  const candK = candKeysOf(s);
+  const candR = candK + (n << 2);
+  const resK = resKeysOf(s);
+  const resR = resK + (<usize>load<u32>(s + S_EFCAP) << 2);
+  const epoch = <u16>nextEpoch(s);
+
+  store<u16>(visited + (<usize>ep << 1), epoch);
+  cPush(candK, candR, 0, epKey, ep);
+  let cc = 1;
+  let rc = 0;
+  let lower: f32 = <f32>(-Infinity);
+  if (!isNaN(epKey) && allowed(bits, ep)) {
+    store<f32>(resK, epKey);
+    store<u32>(resR, ep);
+    rc = 1;
+    lower = epKey;
+  }
+  let dist: u32 = 0;
+  while (cc > 0) {
+    const ck = load<f32>(candK);
+    if (rc == ef && ck < lower) break;
+    const c = load<u32>(candR);
+    cPop(candK, candR, cc);
+    cc--;
+    const nl = linksOf(g, links0, upperOff, M, M0, c, level);
+    const cnt = <i32>load<u32>(nl);
+    for (let j = 0; j < cnt; j++) {
+      const v = load<u32>(nl + 4 + (<usize>j << 2));
+      const va = visited + (<usize>v << 1);
+      if (load<u16>(va) == epoch) continue;
+      store<u16>(va, epoch);
+      let key = keyOf(q, qInv, table, B, shift, stride, invDelta, dim, metric, v);
+      dist++;
+      const nan = isNaN(key);
+      if (nan) key = <f32>(-Infinity);
+      if (rc < ef || key > lower) {
+        cPush(candK, candR, cc, key, v);
+        cc++;
+        if (!nan && allowed(bits, v)) {
+          rc = wOffer(resK, resR, ef, rc, key, v);
+          lower = load<f32>(resK);
+        }
+      }
+    }
+  }
+  store<u32>(s + S_DIST, load<u32>(s + S_DIST) + dist);
+  return rc;
+}
+
+/**
+ * The paper's neighbor-selection heuristic over `cnt` candidates sorted best
+ * first (keys relative to the base node): keeps a candidate only if it is
+ * closer to the base than to every candidate kept before it, up to `m`.
+ * The kept ones are compacted to the front; returns how many.
+ */
+function selectNeighbors(
+  keys: usize, rows: usize, cnt: i32, m: i32,
+  g: usize, table: usize, B: u32, shift: i32, invDelta: usize, s: usize,
+): i32 {
+  const dim = <i32>load<u32>(g + G_DIM);
+  const metric = <i32>load<u32>(g + G_METRIC);
+  const stride = <usize>dim << 2;
+  let kept = 0;
+  let dist: u32 = 0;
+  for (let i = 0; i < cnt && kept < m; i++) {
+    const ri = load<u32>(rows + (<usize>i << 2));
+    const ki = load<f32>(keys + (<usize>i << 2));
+    const vi = vecOf(table, B, shift, stride, ri);
+    const inv: f32 = metric == 1 ? invOf(table, B, shift, invDelta, ri) : 1;
+    let good = true;
+    for (let j = 0; j < kept; j++) {
+      const rj = load<u32>(rows + (<usize>j << 2));
+      dist++;
+      if (keyOf(vi, inv, table, B, shift, stride, invDelta, dim, metric, rj) > ki) {
+        good = false;
+        break;
+      }
+    }
+    if (good) {
+      store<f32>(keys + (<usize>kept << 2), ki);
+      store<u32>(rows + (<usize>kept << 2), ri);
+      kept++;
+    }
+  }
+  store<u32>(s + S_DIST, load<u32>(s + S_DIST) + dist);
+  return kept;
+}
+
+/** Adds the link e -> q on `level`; a full list is re-pruned with the heuristic. */
+function addLink(
+  g: usize, e: u32, q: u32, kq: f32, level: i32, mMax: i32,
+  table: usize, B: u32, shift: i32, invDelta: usize, s: usize,
+): void {
+  const dim = <i32>load<u32>(g + G_DIM);
+  const metric = <i32>load<u32>(g + G_METRIC);
+  const M = <i32>load<u32>(g + G_M);
+  const M0 = <i32>load<u32>(g + G_M0);
+  const links0 = g + <usize>load<u32>(g + G_LINKS0);
+  const upperOff = g + <usize>load<u32>(g + G_UPPER);
+  const stride = <usize>dim << 2;
+  const el = linksOf(g, links0, upperOff, M, M0, e, level);
+  const cnt = <i32>load<u32>(el);
+  if (cnt < mMax) {
+    store<u32>(el + 4 + (<usize>cnt << 2), q);
+    store<u32>(el, cnt + 1);
+    return;
+  }
+  // Full: the old neighbors and q, keyed against e, sorted best first, pruned.
+  const tk = tmpKeysOf(s);
+  const tr = tk + (<usize>load<u32>(s + S_TMPCAP) << 2);
+  const ev = vecOf(table, B, shift, stride, e);
+  const eInv: f32 = metric == 1 ? invOf(table, B, shift, invDelta, e) : 1;
+  let m = 0;
+  for (let j = -1; j < cnt; j++) {
+    let key = kq;
+    let row = q;
+    if (j >= 0) {
+      row = load<u32>(el + 4 + (<usize>j << 2));
+      key = keyOf(ev, eInv, table, B, shift, stride, invDelta, dim, metric, row);
+    }
+    if (isNaN(key)) key = <f32>(-Infinity);
+    // Insertion sort, best first (larger key, then smaller row).
+    let p = m;
+    while (p > 0) {
+      const pk = load<f32>(tk + (<usize>(p - 1) << 2));
+      const pr = load<u32>(tr + (<usize>(p - 1) << 2));
+      if (!worse(pk, pr, key, row)) break;
+      store<f32>(tk + (<usize>p << 2), pk);
+      store<u32>(tr + (<usize>p << 2), pr);
+      p--;
+    }
+    store<f32>(tk + (<usize>p << 2), key);
+    store<u32>(tr + (<usize>p << 2), row);
+    m++;
+  }
+  store<u32>(s + S_DIST, load<u32>(s + S_DIST) + <u32>cnt);
+  const kept = selectNeighbors(tk, tr, m, mMax, g, table, B, shift, invDelta, s);
+  for (let j = 0; j < kept; j++) {
+    store<u32>(el + 4 + (<usize>j << 2), load<u32>(tr + (<usize>j << 2)));
+  }
+  store<u32>(el, kept);
+}
+
+function insertOne(g: usize, q: u32, table: usize, B: u32, shift: i32, invDelta: usize, efC: i32, s: usize): void {
+  const dim = <i32>load<u32>(g + G_DIM);
+  const metric = <i32>load<u32>(g + G_METRIC);
+  const M = <i32>load<u32>(g + G_M);
+  const M0 = <i32>load<u32>(g + G_M0);
+  const links0 = g + <usize>load<u32>(g + G_LINKS0);
+  const upperOff = g + <usize>load<u32>(g + G_UPPER);
+  const stride = <usize>dim << 2;
+  const level = <i32>load<u8>(g + <usize>load<u32>(g + G_LEVELS) + <usize>q);
+
+  for (let l = 0; l <= level; l++) store<u32>(linksOf(g, links0, upperOff, M, M0, q, l), 0);
+  const maxLevel = load<i32>(g + G_MAXLEVEL);
+  if (maxLevel < 0) {
+    store<u32>(g + G_ENTRY, q);
+    store<i32>(g + G_MAXLEVEL, level);
+    return;
+  }
+  const qv = vecOf(table, B, shift, stride, q);
+  const qInv: f32 = metric == 1 ? invOf(table, B, shift, invDelta, q) : 1;
+  let cur = load<u32>(g + G_ENTRY);
+  let curKey = keyOf(qv, qInv, table, B, shift, stride, invDelta, dim, metric, cur);
+  if (isNaN(curKey)) curKey = <f32>(-Infinity);
+  for (let lc = maxLevel; lc > level; lc--) {
+    cur = greedy(g, lc, qv, qInv, table, B, shift, invDelta, cur, curKey, s);
+    curKey = load<f32>(s + S_KEY);
+  }
+  const resK = resKeysOf(s);
+  const resR = resK + (<usize>load<u32>(s + S_EFCAP) << 2);
+  for (let lc = min(level, maxLevel); lc >= 0; lc--) {
+    const rc = searchLayer(g, lc, qv, qInv, table, B, shift, invDelta, cur, curKey, efC, 0, s);
+    wSortDesc(resK, resR, rc);
+    cur = load<u32>(resR);
+    curKey = load<f32>(resK);
+    const m = selectNeighbors(resK, resR, rc, M, g, table, B, shift, invDelta, s);
+    const ql = linksOf(g, links0, upperOff, M, M0, q, lc);
+    for (let j = 0; j < m; j++) store<u32>(ql + 4 + (<usize>j << 2), load<u32>(resR + (<usize>j << 2)));
+    store<u32>(ql, m);
+    const mMax = lc == 0 ? M0 : M;
+    for (let j = 0; j < m; j++) {
+      addLink(g, load<u32>(resR + (<usize>j << 2)), q, load<f32>(resK + (<usize>j << 2)), lc, mMax,
+        table, B, shift, invDelta, s);
+    }
+  }
+  if (level > maxLevel) {
+    store<u32>(g + G_ENTRY, q);
+    store<i32>(g + G_MAXLEVEL, level);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function scratchFits(g: usize, s: usize, ef: i32): bool {
+  return load<u32>(s + S_N) >= load<u32>(g + G_N) &&
+    <i32>load<u32>(s + S_EFCAP) >= ef &&
+    load<u32>(s + S_TMPCAP) >= load<u32>(g + G_M0) + 1;
+}
+
+// ---------------------------------------------------------------------------
+// Exported kernels
+
+/**
+ * Inserts nodes (rows) [from, to) into the graph at g; `from` must equal the
+ * graph's count. Levels and upper-list offsets must already be in the graph.
+ * Returns the new count, or a negative error (-1 scratch too small, -2 bad
+ * graph or order).
+ */
+export function hnswInsert(
+  g: usize, table: usize, rowsPerBlock: u32, invDelta: usize,
+  from: u32, to: u32, efConstruction: i32, s: usize,
+): i32 {
+  if (load<u32>(g + G_MAGIC) != HNSW_MAGIC) return E_GRAPH;
+  if (from != load<u32>(g + G_COUNT) || to < from || to > load<u32>(g + G_N)) return E_GRAPH;
+  const efC = max(efConstruction, <i32>load<u32>(g + G_M));
+  if (!scratchFits(g, s, efC)) return E_SCRATCH;
+  store<u32>(s + S_DIST, 0);
+  const shift = pow2Shift(rowsPerBlock);
+  for (let q = from; q < to; q++) {
+    insertOne(g, q, table, rowsPerBlock, shift, invDelta, efC, s);
+    store<u32>(g + G_COUNT, q + 1);
+  }
+  return <i32>to;
+}
+
+/**
+ * Searches the graph for the query at q (f32[dim]; qInvNorm = 1/|q| for
+ * cosine) with a result set of max(ef, k), and offers the results to the
+ * caller's top-k heap (scanTopK layout: f32 keys[k] then u32 rows[k], `count`
+ * entries already in it). With `bits` != 0 only rows whose bit is set are
+ * returned (bit r of u32 word r >> 5), but traversal walks every node.
+ * Returns the new heap count, or a negative error.
+ */
+export function hnswSearch(
+  g: usize, table: usize, rowsPerBlock: u32, invDelta: usize,
+  q: usize, qInvNorm: f32, ef: i32, bits: usize, s: usize,
+  heap: usize, k: i32, count: i32,
+): i32 {
+  if (load<u32>(g + G_MAGIC) != HNSW_MAGIC) return E_GRAPH;
+  if (k <= 0) return count;
+  const e = max(ef, k);
+  if (!scratchFits(g, s, e)) return E_SCRATCH;
+  store<u32>(s + S_DIST, 0);
+  const maxLevel = load<i32>(g + G_MAXLEVEL);
+  if (maxLevel < 0) return count;
+  const shift = pow2Shift(rowsPerBlock);
+  const dim = <i32>load<u32>(g + G_DIM);
+  const metric = <i32>load<u32>(g + G_METRIC);
+  let cur = load<u32>(g + G_ENTRY);
+  let curKey = keyOf(q, qInvNorm, table, rowsPerBlock, shift, <usize>dim << 2, invDelta, dim, metric, cur);
+  if (isNaN(curKey)) curKey = <f32>(-Infinity);
+  for (let lc = maxLevel; lc > 0; lc--) {
+    cur = greedy(g, lc, q, qInvNorm, table, rowsPerBlock, shift, invDelta, cur, curKey, s);
+    curKey = load<f32>(s + S_KEY);
+  }
+  const rc = searchLayer(g, 0, q, qInvNorm, table, rowsPerBlock, shift, invDelta, cur, curKey, e, bits, s);
+  const resK = resKeysOf(s);
+  const resR = resK + (<usize>load<u32>(s + S_EFCAP) << 2);
+  const keys = heap;
+  const rows = heap + (<usize>k << 2);
+  for (let i = 0; i < rc; i++) {
+    count = wOffer(keys, rows, k, count, load<f32>(resK + (<usize>i << 2)), load<u32>(resR + (<usize>i << 2)));
+  }
+  return count;
+}
+
+/**
+ * Exact top-k over the rows [0, n) whose bit is set, visiting set bits only
+ * (O(n/32 + popcount)): the fallback for selective filters. Keys and heap as
+ * in hnswSearch; NaN scores are skipped. Returns the new heap count.
+ */
+export function scanBitsTopK(
+  table: usize, rowsPerBlock: u32, invDelta: usize, dim: i32, metric: i32,
+  q: usize, qInvNorm: f32, bits: usize, n: u32,
+  heap: usize, k: i32, count: i32,
+): i32 {
+  if (k <= 0) return count;
+  const shift = pow2Shift(rowsPerBlock);
+  const stride = <usize>dim << 2;
+  const keys = heap;
+  const rows = heap + (<usize>k << 2);
+  const words = (n + 31) >>> 5;
+  for (let w: u32 = 0; w < words; w++) {
+    let m = load<u32>(bits + (<usize>w << 2));
+    if (w == words - 1 && (n & 31) != 0) m &= (<u32>1 << (n & 31)) - 1;
+    while (m != 0) {
+      const row = (w << 5) + ctz<u32>(m);
+      m &= m - 1;
+      const key = keyOf(q, qInvNorm, table, rowsPerBlock, shift, stride, invDelta, dim, metric, row);
+      if (isNaN(key)) continue;
+      count = wOffer(keys, rows, k, count, key, row);
+    }
+  }
+  return count;
+}
+
+/** Number of set bits among the first n bits of the bitmap at `bits`. */
+export function bitCount(bits: usize, n: u32): u32 {
+  const full = n >>> 5;
+  let c: u32 = 0;
+  for (let w: u32 = 0; w < full; w++) c += popcnt<u32>(load<u32>(bits + (<usize>w << 2)));
+  if ((n & 31) != 0) c += popcnt<u32>(load<u32>(bits + (<usize>full << 2)) & ((<u32>1 << (n & 31)) - 1));
+  return c;
+}
