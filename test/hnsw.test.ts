@@ -7,8 +7,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Arena } from '../actors/arena.js';
-import { HNSW_DEFAULTS, HnswSearcher, allocHnswScratch, buildHnsw, bytesPerVector, type HnswHandle } from '../actors/hnsw-index.js';
+import {
+  HNSW_DEFAULTS,
+  HnswSearcher,
+  allocHnswScratch,
+  buildHnsw,
+  bytesPerVector,
+  type HnswHandle,
+  type HnswMetric,
+} from '../actors/hnsw-index.js';
+import { KernelMetric } from '../wasm/kernels.js';
+import { rng } from './helpers.js';
 
 /** The shared datasets live next to the repository: <repo>/../shared/datasets (this file runs from dist/test). */
 const DATASETS = new URL('../../../shared/datasets/', import.meta.url);
@@ -93,3 +104,124 @@ test('ngt-sift-5k (euclidean): defaults reach recall@10 >= 0.95 against the grou
   describe('ngt-sift-5k', h, recall, qps(s, queries, 10));
   assert.ok(recall >= 0.95, `recall@10 ${recall}`);
 });
+
+/** A standard normal draw (Box-Muller). */
+function gauss(r: () => number): number {
+  let u = 0;
+  while (u === 0) u = r();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+}
+
+/**
+ * Seeded Gaussian mixture: `clusters` centers drawn from N(0, I), each point a center plus N(0, sigma² I) noise. With
+ * sigma = 1 the noise is as large as the spread of the centers, so neighbors within a cluster are those of isotropic
+ * random data: harder for a graph than real embeddings (low intrinsic dimension), a conservative stand-in.
+ */
+function clustered(n: number, dim: number, seed: number, clusters = 20, sigma = 1): { vectors: Float32Array[]; cluster: Uint16Array } {
+  const r = rng(seed);
+  const centers = Array.from({ length: clusters }, () => Float32Array.from({ length: dim }, () => gauss(r)));
+  const cluster = new Uint16Array(n);
+  const vectors = Array.from({ length: n }, (_, i) => {
+    const c = Math.floor(r() * clusters);
+    cluster[i] = c;
+    return Float32Array.from(centers[c]!, (x) => x + sigma * gauss(r));
+  });
+  return { vectors, cluster };
+}
+
+/** Exact top-k of each query with the scan kernel (scanTopK block by block), optionally over a bitmap. */
+function exactTopK(arena: Arena, metric: number, queries: Float32Array[], k: number, bits?: Uint32Array): { rows: Uint32Array; keys: Float32Array }[] {
+  const K = arena.kernels;
+  const L = arena.layout;
+  const dim = arena.dim;
+  const qBytes = Math.ceil((dim * 4) / 16) * 16;
+  const sc = arena.allocScratch(qBytes + k * 8 + (bits ? bits.length * 4 : 0));
+  const [q, heap] = [sc.offset, sc.offset + qBytes];
+  const bitsAt = heap + k * 8;
+  const out: { rows: Uint32Array; keys: Float32Array }[] = [];
+  try {
+    if (bits) new Uint32Array(arena.memory.buffer, bitsAt, bits.length).set(bits);
+    for (const query of queries) {
+      new Float32Array(arena.memory.buffer, q, dim).set(query);
+      const nrm = K.norm(q, dim);
+      let count = 0;
+      for (let b = 0; b * L.rows < arena.rows; b++) {
+        const blk = arena.blocks[b]!;
+        const rows = Math.min(L.rows, arena.rows - b * L.rows);
+        const bw = bits ? bitsAt + ((b * L.rows) / 32) * 4 : 0;
+        count = K.scanTopK(q, nrm > 0 ? 1 / nrm : 0, blk + L.vecs, blk + L.invNorms, rows, dim, metric,
+          0, 0, 0, 0, 0, 0, 0, 0, bw, heap, k, count, b * L.rows, 0);
+      }
+      K.heapSortDesc(heap, k, count);
+      out.push({
+        rows: new Uint32Array(arena.memory.buffer, heap + k * 4, count).slice(),
+        keys: new Float32Array(arena.memory.buffer, heap, count).slice(),
+      });
+    }
+  } finally {
+    arena.releaseScratch(sc);
+  }
+  return out;
+}
+
+/** A bitmap over n rows with each bit set with probability `p` (seeded). */
+function randomBitmap(n: number, p: number, seed: number): Uint32Array {
+  const r = rng(seed);
+  const bits = new Uint32Array(Math.ceil(n / 32));
+  for (let i = 0; i < n; i++) if (r() < p) bits[i >>> 5]! |= 1 << (i & 31);
+  return bits;
+}
+
+function popcount(bits: Uint32Array): number {
+  let c = 0;
+  for (let w of bits) for (; w; w &= w - 1) c++;
+  return c;
+}
+
+const SYN_N = 20_000;
+const SYN_DIM = 128;
+const SYN_Q = 200;
+let syn: { arena: Arena; h: HnswHandle; s: HnswSearcher; queries: Float32Array[]; cluster: Uint16Array } | undefined;
+
+/** The synthetic index shared by the tests below (built once). */
+function synIndex(): NonNullable<typeof syn> {
+  if (syn) return syn;
+  const { vectors, cluster } = clustered(SYN_N + SYN_Q, SYN_DIM, 20_241);
+  const arena = arenaOf(vectors.slice(0, SYN_N), SYN_DIM);
+  const h = buildHnsw(arena, 'cosine');
+  const s = new HnswSearcher(arena.memory, h, allocHnswScratch(arena, h));
+  return (syn = { arena, h, s, queries: vectors.slice(SYN_N), cluster: cluster.slice(0, SYN_N) });
+}
+
+test(`synthetic clustered ${SYN_N} x ${SYN_DIM} (cosine): defaults reach recall@10 >= 0.95 against exact search`, () => {
+  const { arena, h, s, queries } = synIndex();
+  const truth = exactTopK(arena, KernelMetric.cosine, queries, 10);
+  let recall = 0;
+  for (const [i, q] of queries.entries()) {
+    const r = s.search(q, 10);
+    assert.equal(r.rows.length, 10);
+    // Keys are the scan kernel's, bit for bit (so graph results merge with scan heaps).
+    const at = new Map(Array.from(truth[i]!.rows, (row, j) => [row, truth[i]!.keys[j]!]));
+    r.rows.forEach((row, j) => at.has(row) && assert.equal(r.keys[j], at.get(row), `key of row ${row}`));
+    recall += recallAt(r.rows, truth[i]!.rows, 10);
+  }
+  recall /= queries.length;
+  describe('synthetic', h, recall, qps(s, queries, 10));
+  assert.ok(recall >= 0.95, `recall@10 ${recall}`);
+});
+
+for (const metric of ['dotproduct', 'euclidean'] as const) {
+  test(`synthetic 5k x 64 (${metric}): recall@10 >= 0.95 against exact search`, () => {
+    const { vectors } = clustered(5000 + 100, 64, 77, 10, 1);
+    const arena = arenaOf(vectors.slice(0, 5000), 64);
+    const h = buildHnsw(arena, metric as HnswMetric);
+    const s = new HnswSearcher(arena.memory, h, allocHnswScratch(arena, h));
+    const queries = vectors.slice(5000);
+    const truth = exactTopK(arena, h.metric, queries, 10);
+    let recall = 0;
+    for (const [i, q] of queries.entries()) recall += recallAt(s.search(q, 10).rows, truth[i]!.rows, 10);
+    recall /= queries.length;
+    describe(`synthetic ${metric}`, h, recall, qps(s, queries, 10));
+    assert.ok(recall >= 0.95, `recall@10 ${recall}`);
+  });
+}

@@ -58,6 +58,7 @@ const S_N: usize = 8;
 const S_EFCAP: usize = 12;
 const S_TMPCAP: usize = 16;
 const S_KEY: usize = 20;
+const S_TOUCH: usize = 24;
 const S_HEADER: usize = 64;
 
 // Error codes (negative returns).
@@ -377,6 +378,9 @@ function searchLayer(
   const resK = resKeysOf(s);
   const resR = resK + (<usize>load<u32>(s + S_EFCAP) << 2);
   const epoch = <u16>nextEpoch(s);
+  // The prune buffer (idle while a layer is searched) holds one node's unvisited neighbors.
+  const nbK = tmpKeysOf(s);
+  const nbR = nbK + (<usize>load<u32>(s + S_TMPCAP) << 2);
 
   store<u16>(visited + (<usize>ep << 1), epoch);
   cPush(candK, candR, 0, epKey, ep);
@@ -398,13 +402,32 @@ function searchLayer(
     cc--;
     const nl = linksOf(g, links0, upperOff, M, M0, c, level);
     const cnt = <i32>load<u32>(nl);
+    // Three passes: the unvisited neighbors, their keys, then the heaps. The key loop has no data-dependent
+    // branches, so the CPU overlaps the cache misses of consecutive vectors.
+    let m = 0;
     for (let j = 0; j < cnt; j++) {
       const v = load<u32>(nl + 4 + (<usize>j << 2));
       const va = visited + (<usize>v << 1);
       if (load<u16>(va) == epoch) continue;
       store<u16>(va, epoch);
-      let key = keyOf(q, qInv, table, B, shift, stride, invDelta, dim, metric, v);
-      dist++;
+      store<u32>(nbR + (<usize>m << 2), v);
+      m++;
+    }
+    // WASM has no prefetch: touching every cache line of the vectors first puts all their misses in flight at once.
+    let touch: u32 = 0;
+    for (let j = 0; j < m; j++) {
+      const va = vecOf(table, B, shift, stride, load<u32>(nbR + (<usize>j << 2)));
+      for (let o: usize = 0; o < stride; o += 64) touch += load<u32>(va + o);
+    }
+    store<u32>(s + S_TOUCH, touch);
+    for (let j = 0; j < m; j++) {
+      const v = load<u32>(nbR + (<usize>j << 2));
+      store<f32>(nbK + (<usize>j << 2), keyOf(q, qInv, table, B, shift, stride, invDelta, dim, metric, v));
+    }
+    dist += <u32>m;
+    for (let j = 0; j < m; j++) {
+      const v = load<u32>(nbR + (<usize>j << 2));
+      let key = load<f32>(nbK + (<usize>j << 2));
       const nan = isNaN(key);
       if (nan) key = <f32>(-Infinity);
       if (rc < ef || key > lower) {
