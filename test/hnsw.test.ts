@@ -12,6 +12,7 @@ import { Arena } from '../actors/arena.js';
 import {
   HNSW_DEFAULTS,
   HnswSearcher,
+  WALK_SURPRISE,
   allocHnswScratch,
   buildHnsw,
   bytesPerVector,
@@ -225,3 +226,91 @@ for (const metric of ['dotproduct', 'euclidean'] as const) {
     assert.ok(recall >= 0.95, `recall@10 ${recall}`);
   });
 }
+
+test('filtered search at 1%, 10%, 50% selectivity: recall@10 >= 0.95 against exact filtered top-10, graph and auto', () => {
+  const { arena, h, s, queries } = synIndex();
+  for (const sel of [0.01, 0.1, 0.5]) {
+    const bits = randomBitmap(h.n, sel, Math.round(sel * 1000) + 1);
+    const set = popcount(bits);
+    const truth = exactTopK(arena, KernelMetric.cosine, queries, 10, bits);
+    for (const mode of ['graph', 'auto'] as const) {
+      let recall = 0;
+      let exact = 0;
+      let distances = 0;
+      const t0 = performance.now();
+      for (const [i, q] of queries.entries()) {
+        const r = s.search(q, 10, { bits, mode });
+        for (const row of r.rows) assert.ok((bits[row >>> 5]! >>> (row & 31)) & 1, `row ${row} is outside the filter`);
+        assert.equal(r.rows.length, 10);
+        recall += recallAt(r.rows, truth[i]!.rows, 10);
+        exact += r.exact ? 1 : 0;
+        distances += r.distances;
+      }
+      const ms = (performance.now() - t0) / queries.length;
+      recall /= queries.length;
+      console.log(
+        `filter ${(sel * 100).toFixed(0)}% (${set} rows) ${mode}: recall@10=${recall.toFixed(4)} ` +
+          `${ms.toFixed(3)} ms/query ${(distances / queries.length).toFixed(0)} distances/query, exact scan for ${exact}/${queries.length}`,
+      );
+      assert.ok(recall >= 0.95, `selectivity ${sel} ${mode}: recall@10 ${recall}`);
+      if (mode === 'graph') assert.equal(exact, 0);
+    }
+  }
+  // The model sends a 1% filter to the scan and a 50% one to the graph.
+  assert.equal(s.preferExact(Math.round(h.n * 0.01)), true);
+  assert.equal(s.preferExact(Math.round(h.n * 0.5)), false);
+});
+
+test('filter correlated against the query (other clusters only) and tiny filters keep recall', () => {
+  const { arena, h, s, queries, cluster } = synIndex();
+  // Allowed: the rows of clusters 0 and 1 (~10%); queries: those nearest to other clusters, so the graph has to walk
+  // out of the query's neighborhood to find any allowed row.
+  const bits = new Uint32Array(Math.ceil(h.n / 32));
+  for (let i = 0; i < h.n; i++) if (cluster[i]! < 2) bits[i >>> 5]! |= 1 << (i & 31);
+  const nearest = exactTopK(arena, KernelMetric.cosine, queries, 1);
+  const far = queries.filter((_, i) => cluster[nearest[i]!.rows[0]!]! >= 2).slice(0, 50);
+  assert.ok(far.length >= 40);
+  const truth = exactTopK(arena, KernelMetric.cosine, far, 10, bits);
+  const walk = (searcher: HnswSearcher, ef: number, mode: 'graph' | 'auto', what: string) => {
+    let recall = 0;
+    let exact = 0;
+    let distances = 0;
+    for (const [i, q] of far.entries()) {
+      const r = searcher.search(q, 10, { bits, mode, ef });
+      recall += recallAt(r.rows, truth[i]!.rows, 10);
+      exact += r.exact ? 1 : 0;
+      distances += r.distances;
+    }
+    recall /= far.length;
+    console.log(
+      `correlated filter (${popcount(bits)} rows, other clusters) ${what} ef=${ef}: recall@10=${recall.toFixed(4)} ` +
+        `${(distances / far.length).toFixed(0)} distances/query, exact scan for ${exact}/${far.length}`,
+    );
+    return { recall, exact, distances: distances / far.length };
+  };
+  // The walk alone needs a larger ef here: the allowed rows are nearly equidistant from the query, far from it.
+  const g64 = walk(s, 64, 'graph', 'graph');
+  assert.ok(g64.distances > WALK_SURPRISE * s.filteredWalk(popcount(bits)), 'the walk is longer than the model says');
+  assert.ok(walk(s, 512, 'graph', 'graph').recall >= 0.95);
+  // 'auto' scans: up front (the cost model's choice at this size), or after noticing the long walk.
+  const auto = walk(s, 64, 'auto', 'auto');
+  assert.ok(auto.recall >= 0.95 && auto.exact === far.length, `auto recall@10 ${auto.recall}`);
+  class GraphFirst extends HnswSearcher {
+    override preferExact(): boolean {
+      return false;
+    }
+  }
+  const late = walk(new GraphFirst(arena.memory, h, s.scratch), 64, 'auto', 'auto, graph first');
+  assert.ok(late.recall >= 0.95 && late.exact >= far.length / 2, `recall@10 ${late.recall}, scanned after the walk ${late.exact}`);
+
+  // Fewer set rows than k: all of them, best first; none: nothing.
+  const few = new Uint32Array(Math.ceil(h.n / 32));
+  for (const row of [3, 999, 12_345, h.n - 1]) few[row >>> 5]! |= 1 << (row & 31);
+  const want = exactTopK(arena, KernelMetric.cosine, [queries[0]!], 10, few)[0]!;
+  for (const mode of ['auto', 'exact', 'graph'] as const) {
+    const r = s.search(queries[0]!, 10, { bits: few, mode });
+    assert.deepEqual(Array.from(r.rows), Array.from(want.rows), mode);
+    assert.deepEqual(Array.from(r.keys), Array.from(want.keys), mode);
+  }
+  assert.equal(s.search(queries[0]!, 10, { bits: new Uint32Array(Math.ceil(h.n / 32)) }).rows.length, 0);
+});
