@@ -314,3 +314,58 @@ test('filter correlated against the query (other clusters only) and tiny filters
   }
   assert.equal(s.search(queries[0]!, 10, { bits: new Uint32Array(Math.ceil(h.n / 32)) }).rows.length, 0);
 });
+
+/** A worker that searches one graph with its own scratch, `rounds` times over, once told to start. */
+const SEARCH_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+import(workerData.module).then(({ HnswSearcher }) => {
+  const { memory, handle, scratch, queries, bits, rounds } = workerData;
+  const s = new HnswSearcher(memory, handle, scratch);
+  parentPort.once('message', () => {
+    const t0 = performance.timeOrigin + performance.now();
+    let first;
+    let same = true;
+    for (let r = 0; r < rounds; r++) {
+      const out = queries.map((q) => Array.from(s.search(q, 10, bits ? { bits, mode: 'graph' } : {}).rows));
+      if (r === 0) first = out;
+      else same = same && JSON.stringify(out) === JSON.stringify(first);
+    }
+    parentPort.postMessage({ first, same, t0, t1: performance.timeOrigin + performance.now() });
+  });
+  parentPort.postMessage('ready');
+});
+`;
+
+test('two worker threads searching one graph at once get the sequential answers', async () => {
+  const { arena, h, s, queries } = synIndex();
+  const bits = randomBitmap(h.n, 0.3, 99);
+  const want = [undefined, bits].map((b) => queries.map((q) => Array.from(s.search(q, 10, b ? { bits: b, mode: 'graph' } : {}).rows)));
+  const module = new URL('../actors/hnsw-index.js', import.meta.url).href;
+  const workers = [undefined, bits].map(
+    (b) =>
+      new Worker(SEARCH_WORKER, {
+        eval: true,
+        workerData: { module, memory: arena.memory, handle: h, scratch: allocHnswScratch(arena, h), queries, bits: b, rounds: 5 },
+      }),
+  );
+  try {
+    const next = (w: Worker) =>
+      new Promise<any>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    await Promise.all(workers.map(next)); // both ready
+    const done = workers.map(next);
+    for (const w of workers) w.postMessage('go');
+    const got = await Promise.all(done);
+    got.forEach((g, i) => {
+      assert.equal(g.same, true, `worker ${i}: every round gives the same answers`);
+      assert.deepEqual(g.first, want[i], `worker ${i}: same answers as sequential`);
+    });
+    // They did run at the same time.
+    assert.ok(got[0].t0 < got[1].t1 && got[1].t0 < got[0].t1, 'the two workers overlapped');
+    console.log(`concurrent: worker runs ${got.map((g) => `${(g.t1 - g.t0).toFixed(0)} ms`).join(', ')}, overlapping`);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+});
