@@ -23,6 +23,8 @@
  * Threads: build on the arena's owner thread (it allocates). A built graph is read-only; any thread holding the
  * arena's memory, the handle and its own scratch can search it at the same time as others.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { Arena } from './arena.js';
 import {
   KernelMetric,
@@ -120,12 +122,8 @@ function kernelsFor(memory: WebAssembly.Memory): { k: Kernels; h: HnswKernels } 
   return e;
 }
 
-/**
- * Builds an HNSW graph over rows [0, n) of `arena` (all of them by default). Dead rows are indexed like live ones:
- * visibility is the searcher's filter's business. Runs on the arena's owner thread (it allocates in the arena).
- */
-export function buildHnsw(arena: Arena, metric: HnswMetric | number, opts: HnswBuildOptions = {}, n = arena.rows): HnswHandle {
-  const t0 = performance.now();
+/** A graph laid out and levelled, not yet filled: what both builds start from. */
+function prepareGraph(arena: Arena, metric: HnswMetric | number, opts: HnswBuildOptions, n: number): HnswHandle {
   const M = opts.M ?? HNSW_DEFAULTS.M;
   const efConstruction = Math.max(M, opts.efConstruction ?? HNSW_DEFAULTS.efConstruction);
   const efSearch = opts.efSearch ?? HNSW_DEFAULTS.efSearch;
@@ -163,33 +161,12 @@ export function buildHnsw(arena: Arena, metric: HnswMetric | number, opts: HnswB
   const region = arena.allocScratch(bytes + nBlocks * 4);
   const g = region.offset;
   const table = g + bytes;
-  {
-    const buf = arena.memory.buffer;
-    const h = new Uint32Array(buf, g, 16);
-    h.set([MAGIC, 1, n, 0, M, M0, 0xffffffff, 0, dim, code, links0, levelsAt, upperOffAt, bytes, efConstruction, seed >>> 0]);
-    new Uint8Array(buf, g + levelsAt, n).set(levels);
-    new Uint32Array(buf, g + upperOffAt, n).set(upperOff);
-    const t = new Uint32Array(buf, table, nBlocks);
-    for (let b = 0; b < nBlocks; b++) t[b] = arena.blocks[b]! + L.vecs;
-  }
-
-  const { h: hk } = kernelsFor(arena.memory);
-  const scratchBytes = hk.hnswScratchBytes(n, efConstruction, M0) >>> 0;
-  const scratch = arena.allocScratch(scratchBytes);
-  let distances = 0;
-  try {
-    hk.hnswScratchInit(scratch.offset, n, efConstruction, M0);
-    for (let from = 0; from < n; from += BUILD_CHUNK) {
-      const to = Math.min(n, from + BUILD_CHUNK);
-      const r = hk.hnswInsert(g, table, B, L.invNorms - L.vecs, from, to, efConstruction, scratch.offset);
-      if (r !== to) throw new Error(`hnswInsert failed (${r}) at rows ${from}..${to}`);
-      distances += hk.hnswDistances(scratch.offset) >>> 0;
-      opts.onProgress?.(to, n);
-    }
-  } finally {
-    arena.releaseScratch(scratch);
-  }
-  const h = new Int32Array(arena.memory.buffer, g, 16);
+  const buf = arena.memory.buffer;
+  new Uint32Array(buf, g, 16).set([MAGIC, 1, n, 0, M, M0, 0xffffffff, 0, dim, code, links0, levelsAt, upperOffAt, bytes, efConstruction, seed >>> 0]);
+  new Uint8Array(buf, g + levelsAt, n).set(levels);
+  new Uint32Array(buf, g + upperOffAt, n).set(upperOff);
+  const t = new Uint32Array(buf, table, nBlocks);
+  for (let b = 0; b < nBlocks; b++) t[b] = arena.blocks[b]! + L.vecs;
   return {
     graph: g,
     bytes,
@@ -205,11 +182,133 @@ export function buildHnsw(arena: Arena, metric: HnswMetric | number, opts: HnswB
     efConstruction,
     efSearch,
     seed,
-    maxLevel: h[6]!,
-    entry: h[7]! >>> 0,
-    buildMs: performance.now() - t0,
-    buildDistances: distances,
+    maxLevel: -1,
+    entry: 0,
+    buildMs: 0,
+    buildDistances: 0,
   };
+}
+
+/** Inserts rows [count, to) on this thread; returns the distance computations. */
+function insertRange(arena: Arena, h: HnswHandle, to: number, onProgress?: (done: number, n: number) => void): number {
+  const { h: hk } = kernelsFor(arena.memory);
+  const scratch = arena.allocScratch(hk.hnswScratchBytes(h.n, h.efConstruction, h.M0) >>> 0);
+  let distances = 0;
+  try {
+    hk.hnswScratchInit(scratch.offset, h.n, h.efConstruction, h.M0);
+    for (let from = graphCount(arena.memory, h); from < to; from += BUILD_CHUNK) {
+      const end = Math.min(to, from + BUILD_CHUNK);
+      const r = hk.hnswInsert(h.graph, h.table, h.rowsPerBlock, h.invDelta, from, end, h.efConstruction, scratch.offset);
+      if (r !== end) throw new Error(`hnswInsert failed (${r}) at rows ${from}..${end}`);
+      distances += hk.hnswDistances(scratch.offset) >>> 0;
+      onProgress?.(end, h.n);
+    }
+  } finally {
+    arena.releaseScratch(scratch);
+  }
+  return distances;
+}
+
+function graphCount(memory: WebAssembly.Memory, h: HnswHandle): number {
+  return new Uint32Array(memory.buffer, h.graph, 16)[3]!;
+}
+
+function finish(arena: Arena, h: HnswHandle, t0: number, distances: number): HnswHandle {
+  const hdr = new Int32Array(arena.memory.buffer, h.graph, 16);
+  return { ...h, maxLevel: hdr[6]!, entry: hdr[7]! >>> 0, buildMs: performance.now() - t0, buildDistances: distances };
+}
+
+/**
+ * Builds an HNSW graph over rows [0, n) of `arena` (all of them by default) on this thread. Dead rows are indexed like
+ * live ones: visibility is the searcher's filter's business. Runs on the arena's owner thread (it allocates in the
+ * arena). The graph is a function of the data, the options and the seed.
+ */
+export function buildHnsw(arena: Arena, metric: HnswMetric | number, opts: HnswBuildOptions = {}, n = arena.rows): HnswHandle {
+  const t0 = performance.now();
+  const h = prepareGraph(arena, metric, opts, n);
+  return finish(arena, h, t0, insertRange(arena, h, n, opts.onProgress));
+}
+
+/** Rows inserted on the calling thread before the others join (they need a graph to search). */
+const PARALLEL_PREFIX = 256;
+/** Below this many rows a parallel build is not worth its threads. */
+const PARALLEL_MIN_ROWS = 5000;
+
+/**
+ * Builds like {@link buildHnsw}, with `threads` worker threads (default: every core) inserting at once; the calling
+ * thread only allocates, inserts the first rows and waits. The kernel locks one node's lists at a time
+ * (hnswInsertConcurrent), so the graph depends on thread timing: same quality, not the same graph twice.
+ */
+export async function buildHnswParallel(
+  arena: Arena,
+  metric: HnswMetric | number,
+  opts: HnswBuildOptions & { threads?: number } = {},
+  n = arena.rows,
+): Promise<HnswHandle> {
+  const threads = Math.max(1, Math.min(64, opts.threads ?? availableParallelism()));
+  if (threads === 1 || n < PARALLEL_MIN_ROWS) return buildHnsw(arena, metric, opts, n);
+  const t0 = performance.now();
+  const h = prepareGraph(arena, metric, opts, n);
+  let distances = insertRange(arena, h, PARALLEL_PREFIX);
+  const { h: hk } = kernelsFor(arena.memory);
+  const ctl = arena.allocScratch(hk.hnswBuildControlBytes(n) >>> 0);
+  const scratchBytes = hk.hnswScratchBytes(n, h.efConstruction, h.M0) >>> 0;
+  const scratches = Array.from({ length: threads }, () => arena.allocScratch(scratchBytes));
+  const workers: Worker[] = [];
+  let timer: ReturnType<typeof setInterval> | undefined;
+  try {
+    const c = new Uint32Array(arena.memory.buffer, ctl.offset, 4);
+    c[0] = PARALLEL_PREFIX; // next
+    c[1] = n; // end
+    for (const s of scratches) hk.hnswScratchInit(s.offset, n, h.efConstruction, h.M0);
+    const module = import.meta.url;
+    const runs = scratches.map((s) => {
+      const data: HnswBuildThreadData = { module, memory: arena.memory, handle: h, scratch: s.offset, ctl: ctl.offset };
+      const w = new Worker(BUILD_WORKER, { eval: true, workerData: data, name: 'larch-hnsw-build' });
+      workers.push(w);
+      return new Promise<number>((resolve, reject) => {
+        w.once('message', (m: { distances: number }) => resolve(m.distances));
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`HNSW build thread exited (${code})`)));
+      });
+    });
+    if (opts.onProgress) {
+      const done = new Int32Array(arena.memory.buffer, ctl.offset, 4);
+      timer = setInterval(() => opts.onProgress!(PARALLEL_PREFIX + Atomics.load(done, 2), n), 250);
+    }
+    for (const d of await Promise.all(runs)) distances += d;
+    new Uint32Array(arena.memory.buffer, h.graph, 16)[3] = n; // count
+    opts.onProgress?.(n, n);
+  } finally {
+    if (timer) clearInterval(timer);
+    await Promise.all(workers.map((w) => w.terminate()));
+    for (const s of scratches) arena.releaseScratch(s);
+    arena.releaseScratch(ctl);
+  }
+  return finish(arena, h, t0, distances);
+}
+
+/** What a build thread gets (workerData). */
+export interface HnswBuildThreadData {
+  module: string;
+  memory: WebAssembly.Memory;
+  handle: HnswHandle;
+  scratch: number;
+  ctl: number;
+}
+
+const BUILD_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+import(workerData.module).then((m) => parentPort.postMessage({ distances: m.hnswBuildThread(workerData) }));
+`;
+
+/** The body of one build thread (exported for the worker; not an API). Returns its distance computations. */
+export function hnswBuildThread(d: HnswBuildThreadData): number {
+  const { h: hk } = kernelsFor(d.memory);
+  const h = d.handle;
+  const r = hk.hnswInsertConcurrent(h.graph, h.table, h.rowsPerBlock, h.invDelta, h.efConstruction, d.scratch, d.ctl);
+  if (r < 0) throw new Error(`hnswInsertConcurrent failed (${r})`);
+  return hk.hnswDistances(d.scratch) >>> 0;
 }
 
 /** Where one searcher's scratch lives (plain data, postable with the handle). */

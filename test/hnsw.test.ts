@@ -15,6 +15,7 @@ import {
   WALK_SURPRISE,
   allocHnswScratch,
   buildHnsw,
+  buildHnswParallel,
   bytesPerVector,
   type HnswHandle,
   type HnswMetric,
@@ -55,6 +56,7 @@ function recallAt(got: ArrayLike<number>, truth: ArrayLike<number>, k: number): 
 
 /** Single-thread queries per second over `queries` (repeated to run at least ~200 ms). */
 function qps(s: HnswSearcher, queries: ArrayLike<number>[], k: number, ef?: number): number {
+  for (const q of queries) s.search(q, k, { ef }); // warm up
   let n = 0;
   const t0 = performance.now();
   do {
@@ -104,6 +106,7 @@ test('ngt-sift-5k (euclidean): defaults reach recall@10 >= 0.95 against the grou
   recall /= queries.length;
   describe('ngt-sift-5k', h, recall, qps(s, queries, 10));
   assert.ok(recall >= 0.95, `recall@10 ${recall}`);
+  assert.ok(checkGraph(arena.memory, h) >= 0.999);
 });
 
 /** A standard normal draw (Box-Muller). */
@@ -179,6 +182,49 @@ function popcount(bits: Uint32Array): number {
   return c;
 }
 
+/**
+ * Checks a graph's structure from its header (layout in actors/hnsw-index.ts): list sizes within M / M0, neighbors
+ * are other existing nodes of a high enough level, no duplicates; returns the share of nodes reachable on layer 0
+ * from the entry point.
+ */
+function checkGraph(memory: WebAssembly.Memory, h: HnswHandle): number {
+  const u = new Uint32Array(memory.buffer);
+  const g = h.graph / 4;
+  const [magic, version, n, count, M, M0, maxLevel, entry] = u.subarray(g, g + 8);
+  assert.deepEqual([magic, version, n, count, M, M0, maxLevel, entry], [0x57534e48, 1, h.n, h.n, h.M, h.M0, h.maxLevel, h.entry]);
+  const [links0, levelsAt, upperAt] = u.subarray(g + 10, g + 13);
+  const levels = new Uint8Array(memory.buffer, h.graph + levelsAt!, h.n);
+  assert.equal(levels[h.entry], h.maxLevel);
+  const list = (v: number, l: number): Uint32Array => {
+    const at = l === 0 ? h.graph + links0! + v * (1 + h.M0) * 4 : h.graph + u[g + upperAt! / 4 + v]! + (l - 1) * (1 + h.M) * 4;
+    return u.subarray(at / 4 + 1, at / 4 + 1 + u[at / 4]!);
+  };
+  for (let v = 0; v < h.n; v++) {
+    assert.ok(levels[v]! <= h.maxLevel);
+    for (let l = 0; l <= levels[v]!; l++) {
+      const nb = list(v, l);
+      assert.ok(nb.length <= (l === 0 ? h.M0 : h.M), `node ${v} layer ${l}: ${nb.length} links`);
+      assert.equal(new Set(nb).size, nb.length, `node ${v} layer ${l}: duplicate links`);
+      for (const w of nb) assert.ok(w < h.n && w !== v && levels[w]! >= l, `node ${v} layer ${l}: bad link ${w}`);
+      if (h.n > 1 && l === 0) assert.ok(nb.length > 0, `node ${v} has no links`);
+    }
+  }
+  const seen = new Uint8Array(h.n);
+  const stack = [h.entry];
+  seen[h.entry] = 1;
+  let reached = 1;
+  while (stack.length) {
+    for (const w of list(stack.pop()!, 0)) {
+      if (!seen[w]) {
+        seen[w] = 1;
+        reached++;
+        stack.push(w);
+      }
+    }
+  }
+  return reached / h.n;
+}
+
 const SYN_N = 20_000;
 const SYN_DIM = 128;
 const SYN_Q = 200;
@@ -209,6 +255,26 @@ test(`synthetic clustered ${SYN_N} x ${SYN_DIM} (cosine): defaults reach recall@
   recall /= queries.length;
   describe('synthetic', h, recall, qps(s, queries, 10));
   assert.ok(recall >= 0.95, `recall@10 ${recall}`);
+  const reach = checkGraph(arena.memory, h);
+  console.log(`synthetic: ${(reach * 100).toFixed(2)}% of nodes reachable on layer 0`);
+  assert.ok(reach >= 0.999, `reachable ${reach}`);
+});
+
+test('parallel build (2 threads): a sound graph with the same recall', async () => {
+  const { arena, h: seq, queries } = synIndex();
+  let progress = 0;
+  const h = await buildHnswParallel(arena, 'cosine', { threads: 2, onProgress: (done) => (progress = done) });
+  assert.equal(progress, h.n);
+  const reach = checkGraph(arena.memory, h);
+  const s = new HnswSearcher(arena.memory, h, allocHnswScratch(arena, h));
+  const truth = exactTopK(arena, KernelMetric.cosine, queries, 10);
+  let recall = 0;
+  for (const [i, q] of queries.entries()) recall += recallAt(s.search(q, 10).rows, truth[i]!.rows, 10);
+  recall /= queries.length;
+  describe('synthetic, parallel build', h, recall, qps(s, queries, 10));
+  console.log(`parallel build: ${(seq.buildMs / h.buildMs).toFixed(2)}x the sequential build's speed, ${(reach * 100).toFixed(2)}% reachable`);
+  assert.ok(recall >= 0.95, `recall@10 ${recall}`);
+  assert.ok(reach >= 0.999, `reachable ${reach}`);
 });
 
 for (const metric of ['dotproduct', 'euclidean'] as const) {

@@ -12,6 +12,7 @@ const outFile = join(root, 'dist', 'wasm', 'kernels.wasm');
 const REQUIRED_EXPORTS = [
   'dot', 'l2sq', 'norm', 'cosine', 'scoreBlock', 'sparseDot', 'scanTopK', 'heapSortDesc',
   'hnswScratchBytes', 'hnswScratchInit', 'hnswDistances', 'hnswInsert', 'hnswSearch', 'scanBitsTopK', 'bitCount',
+  'hnswBuildControlBytes', 'hnswInsertConcurrent',
 ];
 
 function fail(msg) {

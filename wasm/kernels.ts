@@ -219,6 +219,19 @@ export interface HnswKernels {
 
   /** Set bits among the first `n` bits of the bitmap at `bits`. */
   bitCount(bits: number, n: number): number;
+
+  /** Bytes of the control block of a concurrent build of `n` nodes. */
+  hnswBuildControlBytes(n: number): number;
+
+  /**
+   * One of several threads building a graph at once (each with its own scratch, all with the same control block
+   * `ctl`: u32 next = first row to insert, u32 end, u32 done, u32 lock, then zeroed node locks). Inserts rows taken
+   * from `next` until `end`; returns how many this thread inserted or a negative error. The graph needs a node first.
+   */
+  hnswInsertConcurrent(
+    g: number, table: number, rowsPerBlock: number, invDelta: number,
+    efConstruction: number, s: number, ctl: number,
+  ): number;
 }
 
 /** Instantiates the kernel module on `memory` (see {@link instantiateKernels}) and returns its HNSW exports. */
@@ -241,5 +254,7 @@ export function instantiateHnswKernels(memory: WebAssembly.Memory): HnswKernels 
     hnswSearch: e.hnswSearch,
     scanBitsTopK: e.scanBitsTopK,
     bitCount: e.bitCount,
+    hnswBuildControlBytes: e.hnswBuildControlBytes,
+    hnswInsertConcurrent: e.hnswInsertConcurrent,
   };
 }

@@ -124,6 +124,39 @@ function allowed(bits: usize, row: u32): bool {
 }
 
 // ---------------------------------------------------------------------------
+// Concurrent build: a control block shared by the building threads,
+//   u32 next (atomic), u32 end, u32 done (atomic), u32 global lock, then at
+//   +64 one u32 spin lock per node. `locks` = ctl + 64, or 0 when one thread
+//   builds (no locking). A node's lock guards all its neighbor lists; no
+//   thread ever holds two, so there is no lock order to get wrong.
+
+const C_NEXT: usize = 0;
+const C_END: usize = 4;
+const C_DONE: usize = 8;
+const C_GLOBAL: usize = 12;
+const C_LOCKS: usize = 64;
+
+// @ts-ignore: decorator
+@inline
+function spinLock(a: usize): void {
+  while (atomic.cmpxchg<u32>(a, 0, 1) != 0) {
+    while (atomic.load<u32>(a) != 0) {}
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function lockNode(locks: usize, v: u32): void {
+  if (locks != 0) spinLock(locks + (<usize>v << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function unlockNode(locks: usize, v: u32): void {
+  if (locks != 0) atomic.store<u32>(locks + (<usize>v << 2), 0);
+}
+
+// ---------------------------------------------------------------------------
 // Heaps on split arrays (f32 keys, u32 rows).
 // "Worst at root" (the result heap, and the caller's output heap) uses the
 // same order as kernels.ts's top-k heap: lower key, or equal key and larger
@@ -319,7 +352,7 @@ function linksOf(g: usize, links0: usize, upperOff: usize, M: i32, M0: i32, v: u
  */
 function greedy(
   g: usize, level: i32, q: usize, qInv: f32,
-  table: usize, B: u32, shift: i32, invDelta: usize, ep: u32, epKey: f32, s: usize,
+  table: usize, B: u32, shift: i32, invDelta: usize, ep: u32, epKey: f32, s: usize, locks: usize,
 ): u32 {
   const dim = <i32>load<u32>(g + G_DIM);
   const metric = <i32>load<u32>(g + G_METRIC);
@@ -331,13 +364,18 @@ function greedy(
   let cur = ep;
   let curKey = epKey;
   let dist: u32 = 0;
+  const nbR = tmpKeysOf(s) + (<usize>load<u32>(s + S_TMPCAP) << 2);
   let changed = true;
   while (changed) {
     changed = false;
+    // A copy of the list, taken under the node's lock while others may be building.
+    lockNode(locks, cur);
     const nl = linksOf(g, links0, upperOff, M, M0, cur, level);
     const cnt = <i32>load<u32>(nl);
+    memory.copy(nbR, nl + 4, <usize>cnt << 2);
+    unlockNode(locks, cur);
     for (let j = 0; j < cnt; j++) {
-      const v = load<u32>(nl + 4 + (<usize>j << 2));
+      const v = load<u32>(nbR + (<usize>j << 2));
       const key = keyOf(q, qInv, table, B, shift, stride, invDelta, dim, metric, v);
       dist++;
       if (key > curKey) {
@@ -362,7 +400,7 @@ function greedy(
 function searchLayer(
   g: usize, level: i32, q: usize, qInv: f32,
   table: usize, B: u32, shift: i32, invDelta: usize,
-  ep: u32, epKey: f32, ef: i32, bits: usize, s: usize,
+  ep: u32, epKey: f32, ef: i32, bits: usize, s: usize, locks: usize,
 ): i32 {
   const dim = <i32>load<u32>(g + G_DIM);
   const metric = <i32>load<u32>(g + G_METRIC);
@@ -400,6 +438,7 @@ function searchLayer(
     const c = load<u32>(candR);
     cPop(candK, candR, cc);
     cc--;
+    lockNode(locks, c);
     const nl = linksOf(g, links0, upperOff, M, M0, c, level);
     const cnt = <i32>load<u32>(nl);
     // Three passes: the unvisited neighbors, their keys, then the heaps. The key loop has no data-dependent
@@ -413,6 +452,7 @@ function searchLayer(
       store<u32>(nbR + (<usize>m << 2), v);
       m++;
     }
+    unlockNode(locks, c);
     // WASM has no prefetch: touching every cache line of the vectors first puts all their misses in flight at once.
     let touch: u32 = 0;
     for (let j = 0; j < m; j++) {
@@ -486,7 +526,7 @@ function selectNeighbors(
 /** Adds the link e -> q on `level`; a full list is re-pruned with the heuristic. */
 function addLink(
   g: usize, e: u32, q: u32, kq: f32, level: i32, mMax: i32,
-  table: usize, B: u32, shift: i32, invDelta: usize, s: usize,
+  table: usize, B: u32, shift: i32, invDelta: usize, s: usize, locks: usize,
 ): void {
   const dim = <i32>load<u32>(g + G_DIM);
   const metric = <i32>load<u32>(g + G_METRIC);
@@ -496,10 +536,21 @@ function addLink(
   const upperOff = g + <usize>load<u32>(g + G_UPPER);
   const stride = <usize>dim << 2;
   const el = linksOf(g, links0, upperOff, M, M0, e, level);
+  lockNode(locks, e);
   const cnt = <i32>load<u32>(el);
+  if (locks != 0) {
+    // Building concurrently, e may have found q (and linked to it) itself meanwhile.
+    for (let j = 0; j < cnt; j++) {
+      if (load<u32>(el + 4 + (<usize>j << 2)) == q) {
+        unlockNode(locks, e);
+        return;
+      }
+    }
+  }
   if (cnt < mMax) {
     store<u32>(el + 4 + (<usize>cnt << 2), q);
     store<u32>(el, cnt + 1);
+    unlockNode(locks, e);
     return;
   }
   // Full: the old neighbors and q, keyed against e, sorted best first, pruned.
@@ -536,9 +587,13 @@ function addLink(
     store<u32>(el + 4 + (<usize>j << 2), load<u32>(tr + (<usize>j << 2)));
   }
   store<u32>(el, kept);
+  unlockNode(locks, e);
 }
 
-function insertOne(g: usize, q: u32, table: usize, B: u32, shift: i32, invDelta: usize, efC: i32, s: usize): void {
+function insertOne(
+  g: usize, q: u32, table: usize, B: u32, shift: i32, invDelta: usize, efC: i32, s: usize, ctl: usize,
+): void {
+  const locks = ctl != 0 ? ctl + C_LOCKS : 0;
   const dim = <i32>load<u32>(g + G_DIM);
   const metric = <i32>load<u32>(g + G_METRIC);
   const M = <i32>load<u32>(g + G_M);
@@ -549,41 +604,50 @@ function insertOne(g: usize, q: u32, table: usize, B: u32, shift: i32, invDelta:
   const level = <i32>load<u8>(g + <usize>load<u32>(g + G_LEVELS) + <usize>q);
 
   for (let l = 0; l <= level; l++) store<u32>(linksOf(g, links0, upperOff, M, M0, q, l), 0);
+  if (ctl != 0) spinLock(ctl + C_GLOBAL);
   const maxLevel = load<i32>(g + G_MAXLEVEL);
+  let cur = load<u32>(g + G_ENTRY);
   if (maxLevel < 0) {
     store<u32>(g + G_ENTRY, q);
     store<i32>(g + G_MAXLEVEL, level);
-    return;
   }
+  if (ctl != 0) atomic.store<u32>(ctl + C_GLOBAL, 0);
+  if (maxLevel < 0) return;
   const qv = vecOf(table, B, shift, stride, q);
   const qInv: f32 = metric == 1 ? invOf(table, B, shift, invDelta, q) : 1;
-  let cur = load<u32>(g + G_ENTRY);
   let curKey = keyOf(qv, qInv, table, B, shift, stride, invDelta, dim, metric, cur);
   if (isNaN(curKey)) curKey = <f32>(-Infinity);
   for (let lc = maxLevel; lc > level; lc--) {
-    cur = greedy(g, lc, qv, qInv, table, B, shift, invDelta, cur, curKey, s);
+    cur = greedy(g, lc, qv, qInv, table, B, shift, invDelta, cur, curKey, s, locks);
     curKey = load<f32>(s + S_KEY);
   }
   const resK = resKeysOf(s);
   const resR = resK + (<usize>load<u32>(s + S_EFCAP) << 2);
   for (let lc = min(level, maxLevel); lc >= 0; lc--) {
-    const rc = searchLayer(g, lc, qv, qInv, table, B, shift, invDelta, cur, curKey, efC, 0, s);
+    const rc = searchLayer(g, lc, qv, qInv, table, B, shift, invDelta, cur, curKey, efC, 0, s, locks);
     wSortDesc(resK, resR, rc);
     cur = load<u32>(resR);
     curKey = load<f32>(resK);
     const m = selectNeighbors(resK, resR, rc, M, g, table, B, shift, invDelta, s);
     const ql = linksOf(g, links0, upperOff, M, M0, q, lc);
+    lockNode(locks, q);
     for (let j = 0; j < m; j++) store<u32>(ql + 4 + (<usize>j << 2), load<u32>(resR + (<usize>j << 2)));
     store<u32>(ql, m);
+    unlockNode(locks, q);
     const mMax = lc == 0 ? M0 : M;
     for (let j = 0; j < m; j++) {
       addLink(g, load<u32>(resR + (<usize>j << 2)), q, load<f32>(resK + (<usize>j << 2)), lc, mMax,
-        table, B, shift, invDelta, s);
+        table, B, shift, invDelta, s, locks);
     }
   }
   if (level > maxLevel) {
-    store<u32>(g + G_ENTRY, q);
-    store<i32>(g + G_MAXLEVEL, level);
+    // Others may have raised the top meanwhile: compare with the current one.
+    if (ctl != 0) spinLock(ctl + C_GLOBAL);
+    if (level > load<i32>(g + G_MAXLEVEL)) {
+      store<u32>(g + G_ENTRY, q);
+      store<i32>(g + G_MAXLEVEL, level);
+    }
+    if (ctl != 0) atomic.store<u32>(ctl + C_GLOBAL, 0);
   }
 }
 
@@ -615,10 +679,46 @@ export function hnswInsert(
   store<u32>(s + S_DIST, 0);
   const shift = pow2Shift(rowsPerBlock);
   for (let q = from; q < to; q++) {
-    insertOne(g, q, table, rowsPerBlock, shift, invDelta, efC, s);
+    insertOne(g, q, table, rowsPerBlock, shift, invDelta, efC, s, 0);
     store<u32>(g + G_COUNT, q + 1);
   }
   return <i32>to;
+}
+
+/** Bytes of the control block for a concurrent build of n nodes. */
+export function hnswBuildControlBytes(n: u32): usize {
+  return C_LOCKS + (<usize>n << 2);
+}
+
+/**
+ * One of several threads building a graph at once: takes node after node from
+ * the control block's `next` counter (all threads share `ctl`, zeroed but for
+ * next = the graph's count and end) and inserts it, locking one node's lists
+ * at a time. The graph must have at least one node (hnswInsert the first);
+ * once `done` reaches end - count the caller sets the graph's count to end.
+ * Each thread needs its own scratch. Returns the nodes this thread inserted,
+ * or a negative error.
+ */
+export function hnswInsertConcurrent(
+  g: usize, table: usize, rowsPerBlock: u32, invDelta: usize,
+  efConstruction: i32, s: usize, ctl: usize,
+): i32 {
+  if (load<u32>(g + G_MAGIC) != HNSW_MAGIC || load<i32>(g + G_MAXLEVEL) < 0) return E_GRAPH;
+  const end = load<u32>(ctl + C_END);
+  if (end > load<u32>(g + G_N)) return E_GRAPH;
+  const efC = max(efConstruction, <i32>load<u32>(g + G_M));
+  if (!scratchFits(g, s, efC)) return E_SCRATCH;
+  store<u32>(s + S_DIST, 0);
+  const shift = pow2Shift(rowsPerBlock);
+  let inserted = 0;
+  while (true) {
+    const q = atomic.add<u32>(ctl + C_NEXT, 1);
+    if (q >= end) break;
+    insertOne(g, q, table, rowsPerBlock, shift, invDelta, efC, s, ctl);
+    atomic.add<u32>(ctl + C_DONE, 1);
+    inserted++;
+  }
+  return inserted;
 }
 
 /**
@@ -648,10 +748,10 @@ export function hnswSearch(
   let curKey = keyOf(q, qInvNorm, table, rowsPerBlock, shift, <usize>dim << 2, invDelta, dim, metric, cur);
   if (isNaN(curKey)) curKey = <f32>(-Infinity);
   for (let lc = maxLevel; lc > 0; lc--) {
-    cur = greedy(g, lc, q, qInvNorm, table, rowsPerBlock, shift, invDelta, cur, curKey, s);
+    cur = greedy(g, lc, q, qInvNorm, table, rowsPerBlock, shift, invDelta, cur, curKey, s, 0);
     curKey = load<f32>(s + S_KEY);
   }
-  const rc = searchLayer(g, 0, q, qInvNorm, table, rowsPerBlock, shift, invDelta, cur, curKey, e, bits, s);
+  const rc = searchLayer(g, 0, q, qInvNorm, table, rowsPerBlock, shift, invDelta, cur, curKey, e, bits, s, 0);
   const resK = resKeysOf(s);
   const resR = resK + (<usize>load<u32>(s + S_EFCAP) << 2);
   const keys = heap;
