@@ -456,8 +456,13 @@ function searchLayer(
     // WASM has no prefetch: touching every cache line of the vectors first puts all their misses in flight at once.
     let touch: u32 = 0;
     for (let j = 0; j < m; j++) {
-      const va = vecOf(table, B, shift, stride, load<u32>(nbR + (<usize>j << 2)));
+      const v = load<u32>(nbR + (<usize>j << 2));
+      const b = blockOf(v, B, shift);
+      const base = <usize>load<u32>(table + (<usize>b << 2));
+      const r = v - b * B;
+      const va = base + <usize>r * stride;
       for (let o: usize = 0; o < stride; o += 64) touch += load<u32>(va + o);
+      if (metric == 1) touch += load<u32>(base + invDelta + (<usize>r << 2));
     }
     store<u32>(s + S_TOUCH, touch);
     for (let j = 0; j < m; j++) {
