@@ -17,14 +17,15 @@ import {
   buildHnsw,
   buildHnswParallel,
   bytesPerVector,
+  searchHnsw,
   type HnswHandle,
   type HnswMetric,
 } from '../actors/hnsw-index.js';
 import { KernelMetric } from '../wasm/kernels.js';
 import { rng } from './helpers.js';
 
-/** The shared datasets live next to the repository: <repo>/../shared/datasets (this file runs from dist/test). */
-const DATASETS = new URL('../../../shared/datasets/', import.meta.url);
+/** Datasets the tests read ship with the repository in test/data (this file runs from dist/test). */
+const DATASETS = new URL('../../test/data/', import.meta.url);
 
 function readVecs<T extends Float32Array | Int32Array>(file: URL, Ctor: new (b: ArrayBuffer) => T): T[] {
   const b = readFileSync(fileURLToPath(file));
@@ -107,6 +108,13 @@ test('ngt-sift-5k (euclidean): defaults reach recall@10 >= 0.95 against the grou
   describe('ngt-sift-5k', h, recall, qps(s, queries, 10));
   assert.ok(recall >= 0.95, `recall@10 ${recall}`);
   assert.ok(checkGraph(arena.memory, h) >= 0.999);
+  // The owner-thread convenience gives the same answers, also when k outgrows its first scratch.
+  for (const k of [10, 1500]) {
+    const a = searchHnsw(arena, h, queries[1]!, k);
+    const b = s.search(queries[1]!, Math.min(k, s.scratch.kCap), { ef: Math.max(k, h.efSearch) });
+    assert.deepEqual(Array.from(a.rows.subarray(0, 10)), Array.from(b.rows.subarray(0, 10)));
+    assert.equal(a.rows.length, k);
+  }
 });
 
 /** A standard normal draw (Box-Muller). */
