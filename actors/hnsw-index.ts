@@ -466,6 +466,30 @@ export class HnswSearcher {
   }
 }
 
+const ownerSearchers = new WeakMap<HnswHandle, HnswSearcher>();
+
+/**
+ * Convenience for the arena's owner thread: searches `h` with a scratch allocated on first use and kept for the
+ * handle's lifetime (other threads: {@link allocHnswScratch} on the owner, then {@link HnswSearcher}).
+ */
+export function searchHnsw(
+  arena: Arena,
+  h: HnswHandle,
+  query: ArrayLike<number>,
+  k: number,
+  ef?: number,
+  bits?: Uint32Array,
+): HnswResult {
+  let s = ownerSearchers.get(h);
+  if (!s || s.scratch.kCap < k || s.scratch.efCap < Math.max(k, ef ?? h.efSearch)) {
+    if (s) arena.releaseScratch(s.scratch);
+    const kCap = Math.max(k, s?.scratch.kCap ?? 100);
+    const efCap = Math.max(kCap, ef ?? 0, s?.scratch.efCap ?? 0, h.efSearch, 512);
+    ownerSearchers.set(h, (s = new HnswSearcher(arena.memory, h, allocHnswScratch(arena, h, { kCap, efCap }))));
+  }
+  return s.search(query, k, { ef, bits });
+}
+
 /** Memory of a graph per indexed vector: graph bytes / n (the region's power-of-two rounding not counted). */
 export function bytesPerVector(h: HnswHandle): number {
   return h.n === 0 ? 0 : h.bytes / h.n;
