@@ -364,7 +364,7 @@ test('filter correlated against the query (other clusters only) and tiny filters
   };
   // The walk alone needs a larger ef here: the allowed rows are nearly equidistant from the query, far from it.
   const g64 = walk(s, 64, 'graph', 'graph');
-  assert.ok(g64.distances > WALK_SURPRISE * s.filteredWalk(popcount(bits)), 'the walk is longer than the model says');
+  assert.ok(g64.distances > WALK_SURPRISE * s.filteredWalk(popcount(bits), 64), 'the walk is longer than the model says');
   assert.ok(walk(s, 512, 'graph', 'graph').recall >= 0.95);
   // 'auto' scans: up front (the cost model's choice at this size), or after noticing the long walk.
   const auto = walk(s, 64, 'auto', 'auto');
