@@ -9,7 +9,7 @@ import { dotImpl, l2sqImpl } from './simd';
 export * from './hnsw';
 
 // ---------------------------------------------------------------------------
-// Dense primitives (inlined into the scan loops)
+// Primitives (inlined into the scan loops; the dense ones are in simd.ts)
 
 // @ts-ignore: decorator
 @inline
