@@ -443,3 +443,31 @@ test('two worker threads searching one graph at once get the sequential answers'
     await Promise.all(workers.map((w) => w.terminate()));
   }
 });
+
+test('tiny graphs (0, 1, 2, 40 rows) answer exactly, and NaN rows are never returned', () => {
+  for (const n of [0, 1, 2, 40]) {
+    const { vectors } = clustered(n + 3, 8, 5 + n, 2, 1);
+    const arena = arenaOf(vectors.slice(0, n), 8);
+    const h = buildHnsw(arena, 'euclidean');
+    assert.equal(h.maxLevel, n === 0 ? -1 : h.maxLevel);
+    const s = new HnswSearcher(arena.memory, h, allocHnswScratch(arena, h));
+    for (const q of vectors.slice(n)) {
+      const r = s.search(q, 10);
+      const want = n === 0 ? { rows: new Uint32Array(0), keys: new Float32Array(0) } : exactTopK(arena, KernelMetric.euclidean, [q], 10)[0]!;
+      assert.deepEqual(Array.from(r.rows), Array.from(want.rows), `n=${n}`);
+      assert.deepEqual(Array.from(r.keys), Array.from(want.keys), `n=${n}`);
+    }
+    if (n > 0) checkGraph(arena.memory, h);
+  }
+  // A row of NaNs is indexed (it is a row) but never comes back, as with scanTopK.
+  const { vectors } = clustered(300, 8, 9, 3, 1);
+  vectors[7] = new Float32Array(8).fill(NaN);
+  const arena = arenaOf(vectors, 8);
+  for (const metric of ['cosine', 'euclidean', 'dotproduct'] as const) {
+    const h = buildHnsw(arena, metric);
+    const s = new HnswSearcher(arena.memory, h, allocHnswScratch(arena, h));
+    const r = s.search(vectors[7 + 1]!, 300, { ef: 300 });
+    assert.ok(!r.rows.includes(7), metric);
+    assert.equal(r.rows.length, 299, metric);
+  }
+});
