@@ -20,8 +20,12 @@
  *   u32[ceil(n/32)], the top-k heap (f32 keys[kCap], u32 rows[kCap]), then the kernel's scratch (visited u16[n],
  *   candidate heap 8n bytes, result heap 8·efCap bytes, prune buffer).
  *
- * Threads: build on the arena's owner thread (it allocates). A built graph is read-only; any thread holding the
- * arena's memory, the handle and its own scratch can search it at the same time as others.
+ *   parallel build (freed when the build ends): a control block (64 bytes + one u32 spin lock per node) and one
+ *   kernel scratch per build thread.
+ *
+ * Threads: the arena's owner thread allocates and lays out the graph; {@link buildHnsw} fills it there,
+ * {@link buildHnswParallel} in worker threads on the same memory (the owner thread stays free). A built graph is
+ * read-only; any thread holding the arena's memory, the handle and its own scratch can search it while others do.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';

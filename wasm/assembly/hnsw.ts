@@ -29,9 +29,14 @@
 //
 // Scratch at s (one per concurrent caller; see hnswScratchBytes/Init):
 //   u32 header[16]: epoch, distance count of the last call, n, efCap, tmpCap,
-//     f32 greedy key
+//     f32 greedy key, touch sink
 //   visited u16[n] (epoch marks), candidate heap f32[n] + u32[n],
-//   result heap f32[efCap] + u32[efCap], prune buffer f32[tmpCap] + u32[tmpCap]
+//   result heap f32[efCap] + u32[efCap], prune / neighbor buffer
+//   f32[tmpCap] + u32[tmpCap] (tmpCap = M0 + 1)
+//
+// Concurrent build (hnswInsertConcurrent): a control block shared by the
+// building threads, see "Concurrent build" below. Searches take no locks: a
+// graph is read-only once built.
 
 import { dotImpl, l2sqImpl } from './simd';
 
