@@ -30,6 +30,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Arena } from './arena.js';
+import { prng } from '../engine/prng.js';
 import {
   KernelMetric,
   instantiateHnswKernels,
@@ -111,18 +112,6 @@ function metricCode(m: HnswMetric | number): number {
     return m;
   }
   return m === 'cosine' ? KernelMetric.cosine : m === 'euclidean' ? KernelMetric.euclidean : KernelMetric.dot;
-}
-
-/** mulberry32: seeded uniform numbers in [0, 1). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const align = (x: number, a: number) => Math.ceil(x / a) * a;

@@ -1,17 +1,7 @@
 /** Pieces every benchmark (and the tests' data generators) share. */
 import { readFileSync } from 'node:fs';
 
-/** mulberry32: small, fast, reproducible random numbers in [0, 1). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../engine/prng.js';
 
 /** A positive integer flag, or an error naming the flag. */
 export function posInt(name: string, raw: string | undefined): number {

@@ -39,6 +39,7 @@
 // graph is read-only once built.
 
 import { dotImpl, l2sqImpl } from './simd';
+import { offer, sortDesc, worse } from './topk-heap';
 
 const HNSW_MAGIC: u32 = 0x57534e48; // 'HNSW'
 
@@ -166,83 +167,6 @@ function unlockNode(locks: usize, v: u32): void {
 // "Worst at root" (the result heap, and the caller's output heap) uses the
 // same order as kernels.ts's top-k heap: lower key, or equal key and larger
 // row, is worse. "Best at root" is the candidate heap.
-
-// @ts-ignore: decorator
-@inline
-function worse(ka: f32, ra: u32, kb: f32, rb: u32): bool {
-  return ka < kb || (ka == kb && ra > rb);
-}
-
-function wSiftDown(keys: usize, rows: usize, start: i32, count: i32): void {
-  let pos = start;
-  const key = load<f32>(keys + (<usize>pos << 2));
-  const row = load<u32>(rows + (<usize>pos << 2));
-  while (true) {
-    let c = (pos << 1) + 1;
-    if (c >= count) break;
-    let ck = load<f32>(keys + (<usize>c << 2));
-    let cr = load<u32>(rows + (<usize>c << 2));
-    const c2 = c + 1;
-    if (c2 < count) {
-      const k2 = load<f32>(keys + (<usize>c2 << 2));
-      const r2 = load<u32>(rows + (<usize>c2 << 2));
-      if (worse(k2, r2, ck, cr)) { c = c2; ck = k2; cr = r2; }
-    }
-    if (!worse(ck, cr, key, row)) break;
-    store<f32>(keys + (<usize>pos << 2), ck);
-    store<u32>(rows + (<usize>pos << 2), cr);
-    pos = c;
-  }
-  store<f32>(keys + (<usize>pos << 2), key);
-  store<u32>(rows + (<usize>pos << 2), row);
-}
-
-// @ts-ignore: decorator
-@inline
-function wSiftUp(keys: usize, rows: usize, pos: i32, key: f32, row: u32): void {
-  while (pos > 0) {
-    const p = (pos - 1) >> 1;
-    const pk = load<f32>(keys + (<usize>p << 2));
-    const pr = load<u32>(rows + (<usize>p << 2));
-    if (!worse(key, row, pk, pr)) break;
-    store<f32>(keys + (<usize>pos << 2), pk);
-    store<u32>(rows + (<usize>pos << 2), pr);
-    pos = p;
-  }
-  store<f32>(keys + (<usize>pos << 2), key);
-  store<u32>(rows + (<usize>pos << 2), row);
-}
-
-/** Offers (key, row) to a bounded worst-at-root heap of capacity k; returns the new count. */
-// @ts-ignore: decorator
-@inline
-function wOffer(keys: usize, rows: usize, k: i32, count: i32, key: f32, row: u32): i32 {
-  if (count < k) {
-    wSiftUp(keys, rows, count, key, row);
-    return count + 1;
-  }
-  const rk = load<f32>(keys);
-  if (key > rk || (key == rk && row < load<u32>(rows))) {
-    store<f32>(keys, key);
-    store<u32>(rows, row);
-    wSiftDown(keys, rows, 0, count);
-  }
-  return count;
-}
-
-/** Sorts a worst-at-root heap in place, best first. */
-function wSortDesc(keys: usize, rows: usize, count: i32): void {
-  for (let end = count - 1; end > 0; end--) {
-    const eo = <usize>end << 2;
-    const k0 = load<f32>(keys);
-    const r0 = load<u32>(rows);
-    store<f32>(keys, load<f32>(keys + eo));
-    store<u32>(rows, load<u32>(rows + eo));
-    store<f32>(keys + eo, k0);
-    store<u32>(rows + eo, r0);
-    wSiftDown(keys, rows, 0, end);
-  }
-}
 
 // @ts-ignore: decorator
 @inline
@@ -487,7 +411,7 @@ function searchLayer(
         cPush(candK, candR, cc, key, v);
         cc++;
         if (!nan && allowed(bits, v)) {
-          rc = wOffer(resK, resR, ef, rc, key, v);
+          rc = offer(resK, resR, ef, rc, key, v);
           lower = load<f32>(resK);
         }
       }
@@ -638,7 +562,7 @@ function insertOne(
   const resR = resK + (<usize>load<u32>(s + S_EFCAP) << 2);
   for (let lc = min(level, maxLevel); lc >= 0; lc--) {
     const rc = searchLayer(g, lc, qv, qInv, table, B, shift, invDelta, cur, curKey, efC, 0, s, locks);
-    wSortDesc(resK, resR, rc);
+    sortDesc(resK, resR, rc);
     cur = load<u32>(resR);
     curKey = load<f32>(resK);
     const m = selectNeighbors(resK, resR, rc, M, g, table, B, shift, invDelta, s);
@@ -770,7 +694,7 @@ export function hnswSearch(
   const keys = heap;
   const rows = heap + (<usize>k << 2);
   for (let i = 0; i < rc; i++) {
-    count = wOffer(keys, rows, k, count, load<f32>(resK + (<usize>i << 2)), load<u32>(resR + (<usize>i << 2)));
+    count = offer(keys, rows, k, count, load<f32>(resK + (<usize>i << 2)), load<u32>(resR + (<usize>i << 2)));
   }
   return count;
 }
@@ -799,7 +723,7 @@ export function scanBitsTopK(
       m &= m - 1;
       const key = keyOf(q, qInvNorm, table, rowsPerBlock, shift, stride, invDelta, dim, metric, row);
       if (isNaN(key)) continue;
-      count = wOffer(keys, rows, k, count, key, row);
+      count = offer(keys, rows, k, count, key, row);
     }
   }
   return count;
