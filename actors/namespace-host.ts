@@ -86,9 +86,8 @@ async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
   const m = await readManifest(dir);
   // No manifest: the namespace's first write never became durable (the database's open sweeps such directories).
   if (!m || hostFor(cfg.name, m.namespace, init.hostCount) !== init.hostIndex) return;
-  const store = new FileSlabStore(join(dir, 'slabs'));
-  const segments = await loadSlabSegments(store, m, cfg.dimension ?? 0);
   const storage = storageFor(dir, null as unknown as RequestLog);
+  const segments = await loadSlabSegments(storage.slabs, storage.slabDir, m, cfg.dimension ?? 0);
   const a = new NamespaceActor(cfg, m.namespace, {
     mailboxLimit: init.mailboxLimit,
     memtableBytes: init.memtableBytes,

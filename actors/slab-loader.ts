@@ -8,17 +8,18 @@ import { LarchError } from '../engine/errors.js';
 import type { RecordMetadata } from '../engine/types.js';
 import { FieldIndex } from '../engine/field-index.js';
 import { decodeSlab } from '../engine/storage/slab-file.js';
-import type { FileSlabStore } from '../engine/storage/slab-store.js';
+import type { SlabStore } from '../engine/storage/slab-store.js';
 import type { Manifest } from '../engine/storage/manifest.js';
 import { arenaFromColumns } from './slab-columns.js';
 import type { Segment } from './segment.js';
 
-export async function loadSlabSegments(store: FileSlabStore, m: Manifest, dim: number): Promise<Segment[]> {
+/** The slabs `m` names, from `store` (whose files live in `where`, for messages), oldest first. */
+export async function loadSlabSegments(store: SlabStore, where: string, m: Manifest, dim: number): Promise<Segment[]> {
   const named = new Set(m.slabs.map((s) => s.name));
   for (const f of await store.list()) if (!named.has(f)) await store.remove(f);
   const out: Segment[] = [];
   for (const e of m.slabs) {
-    const path = join(store.dir, e.name);
+    const path = join(where, e.name);
     let bytes: Uint8Array;
     try {
       bytes = await store.read(e.name);

@@ -20,7 +20,6 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { makeLog, posInt, prng, systemBusyMs } from './common.js';

@@ -11,7 +11,6 @@ import { AJV_OPTIONS, tooDeep, tooDeepError } from './json-body.js';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { invalidArgument } from '../engine/errors.js';
 import type { LarchDB } from '../engine/index.js';
 import { MAX_REQUEST_BYTES } from '../engine/validation.js';
 import { registerControlRoutes } from './control-routes.js';

@@ -5,7 +5,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { Pinecone, type QueryOptions } from '@pinecone-database/pinecone';
 import { LarchDB, type Metric } from 'larchdb';

@@ -37,7 +37,6 @@ const DEFAULT_SEGMENT_BYTES = 64 << 20;
 
 interface Segment {
   path: string;
-  firstLsn: number;
   lastLsn: number;
   bytes: number;
 }
@@ -128,7 +127,7 @@ export class RequestLog {
       const last = s === names.length - 1;
       const buf = new Uint8Array(await readFile(path));
       report.bytes += buf.length;
-      const seg: Segment = { path, firstLsn: Number(names[s]!.slice(0, -SUFFIX.length)), lastLsn: 0, bytes: buf.length };
+      const seg: Segment = { path, lastLsn: 0, bytes: buf.length };
       const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       if (buf.length < HEADER || dv.getUint32(0, true) !== MAGIC) {
         // A segment whose header never reached the disk holds no acknowledged write.
@@ -182,12 +181,6 @@ export class RequestLog {
     }
     if (this.segments.length > 0) this.beforeFirstWrite = null;
     return report;
-  }
-
-  /** The highest LSN in the log (0 when empty). */
-  get lastLsn(): number {
-    for (let i = this.segments.length - 1; i >= 0; i--) if (this.segments[i]!.lastLsn > 0) return this.segments[i]!.lastLsn;
-    return 0;
   }
 
   /** Appends a record; resolves once it is durable (per the durability setting). LSNs must increase. */
@@ -280,7 +273,7 @@ export class RequestLog {
       throw err;
     }
     this.fh = fh;
-    const seg: Segment = { path, firstLsn, lastLsn: 0, bytes: HEADER };
+    const seg: Segment = { path, lastLsn: 0, bytes: HEADER };
     this.segments.push(seg);
     return seg;
   }
@@ -310,13 +303,6 @@ export class RequestLog {
     await closing?.close().catch(() => undefined);
     for (const s of doomed) await unlink(s.path).catch(() => undefined);
     await fsyncDir(this.dir).catch(() => undefined);
-  }
-
-  /** Bytes in all segments. */
-  get bytes(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.bytes;
-    return n;
   }
 
   /** Waits for queued appends, then closes the file. Later appends are refused. */
