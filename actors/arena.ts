@@ -36,6 +36,8 @@ export interface ArenaParts {
   blocks: number[];
   rows: number;
   top: number;
+  /** Released scratch chunks (size → offsets), so a builder's temporary space is reused, not lost. */
+  free: [number, number[]][];
 }
 
 export class Arena {
@@ -62,6 +64,7 @@ export class Arena {
       this.blocks.push(...parts.blocks);
       this.rows = parts.rows;
       this.top = parts.top;
+      for (const [size, offsets] of parts.free) this.freeScratch.set(size, offsets.slice());
       return;
     }
     const h = new Uint32Array(this.memory.buffer, 0, 4);
@@ -73,7 +76,7 @@ export class Arena {
 
   /** The state to hand this arena to another thread (see the constructor). */
   parts(): ArenaParts {
-    return { memory: this.memory, dim: this.dim, blocks: this.blocks.slice(), rows: this.rows, top: this.top };
+    return { memory: this.memory, dim: this.dim, blocks: this.blocks.slice(), rows: this.rows, top: this.top, free: [...this.freeScratch] };
   }
 
   /** Whether `row` is visible at `version` (created <= version < deleted). */
@@ -87,6 +90,24 @@ export class Arena {
   deletedAt(row: number): number {
     const { block, r } = locate(this.blocks, this.layout.rows, row);
     return new Uint32Array(this.memory.buffer)[(block + this.layout.deleted) / 4 + r]!;
+  }
+
+  /** A bitmap of the rows not deleted (bit r of word r >> 5). */
+  aliveBits(): Uint32Array {
+    const words = new Uint32Array(Math.ceil(this.rows / 32));
+    const u = new Uint32Array(this.memory.buffer);
+    const B = this.layout.rows;
+    for (let b = 0; b < this.blocks.length; b++) {
+      const del = (this.blocks[b]! + this.layout.deleted) / 4;
+      const end = Math.min(B, this.rows - b * B);
+      for (let r = 0; r < end; r++) {
+        if (u[del + r] === ALIVE) {
+          const row = b * B + r;
+          words[row >>> 5]! |= 1 << (row & 31);
+        }
+      }
+    }
+    return words;
   }
 
   view(): ArenaView {

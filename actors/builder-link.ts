@@ -8,6 +8,18 @@ import type { RecordMetadata } from '../engine/types.js';
 import { LarchError, unavailable, type SerializedError } from '../engine/errors.js';
 import type { ArenaParts } from './arena.js';
 import type { ColumnSource } from './slab-columns.js';
+import type { HnswHandle } from './hnsw-index.js';
+
+/** How to build the slab's HNSW graph (null in a job: never, e.g. sparse indexes). */
+export interface GraphJob {
+  /** Kernel metric code. */
+  metric: number;
+  M: number;
+  efConstruction: number;
+  efSearch: number;
+  /** Slabs with fewer rows stay exact. */
+  minRows: number;
+}
 
 /** Rows of one or more segments to turn into one slab. */
 export interface BuildJob {
@@ -22,6 +34,7 @@ export interface BuildJob {
   /** Where to write the slab file (null: in memory only). */
   slabDir: string | null;
   name: string;
+  graph: GraphJob | null;
 }
 
 export interface BuildResult {
@@ -30,6 +43,8 @@ export interface BuildResult {
   fields: Uint8Array;
   /** Bytes of the slab file written. */
   bytes: number;
+  /** The slab's HNSW graph, in `parts.memory` (absent: the slab is searched exactly). */
+  graph?: HnswHandle;
 }
 
 export interface BuildMessage {

@@ -31,6 +31,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Arena } from './arena.js';
 import { prng } from '../engine/prng.js';
+import type { IndexConfig } from '../engine/index-config.js';
+import type { HnswOptions } from '../engine/types.js';
 import {
   KernelMetric,
   instantiateHnswKernels,
@@ -57,6 +59,22 @@ export const HNSW_DEFAULTS = {
   efSearch: 80,
   seed: 0x5eed,
 } as const;
+
+/**
+ * Slabs with fewer rows stay exact. Measured (one thread, k 10, clustered data, graph at ef 80 vs an exact scan):
+ * 128-d 1k rows 25 vs 20 µs, 2k 25 vs 48, 4k 33 vs 78; 768-d 1k 72 vs 97, 2k 84 vs 190, 4k 172 vs 377. The graph wins
+ * from ~1.5k rows; below 4096 the gain per query is a few tens of µs, not worth a build (0.1–1 s) per slab.
+ */
+export const HNSW_MIN_ROWS = 4096;
+
+/** The HNSW settings of an index: its own, defaults for the rest. */
+export function hnswSettings(cfg: Pick<IndexConfig, 'hnsw'>): Required<HnswOptions> {
+  return {
+    M: cfg.hnsw?.M ?? HNSW_DEFAULTS.M,
+    efConstruction: cfg.hnsw?.efConstruction ?? HNSW_DEFAULTS.efConstruction,
+    efSearch: cfg.hnsw?.efSearch ?? HNSW_DEFAULTS.efSearch,
+  };
+}
 
 const MAGIC = 0x57534e48; // 'HNSW'
 const HEADER_BYTES = 64;
@@ -347,6 +365,68 @@ export function allocHnswScratch(arena: Arena, h: HnswHandle, opts: { efCap?: nu
   return { offset: s.offset, size: s.size, efCap, kCap, q: p.q, bits: p.bits, heap: p.heap, kernel: p.kernel };
 }
 
+/** Kernel scratch of one search at a time on one graph: visited marks and candidate heaps, for ef up to `efCap`. */
+export interface KernelScratch {
+  offset: number;
+  size: number;
+  efCap: number;
+}
+
+/** Allocates kernel search scratch for `h` in its arena (owner thread). */
+export function allocKernelScratch(arena: Arena, h: HnswHandle, efCap: number): KernelScratch {
+  const { h: hk } = kernelsFor(arena.memory);
+  const s = arena.allocScratch(hk.hnswScratchBytes(h.n, efCap, h.M0) >>> 0);
+  hk.hnswScratchInit(s.offset, h.n, efCap, h.M0);
+  return { ...s, efCap };
+}
+
+/** The graph's bytes in the arena memory (a view): what a slab file stores. */
+export function graphBytes(memory: WebAssembly.Memory, h: HnswHandle): Uint8Array {
+  return new Uint8Array(memory.buffer, h.graph, h.bytes);
+}
+
+/**
+ * Puts a graph read from a slab file into `arena` (whose rows it indexes) and lays out the block table; throws a
+ * plain Error naming what does not fit (the caller turns it into DATA_LOSS). `efSearch` is the index's setting.
+ */
+export function restoreHnsw(arena: Arena, bytes: Uint8Array, efSearch: number = HNSW_DEFAULTS.efSearch): HnswHandle {
+  if (bytes.length < HEADER_BYTES) throw new Error(`graph section is ${bytes.length} bytes, shorter than its header`);
+  const hdr = new Uint32Array(bytes.slice(0, HEADER_BYTES).buffer);
+  const [magic, version, n, count, M, M0, maxLevel, entry, dim, metric, , , , size, efConstruction, seed] = hdr;
+  if (magic !== MAGIC || version !== 1) throw new Error('graph section has a bad magic number or version');
+  if (n !== arena.rows || count !== n) throw new Error(`graph indexes ${count}/${n} rows, the slab has ${arena.rows}`);
+  if (dim !== arena.dim || size !== bytes.length) throw new Error(`graph header says dimension ${dim} and ${size} bytes, found ${arena.dim} and ${bytes.length}`);
+  metricCode(metric!);
+  const B = arena.layout.rows;
+  const nBlocks = Math.ceil(n! / B);
+  const region = arena.allocScratch(bytes.length + nBlocks * 4);
+  const g = region.offset;
+  const buf = arena.memory.buffer;
+  new Uint8Array(buf, g, bytes.length).set(bytes);
+  const t = new Uint32Array(buf, g + bytes.length, nBlocks);
+  for (let b = 0; b < nBlocks; b++) t[b] = arena.blocks[b]! + arena.layout.vecs;
+  return {
+    graph: g,
+    bytes: bytes.length,
+    region,
+    table: g + bytes.length,
+    rowsPerBlock: B,
+    invDelta: arena.layout.invNorms - arena.layout.vecs,
+    n: n!,
+    dim: dim!,
+    metric: metric!,
+    M: M!,
+    M0: M0!,
+    efConstruction: efConstruction!,
+    efSearch,
+    seed: seed!,
+    maxLevel: maxLevel! | 0,
+    entry: entry!,
+    buildMs: 0,
+    buildDistances: 0,
+  };
+}
+
 export interface HnswSearchOptions {
   /** Result-set size (default the handle's efSearch; at least k is used). */
   ef?: number;
@@ -384,12 +464,76 @@ export const EXACT_COST_RATIO = 5;
  */
 export const WALK_SURPRISE = 2;
 
+/**
+ * What a thread learns about a graph's walks: the running mean of unfiltered distance computations per ef, which
+ * the cost model of filtered searches scales (seeded with a typical value). One per graph per searching thread.
+ */
+export class WalkModel {
+  distPerEf = 13;
+
+  /** Expected distance computations of a walk over n rows with `popcount` allowed (see {@link FILTER_WALK}). */
+  filteredWalk(n: number, popcount: number, ef: number): number {
+    return Math.max(this.distPerEf * ef, (FILTER_WALK * ef * n) / Math.max(1, popcount));
+  }
+
+  /** Whether a filter with `popcount` of n rows set goes to the exact scan at this ef (see {@link EXACT_COST_RATIO}). */
+  preferExact(n: number, popcount: number, ef: number): boolean {
+    return popcount <= ef || popcount < EXACT_COST_RATIO * this.filteredWalk(n, popcount, ef);
+  }
+}
+
+/** A search whose query, bitmap and top-k heap are already in the graph's memory (byte offsets). */
+export interface PlacedSearch {
+  q: number;
+  /** 1/|q| for cosine, else 1. */
+  qInv: number;
+  /** Allowed rows (bit r of word r >> 5), 0: every row. */
+  bits: number;
+  /** Top-k heap (scanTopK layout: f32 keys[k], u32 rows[k]), empty. */
+  heap: number;
+  /** Kernel search scratch for this graph ({@link allocKernelScratch}), used by one search at a time. */
+  kernel: number;
+  k: number;
+  /** Result-set size (at least k is used). */
+  ef: number;
+  mode: 'auto' | 'graph' | 'exact';
+}
+
+/**
+ * Runs one search: the graph walk, or an exact scan over the bitmap's rows when the cost model says it is cheaper
+ * ('auto') or the walk ran far past the model (a filter correlated against the query). Leaves the heap unsorted.
+ */
+export function searchPlaced(hk: HnswKernels, h: HnswHandle, p: PlacedSearch, model: WalkModel): { count: number; exact: boolean; distances: number } {
+  const ef = Math.max(p.k, p.ef);
+  let mode = p.mode;
+  if (mode === 'exact' && p.bits === 0) mode = 'graph';
+  const auto = mode === 'auto';
+  const popcount = p.bits !== 0 && mode !== 'graph' ? hk.bitCount(p.bits, h.n) >>> 0 : 0;
+  if (auto) mode = p.bits !== 0 && model.preferExact(h.n, popcount, ef) ? 'exact' : 'graph';
+  let count = 0;
+  let distances = 0;
+  if (mode === 'graph') {
+    count = hk.hnswSearch(h.graph, h.table, h.rowsPerBlock, h.invDelta, p.q, p.qInv, ef, p.bits, p.kernel, p.heap, p.k, 0);
+    if (count < 0) throw new Error(`hnswSearch failed (${count})`);
+    distances = hk.hnswDistances(p.kernel) >>> 0;
+    if (p.bits === 0 && h.n > ef) model.distPerEf += (distances / ef - model.distPerEf) * 0.05;
+    if (auto && p.bits !== 0 && distances > WALK_SURPRISE * model.filteredWalk(h.n, popcount, ef)) {
+      mode = 'exact';
+      count = 0;
+    }
+  }
+  if (mode === 'exact') {
+    count = hk.scanBitsTopK(h.table, h.rowsPerBlock, h.invDelta, h.dim, h.metric, p.q, p.qInv, p.bits, h.n, p.heap, p.k, 0);
+    distances += popcount;
+  }
+  return { count, exact: mode === 'exact', distances };
+}
+
 /** Searches one graph from one thread with one scratch. */
 export class HnswSearcher {
   private readonly k: Kernels;
   private readonly hk: HnswKernels;
-  /** Running mean of unfiltered distance computations per ef (seeded with a typical value). */
-  private distPerEf = 13;
+  readonly model = new WalkModel();
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -401,14 +545,14 @@ export class HnswSearcher {
     this.hk = e.h;
   }
 
-  /** Expected distance computations of a graph walk with `popcount` of n rows allowed (see {@link FILTER_WALK}). */
+  /** See {@link WalkModel.filteredWalk}. */
   filteredWalk(popcount: number, ef = this.handle.efSearch): number {
-    return Math.max(this.distPerEf * ef, (FILTER_WALK * ef * this.handle.n) / Math.max(1, popcount));
+    return this.model.filteredWalk(this.handle.n, popcount, ef);
   }
 
-  /** Whether a filter with `popcount` set rows goes to the exact scan at this ef (see {@link EXACT_COST_RATIO}). */
+  /** See {@link WalkModel.preferExact}. */
   preferExact(popcount: number, ef = this.handle.efSearch): boolean {
-    return popcount <= ef || popcount < EXACT_COST_RATIO * this.filteredWalk(popcount, ef);
+    return this.model.preferExact(this.handle.n, popcount, ef);
   }
 
   search(query: ArrayLike<number>, k: number, opts: HnswSearchOptions = {}): HnswResult {
@@ -435,35 +579,13 @@ export class HnswSearcher {
         bits = s.bits;
       }
     }
-    let mode = opts.mode ?? 'auto';
-    if (mode === 'exact' && bits === 0) mode = 'graph';
-    const auto = mode === 'auto';
-    const popcount = bits !== 0 && mode !== 'graph' ? this.hk.bitCount(bits, h.n) >>> 0 : 0;
-    if (auto) mode = bits !== 0 && this.preferExact(popcount, ef) ? 'exact' : 'graph';
-    let count = 0;
-    let distances = 0;
-    if (mode === 'graph') {
-      count = this.hk.hnswSearch(h.graph, h.table, h.rowsPerBlock, h.invDelta, s.q, qInv, ef, bits, s.kernel, s.heap, k, 0);
-      if (count < 0) throw new Error(`hnswSearch failed (${count})`);
-      distances = this.hk.hnswDistances(s.kernel) >>> 0;
-      if (bits === 0 && h.n > ef) this.distPerEf += (distances / ef - this.distPerEf) * 0.05;
-      // A filtered walk far longer than the model's means the allowed rows lie away from the query's neighborhood
-      // (a filter correlated against the query), where the walk misses some of the best: scan them instead.
-      if (auto && bits !== 0 && distances > WALK_SURPRISE * this.filteredWalk(popcount, ef)) {
-        mode = 'exact';
-        count = 0;
-      }
-    }
-    if (mode === 'exact') {
-      count = this.hk.scanBitsTopK(h.table, h.rowsPerBlock, h.invDelta, h.dim, h.metric, s.q, qInv, bits, h.n, s.heap, k, 0);
-      distances += popcount;
-    }
-    this.k.heapSortDesc(s.heap, k, count);
+    const r = searchPlaced(this.hk, h, { q: s.q, qInv, bits, heap: s.heap, kernel: s.kernel, k, ef, mode: opts.mode ?? 'auto' }, this.model);
+    this.k.heapSortDesc(s.heap, k, r.count);
     return {
-      rows: new Uint32Array(buf, s.heap + k * 4, count).slice(),
-      keys: new Float32Array(buf, s.heap, count).slice(),
-      exact: mode === 'exact',
-      distances,
+      rows: new Uint32Array(buf, s.heap + k * 4, r.count).slice(),
+      keys: new Float32Array(buf, s.heap, r.count).slice(),
+      exact: r.exact,
+      distances: r.distances,
     };
   }
 }

@@ -26,6 +26,7 @@ export interface HostOptions {
   mailboxLimit: number;
   durability: Durability;
   memtableBytes: number;
+  hnswMinRows: number;
 }
 
 export class HostHandle {
@@ -47,7 +48,7 @@ export class HostHandle {
   async start(): Promise<void> {
     await this.call.init(
       { ring: this.ring.sab, dataDir: this.opts.dataDir, hostIndex: this.opts.index, hostCount: this.opts.count, mailboxLimit: this.opts.mailboxLimit,
-        durability: this.opts.durability, memtableBytes: this.opts.memtableBytes });
+        durability: this.opts.durability, memtableBytes: this.opts.memtableBytes, hnswMinRows: this.opts.hnswMinRows });
   }
 
   /** Hands the host the job port of index builder `slot` (a port must be transferred, not copied). */

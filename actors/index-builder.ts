@@ -2,7 +2,8 @@
  * Worker entry of an index-builder actor. Namespace actors send it build jobs over a MessagePort of their host's
  * (set up by the supervisor); a job turns rows of one or more segments (a frozen memtable, or slabs to merge) into
  * one slab: columns gathered from shared memory, field indexes, the slab file written and fsynced, and a fresh
- * arena in shared memory that the namespace actor swaps in. Jobs on one port run one at a time.
+ * arena in shared memory that the namespace actor swaps in; slabs large enough also get an HNSW graph, built into
+ * that arena by build threads on every core and stored in the slab file. Jobs on one port run one at a time.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -12,11 +13,16 @@ import { encodeSlab } from '../engine/storage/slab-file.js';
 import { FileSlabStore } from '../engine/storage/slab-store.js';
 import { toLarchError } from '../engine/errors.js';
 import { arenaFromColumns, gatherColumns } from './slab-columns.js';
+import { buildHnswParallel, graphBytes } from './hnsw-index.js';
 import type { BuildJob, BuildResult, BuildMessage, BuildReply } from './builder-link.js';
 
 async function build(job: BuildJob): Promise<BuildResult> {
   const cols = gatherColumns(job.dim, job.sources);
   const fields = FieldIndex.build(job.meta).encode();
+  const rows = job.ids.length;
+  const arena = arenaFromColumns(job.dim, rows, cols);
+  const g = job.graph;
+  const graph = g && job.dim > 0 && rows >= g.minRows ? await buildHnswParallel(arena, g.metric, { ...g }) : undefined;
   let bytes = 0;
   if (job.slabDir) {
     const chunks = encodeSlab({
@@ -27,11 +33,11 @@ async function build(job: BuildJob): Promise<BuildResult> {
       metaJson: job.meta.map((m) => (m === undefined ? undefined : JSON.stringify(m))),
       fields,
       tombstones: job.tombstones,
+      graph: graph && graphBytes(arena.memory, graph),
     });
     bytes = await new FileSlabStore(job.slabDir).write(job.name, chunks);
   }
-  const arena = arenaFromColumns(job.dim, job.ids.length, cols);
-  return { parts: arena.parts(), fields, bytes };
+  return { parts: arena.parts(), fields, bytes, graph };
 }
 
 function serve(port: MessagePort): void {

@@ -23,9 +23,10 @@ import { ALIVE } from './arena-layout.js';
 import { Arena, type ArenaView } from './arena.js';
 import { Mailbox } from './mailbox.js';
 import { decodeRecords, type DecodedRecord } from './record-codec.js';
-import { refRow, refSeq, rowRef, slabName, type Segment } from './segment.js';
+import { refRow, refSeq, rowRef, slabName, type Segment, type SlabGraph } from './segment.js';
 import type { BuilderLink, BuildJob } from './builder-link.js';
 import type { QueryPlacement } from './query-executor.js';
+import { allocKernelScratch, hnswSettings, type KernelScratch } from './hnsw-index.js';
 
 /** Request-log record types. */
 export const enum Op {
@@ -92,6 +93,8 @@ export interface NamespaceStorageInfo {
   slabs: number;
   /** Live records per slab, oldest first. */
   slabRows: number[];
+  /** Bytes of each slab's HNSW graph, oldest first (0: the slab is searched exactly). */
+  slabGraphBytes: number[];
   frozen: number;
   memtableRows: number;
   /** Last applied LSN. */
@@ -123,6 +126,8 @@ export interface ActorOptions {
   mailboxLimit: number;
   /** Memtable size (bytes of write payloads) at which it is frozen and flushed to a slab. */
   memtableBytes: number;
+  /** Slabs with at least this many rows get an HNSW graph. */
+  hnswMinRows: number;
   builder: BuilderLink;
   storage: NamespaceStorage | null;
   /** State loaded from disk: slabs in order, the manifest's LSN and next slab number. */
@@ -148,7 +153,7 @@ export class NamespaceActor {
   private bySeq = new Map<number, Segment>();
   private rowOf = new Map<string, number>();
   private sorted: string[] | null = null;
-  private plans = new Map<number, { segs: Segment[]; scratch: { offset: number; size: number }[] }>();
+  private plans = new Map<number, { segs: Segment[]; scratch: { offset: number; size: number }[]; kernels: [SlabGraph, KernelScratch][] }>();
   private nextPlan = 1;
   private nextSeq = 1;
   /** Visibility clock of this process (u32): every applied write is one version. */
@@ -481,6 +486,10 @@ export class NamespaceActor {
       tombstones: [...tombstones],
       slabDir: storage?.slabDir ?? null,
       name: slabName(seq),
+      graph:
+        this.dim > 0 && this.cfg.vectorType === 'dense'
+          ? { metric: METRIC_CODE[this.cfg.metric], ...hnswSettings(this.cfg), minRows: this.opts.hnswMinRows }
+          : null,
     };
     const res = await this.opts.builder.build(job);
     if (this.closed || inputs.some((s) => this.bySeq.get(s.seq) !== s)) {
@@ -491,6 +500,7 @@ export class NamespaceActor {
     const seg: Segment = {
       seq,
       arena: new Arena(this.dim, res.parts),
+      graph: res.graph && { handle: res.graph, free: [] },
       ids,
       meta,
       frozenAt: newest.frozenAt,
@@ -560,6 +570,7 @@ export class NamespaceActor {
       segments: this.segs.length,
       slabs: this.segs.filter((s) => s.fields).length,
       slabRows: this.segs.filter((s) => s.fields).map((s) => s.arena.live),
+      slabGraphBytes: this.segs.filter((s) => s.fields).map((s) => s.graph?.handle.bytes ?? 0),
       frozen: this.segs.filter((s) => s.frozenAt && !s.fields).length,
       memtableRows: this.mem.arena.live,
       lsn: this.appliedLsn,
@@ -619,9 +630,23 @@ export class NamespaceActor {
     return any ? words : null;
   }
 
+  /** Rows of a graph slab a search may return: the filter's (null: no filter) that are alive. Null: every row. */
+  private graphBits(seg: Segment, g: SlabGraph, filterWords: Uint32Array | null): Uint32Array | null {
+    // The graph walk does not look at row versions; dead rows (and only they: slab rows are all created at version 0)
+    // are left out through the bitmap. A slab's dead rows only grow, so the bitmap is cached by the dead count.
+    if (seg.arena.dead === 0) return filterWords;
+    if (g.alive?.dead !== seg.arena.dead) g.alive = { dead: seg.arena.dead, words: seg.arena.aliveBits() };
+    const alive = g.alive.words;
+    if (!filterWords) return alive;
+    const out = new Uint32Array(alive.length);
+    for (let i = 0; i < out.length; i++) out[i] = alive[i]! & filterWords[i]!;
+    return out;
+  }
+
   /**
    * Prepares a query: resolves a query-by-id, turns the filter into a bitmap per segment, copies the query into
-   * scratch space in each segment's arena and splits the scan into executor tasks.
+   * scratch space in each segment's arena and splits the work into executor tasks: block ranges of segments
+   * searched exactly, one unit per slab searched through its HNSW graph (dense queries without a sparse part).
    */
   plan(req: PlanRequest, query: DecodedRecord | undefined): PlanResult {
     const cfg = this.cfg;
@@ -637,31 +662,37 @@ export class NamespaceActor {
     }
     if (this.rowOf.size === 0) return empty;
     const pred = compileFilter(req.filter);
-    const candidates: { seg: Segment; bits: Uint32Array | null }[] = [];
+    const k = req.k;
+    const qsN = sparse ? sparse.indices.length : 0;
+    const graphable = dense !== undefined && qsN === 0;
+    const candidates: { seg: Segment; bits: Uint32Array | null; graph?: SlabGraph; work: number }[] = [];
     for (const seg of this.segs) {
       if (seg.arena.live === 0) continue;
-      const bits = pred ? this.filterBits(seg, req.filter, pred) : null;
+      let bits = pred ? this.filterBits(seg, req.filter, pred) : null;
       if (pred && !bits) continue;
-      candidates.push({ seg, bits });
+      const graph = graphable ? seg.graph : undefined;
+      if (graph) bits = this.graphBits(seg, graph, bits);
+      // A graph search costs about what a scan of a few thousand rows does.
+      candidates.push({ seg, bits, graph, work: graph ? Math.min(seg.arena.rows, MIN_ROWS_PER_TASK) : seg.arena.rows });
     }
     if (candidates.length === 0) return empty;
 
-    let totalRows = 0;
-    for (const c of candidates) totalRows += c.seg.arena.rows;
-    const tasks = Math.max(1, Math.min(req.tasks, Math.ceil(totalRows / MIN_ROWS_PER_TASK)));
-    const perTask = Math.ceil(totalRows / tasks);
-    const k = req.k;
-    const qsN = sparse ? sparse.indices.length : 0;
+    let totalWork = 0;
+    for (const c of candidates) totalWork += c.work;
+    const tasks = Math.max(1, Math.min(req.tasks, Math.ceil(totalWork / MIN_ROWS_PER_TASK)));
+    const perTask = Math.ceil(totalWork / tasks);
+    const ef = Math.max(k, hnswSettings(cfg).efSearch);
     const align16 = (n: number) => Math.ceil(n / 16) * 16;
     let qInvNorm = 0;
     const parts: PlanPart[] = [];
     const scratch: { offset: number; size: number }[] = [];
+    const kernels: [SlabGraph, KernelScratch][] = [];
     const load = new Array<number>(tasks).fill(0);
-    for (const { seg, bits } of candidates) {
+    for (const { seg, bits, graph, work } of candidates) {
       const a = seg.arena;
       const B = a.layout.rows;
       const nBlocks = Math.ceil(a.rows / B);
-      const chunks = Math.max(1, Math.min(nBlocks, Math.round(a.rows / perTask)));
+      const chunks = graph ? 1 : Math.max(1, Math.min(nBlocks, Math.round(a.rows / perTask)));
       const qBytes = align16(a.dim * 4);
       const sBytes = align16(qsN * 8);
       const bBytes = align16((bits?.length ?? 0) * 4);
@@ -681,6 +712,12 @@ export class NamespaceActor {
         bits: bits ? base + qBytes + sBytes : 0,
         units: [],
       };
+      if (graph) {
+        const at = graph.free.findIndex((s) => s.efCap >= ef);
+        const ks = at >= 0 ? graph.free.splice(at, 1)[0]! : allocKernelScratch(a, graph.handle, Math.max(ef, 512));
+        kernels.push([graph, ks]);
+        part.graph = { handle: graph.handle, kernel: ks.offset, ef };
+      }
       if (part.q) {
         new Float32Array(buf, part.q, a.dim).set(dense!);
         if (parts.length === 0) {
@@ -700,13 +737,13 @@ export class NamespaceActor {
         // Least-loaded task takes the unit.
         let t = 0;
         for (let j = 1; j < tasks; j++) if (load[j]! < load[t]!) t = j;
-        load[t]! += Math.min(a.rows, b1 * B) - b0 * B;
+        load[t]! += graph ? work : Math.min(a.rows, b1 * B) - b0 * B;
         part.units.push({ b0, b1, heap: base + qBytes + sBytes + bBytes + c * hBytes, task: t });
       }
       parts.push(part);
     }
     const planId = this.nextPlan++;
-    this.plans.set(planId, { segs: candidates.map((c) => c.seg), scratch });
+    this.plans.set(planId, { segs: candidates.map((c) => c.seg), scratch, kernels });
     return {
       planId,
       snap: this.version,
@@ -734,6 +771,7 @@ export class NamespaceActor {
     if (!p) return;
     this.plans.delete(planId);
     p.segs.forEach((s, i) => s.arena.releaseScratch(p.scratch[i]!));
+    for (const [g, ks] of p.kernels) g.free.push(ks);
   }
 
   fetch(ids: string[]): { rows: FetchedRow[]; views: ArenaView[] } {

@@ -21,6 +21,7 @@ import { RingConsumer } from './ring.js';
 import { decodeRecords, encodeRecordsToBytes } from './record-codec.js';
 import { hostFor, indexDir, namespaceDir } from './route.js';
 import { loadSlabSegments } from './slab-loader.js';
+import { hnswSettings } from './hnsw-index.js';
 import { BuilderLink } from './builder-link.js';
 import type { Reply } from './host-protocol.js';
 
@@ -32,6 +33,7 @@ export interface HostInit {
   mailboxLimit: number;
   durability: Durability;
   memtableBytes: number;
+  hnswMinRows: number;
 }
 
 let init!: HostInit;
@@ -58,7 +60,7 @@ function actor(index: string, ns: string, create: boolean): NamespaceActor | und
   let a = actors.get(k);
   if (!a && create) {
     const cfg = config(index);
-    const opts = { mailboxLimit: init.mailboxLimit, memtableBytes: init.memtableBytes, builder };
+    const opts = { mailboxLimit: init.mailboxLimit, memtableBytes: init.memtableBytes, hnswMinRows: init.hnswMinRows, builder };
     if (init.dataDir) {
       const dir = namespaceDir(init.dataDir, index, ns);
       const log = RequestLog.fresh(join(dir, 'log'), init.durability, async () => {
@@ -87,10 +89,11 @@ async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
   // No manifest: the namespace's first write never became durable (the database's open sweeps such directories).
   if (!m || hostFor(cfg.name, m.namespace, init.hostCount) !== init.hostIndex) return;
   const storage = storageFor(dir, null as unknown as RequestLog);
-  const segments = await loadSlabSegments(storage.slabs, storage.slabDir, m, cfg.dimension ?? 0);
+  const segments = await loadSlabSegments(storage.slabs, storage.slabDir, m, cfg.dimension ?? 0, hnswSettings(cfg).efSearch);
   const a = new NamespaceActor(cfg, m.namespace, {
     mailboxLimit: init.mailboxLimit,
     memtableBytes: init.memtableBytes,
+    hnswMinRows: init.hnswMinRows,
     builder,
     storage,
     loaded: { segments, lsn: m.lsn, nextSeq: m.nextSeq },

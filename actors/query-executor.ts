@@ -1,10 +1,12 @@
 /**
- * Query executor: a piscina worker that scans block ranges of one or more arenas with the WASM kernel, in place in
- * shared memory, into top-k heaps that live in those memories. It answers only the heaps' entry counts; the
- * main thread reads the heap itself. One kernel instance per arena memory is cached per thread.
+ * Query executor: a piscina worker that scans block ranges of one or more arenas with the WASM kernel, or searches
+ * a slab's HNSW graph with it, in place in shared memory, into top-k heaps that live in those memories. It answers
+ * only the heaps' entry counts; the main thread reads the heap itself. One kernel instance per arena memory is
+ * cached per thread.
  */
-import { instantiateKernels, type Kernels } from '../wasm/kernels.js';
+import { KernelMetric, instantiateHnswKernels, instantiateKernels, type HnswKernels, type Kernels } from '../wasm/kernels.js';
 import { blockLayout, type BlockLayout } from './arena-layout.js';
+import { WalkModel, searchPlaced, type HnswHandle } from './hnsw-index.js';
 
 /** Where a plan put the query in one arena's memory. Numbers are byte offsets unless named otherwise. */
 export interface QueryPlacement {
@@ -17,6 +19,15 @@ export interface QueryPlacement {
   qsN: number;
   /** Filter bitmap over all rows of the arena (0: no filter). */
   bits: number;
+  /** Set when the segment is searched through its HNSW graph instead of scanned. */
+  graph?: GraphPlacement;
+}
+
+/** A graph search: the slab's graph, the kernel scratch the plan reserved for it, the result-set size. */
+export interface GraphPlacement {
+  handle: HnswHandle;
+  kernel: number;
+  ef: number;
 }
 
 /** One block range of one arena with the query copied into that arena. */
@@ -44,9 +55,15 @@ export interface ScanTask {
 }
 
 const MAX_CACHED = 256;
-const cache = new Map<string, { kernels: Kernels; layout: BlockLayout }>();
+interface Cached {
+  kernels: Kernels;
+  layout: BlockLayout;
+  /** HNSW kernels and walk statistics, once a graph of this arena is searched. */
+  hnsw?: { kernels: HnswKernels; model: WalkModel };
+}
+const cache = new Map<string, Cached>();
 
-function kernelsFor(u: ScanUnit): { kernels: Kernels; layout: BlockLayout } {
+function kernelsFor(u: ScanUnit): Cached {
   let c = cache.get(u.arenaId);
   if (!c) {
     if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
@@ -94,7 +111,20 @@ function scanUnit(t: ScanTask, u: ScanUnit, crash: boolean): number {
   return count;
 }
 
-/** Scans every unit of the task; answers the entry count of each unit's heap. */
+/** Searches a slab through its graph (or, for a selective filter, the bitmap's rows exactly) into the unit's heap. */
+function searchUnit(t: ScanTask, u: ScanUnit, g: GraphPlacement, crash: boolean): number {
+  if (crash) process.exit(71);
+  const c = kernelsFor(u);
+  c.hnsw ??= { kernels: instantiateHnswKernels(u.memory), model: new WalkModel() };
+  const qInv = t.metric === KernelMetric.cosine ? u.qInvNorm : 1;
+  const p = { q: u.q, qInv, bits: u.bits, heap: u.heap, kernel: g.kernel, k: t.k, ef: g.ef, mode: 'auto' as const };
+  return searchPlaced(c.hnsw.kernels, g.handle, p, c.hnsw.model).count;
+}
+
+/** Scans (or searches) every unit of the task; answers the entry count of each unit's heap. */
 export default function scan(t: ScanTask): number[] {
-  return t.units.map((u, i) => scanUnit(t, u, t.crash === true && i === 0));
+  return t.units.map((u, i) => {
+    const crash = t.crash === true && i === 0;
+    return u.graph ? searchUnit(t, u, u.graph, crash) : scanUnit(t, u, crash);
+  });
 }

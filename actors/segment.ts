@@ -9,6 +9,16 @@ import type { RecordMetadata } from '../engine/types.js';
 import type { FieldIndex } from '../engine/field-index.js';
 import type { SlabEntry } from '../engine/storage/manifest.js';
 import type { Arena } from './arena.js';
+import type { HnswHandle, KernelScratch } from './hnsw-index.js';
+
+/** A slab's HNSW graph and what searching it needs from the namespace actor. */
+export interface SlabGraph {
+  handle: HnswHandle;
+  /** Kernel search scratch not in use (one per search in flight; see allocKernelScratch). */
+  free: KernelScratch[];
+  /** Bitmap of the rows alive, cached while the slab's dead count is `dead` (searches must skip dead rows). */
+  alive?: { dead: number; words: Uint32Array };
+}
 
 export interface Segment {
   /** Unique within the namespace, across restarts too: it names the slab file. */
@@ -20,6 +30,8 @@ export interface Segment {
   frozenAt?: { version: number; lsn: number };
   /** Built by an index builder: immutable rows, field indexes for filters. */
   fields?: FieldIndex;
+  /** The slab's HNSW graph (slabs of at least HNSW_MIN_ROWS rows of a dense index). */
+  graph?: SlabGraph;
   /** The slab file holding this segment, once it is durable. */
   slab?: SlabEntry;
   /** Ids deleted while this segment was the memtable: on load they kill rows of older slabs. */

@@ -1,6 +1,6 @@
 /**
  * Loading a namespace's slabs on open: each slab file named by the manifest is read, verified and copied into a
- * fresh arena in shared memory. A missing or damaged slab stops the open with DATA_LOSS naming the file; files
+ * fresh arena in shared memory (with its HNSW graph, when it has one). A missing or damaged slab stops the open with DATA_LOSS naming the file; files
  * the manifest does not name (a build or cleanup cut short by a crash) are deleted.
  */
 import { join } from 'node:path';
@@ -11,10 +11,11 @@ import { decodeSlab } from '../engine/storage/slab-file.js';
 import type { SlabStore } from '../engine/storage/slab-store.js';
 import type { Manifest } from '../engine/storage/manifest.js';
 import { arenaFromColumns } from './slab-columns.js';
-import type { Segment } from './segment.js';
+import type { Segment, SlabGraph } from './segment.js';
+import { restoreHnsw } from './hnsw-index.js';
 
 /** The slabs `m` names, from `store` (whose files live in `where`, for messages), oldest first. */
-export async function loadSlabSegments(store: SlabStore, where: string, m: Manifest, dim: number): Promise<Segment[]> {
+export async function loadSlabSegments(store: SlabStore, where: string, m: Manifest, dim: number, efSearch: number): Promise<Segment[]> {
   const named = new Set(m.slabs.map((s) => s.name));
   for (const f of await store.list()) if (!named.has(f)) await store.remove(f);
   const out: Segment[] = [];
@@ -36,9 +37,19 @@ export async function loadSlabSegments(store: SlabStore, where: string, m: Manif
     } catch (err) {
       throw new LarchError('DATA_LOSS', `Slab file ${path} has damaged field indexes (${(err as Error).message}); refusing to start.`);
     }
+    const arena = arenaFromColumns(dim, c.ids.length, c);
+    let graph: SlabGraph | undefined;
+    if (c.graph) {
+      try {
+        graph = { handle: restoreHnsw(arena, c.graph, efSearch), free: [] };
+      } catch (err) {
+        throw new LarchError('DATA_LOSS', `Slab file ${path} has a damaged HNSW graph (${(err as Error).message}); refusing to start.`);
+      }
+    }
     out.push({
       seq: Number.parseInt(e.name, 10),
-      arena: arenaFromColumns(dim, c.ids.length, c),
+      arena,
+      graph,
       ids: c.ids,
       meta: c.metaJson.map((j) => (j === undefined ? undefined : (JSON.parse(j) as RecordMetadata))),
       frozenAt: { version: 0, lsn: e.lsn },

@@ -15,6 +15,7 @@ import type { Durability } from '../engine/storage/request-log.js';
 import { LarchError, unavailable } from '../engine/errors.js';
 import type { IndexConfig } from '../engine/index-config.js';
 import { HostHandle } from './host-protocol.js';
+import { HNSW_MIN_ROWS } from './hnsw-index.js';
 import { hostFor } from './route.js';
 import type { ScanTask } from './query-executor.js';
 import type { BuilderApi } from './index-builder.js';
@@ -32,6 +33,8 @@ export interface SupervisorOptions {
   durability?: Durability;
   /** Memtable size at which a namespace flushes it to a slab (bytes of write payloads; default 32 MiB). */
   memtableBytes?: number;
+  /** Slabs with fewer rows get no HNSW graph (default HNSW_MIN_ROWS). */
+  hnswMinRows?: number;
   /** Called after a host restarts, to reopen the indexes it serves. */
   indexes: () => IndexConfig[];
 }
@@ -120,6 +123,7 @@ export class Supervisor {
       mailboxLimit: this.opts.mailboxLimit ?? 4096,
       durability: this.opts.durability ?? 'fsync',
       memtableBytes: this.opts.memtableBytes ?? 32 << 20,
+      hnswMinRows: this.opts.hnswMinRows ?? HNSW_MIN_ROWS,
     });
     h.worker.on('error', (err) => {
       if (!this.closing) console.error(`[larchdb] namespace host ${index} error:`, err);

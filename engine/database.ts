@@ -36,6 +36,11 @@ export interface OpenOptions {
   durability?: Durability;
   /** Memtable size (bytes of write payloads) at which a namespace writes it out as a slab. Default 32 MiB, at most 1 GiB. */
   memtableBytes?: number;
+  /**
+   * Slabs with at least this many records get an HNSW graph and are searched approximately; smaller ones, and the
+   * memtable, are searched exactly. Default 4096; a very large value keeps every search exact.
+   */
+  hnswMinRows?: number;
   /** The `host` reported for an index (the server sets its own address here). */
   hostFor?: (index: string) => string;
 }
@@ -69,6 +74,8 @@ export class LarchDB {
     if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
       throw invalidArgument(`durability must be 'fsync' or 'none', got ${String(options.durability)}.`);
     }
+    const mr = options.hnswMinRows;
+    if (mr !== undefined && !(Number.isInteger(mr) && mr >= 1)) throw invalidArgument(`hnswMinRows must be a positive integer, got ${mr}.`);
     const path = options.path === ':memory:' ? null : resolve(options.path ?? './larch-data');
     const dirLock = path ? await acquireDirLock(path) : null;
     try {
@@ -81,6 +88,7 @@ export class LarchDB {
         builders: options.builderThreads,
         durability: options.durability,
         memtableBytes: options.memtableBytes,
+        hnswMinRows: options.hnswMinRows,
         indexes: () => catalog.list(),
       });
       try {
@@ -127,6 +135,7 @@ export class LarchDB {
     };
     if (cfg.dimension !== undefined) m.dimension = cfg.dimension;
     if (cfg.tags && Object.keys(cfg.tags).length > 0) m.tags = cfg.tags;
+    if (cfg.hnsw) m.hnsw = { ...cfg.hnsw };
     return m;
   }
 
@@ -156,7 +165,7 @@ export class LarchDB {
     return { indexes: this.catalog.list().map((c) => this.model(c)) };
   }
 
-  /** Changes deletion protection and tags (a tag set to `""` is removed). */
+  /** Changes deletion protection, tags (a tag set to `""` is removed) and the HNSW efSearch of later queries. */
   configureIndex(name: string, options: ConfigureIndexOptions): Promise<IndexModel> {
     return this.serial(async () => {
       const cfg = { ...this.config(validateIndexName(name)) };
@@ -170,6 +179,7 @@ export class LarchDB {
         }
         cfg.tags = tags;
       }
+      if (change.hnsw?.efSearch !== undefined) cfg.hnsw = { ...cfg.hnsw, efSearch: change.hnsw.efSearch };
       await this.catalog.put(cfg);
       await Promise.all(this.live().allHosts().map((h) => h.call.configureIndex(cfg)));
       return this.model(cfg);

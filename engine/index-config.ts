@@ -1,4 +1,4 @@
-import type { DeletionProtection, IndexSpec, Metric, VectorType } from './types.js';
+import type { DeletionProtection, HnswOptions, IndexSpec, Metric, VectorType } from './types.js';
 
 /** An index as the catalog stores it (validated, defaults filled in). */
 export interface IndexConfig {
@@ -12,6 +12,8 @@ export interface IndexConfig {
   spec: IndexSpec;
   /** ISO time of creation. */
   createdAt: string;
+  /** HNSW settings given by the user (absent fields: defaults, see HNSW_DEFAULTS in actors/hnsw-index.ts). */
+  hnsw?: HnswOptions;
 }
 
 /** Metric numbers shared with the WASM kernel (wasm/assembly/kernels.ts). */

@@ -111,6 +111,20 @@ export interface IndexSpec {
   byoc?: { environment: string };
 }
 
+/**
+ * HNSW settings of a dense index (a LarchDB extension; on the wire `hnsw: { m, ef_construction, ef_search }`).
+ * Every field is optional: the defaults (M 16, efConstruction 200, efSearch 80) reach recall@10 ≥ 0.95 on real data.
+ * Slabs of 4096 rows or more get a graph; smaller ones and the memtable are searched exactly.
+ */
+export interface HnswOptions {
+  /** Links per node on upper layers (layer 0 keeps 2·M): 2–128. More = better recall, more memory (~8·M bytes a vector). Fixed at creation. */
+  M?: number;
+  /** Candidate-list size while building: 1–4096 (at least M is used). More = better graph, slower builds. Fixed at creation. */
+  efConstruction?: number;
+  /** Candidate-list size of a search: 1–10000 (at least topK is used). More = better recall, fewer queries a second. Can be changed later. */
+  efSearch?: number;
+}
+
 export interface CreateIndexOptions {
   name: string;
   dimension?: number;
@@ -123,12 +137,16 @@ export interface CreateIndexOptions {
   waitUntilReady?: boolean;
   /** Accepted for client compatibility: an existing index of that name is then not an error. */
   suppressConflicts?: boolean;
+  /** HNSW settings (dense indexes only); see {@link HnswOptions}. */
+  hnsw?: HnswOptions;
 }
 
 export interface ConfigureIndexOptions {
   deletionProtection?: DeletionProtection;
   /** Keys are added or replaced; a key set to `""` is removed. */
   tags?: Record<string, string>;
+  /** Only `efSearch` can change after creation; it applies to the next query. */
+  hnsw?: Pick<HnswOptions, 'efSearch'>;
 }
 
 export interface IndexModel {
@@ -141,6 +159,8 @@ export interface IndexModel {
   spec: IndexSpec;
   status: { ready: boolean; state: 'Ready' | 'Initializing' | 'Terminating' };
   vectorType: VectorType;
+  /** The HNSW settings given at creation or configured since (absent: all defaults). */
+  hnsw?: HnswOptions;
 }
 
 export interface IndexList {

@@ -12,7 +12,7 @@
  */
 import { invalidArgument } from './errors.js';
 import { MAX_TOP_K, type IndexConfig } from './index-config.js';
-import type { DeletionProtection, IndexSpec, Metric, RecordMetadata, RecordMetadataValue, VectorType } from './types.js';
+import type { ConfigureIndexOptions, DeletionProtection, HnswOptions, IndexSpec, Metric, RecordMetadata, RecordMetadataValue, VectorType } from './types.js';
 
 export { MAX_TOP_K };
 export const MAX_BATCH = 1000;
@@ -78,7 +78,9 @@ const METRICS: readonly Metric[] = ['cosine', 'euclidean', 'dotproduct'];
 const VECTOR_TYPES: readonly VectorType[] = ['dense', 'sparse'];
 const DELETION_PROTECTION: readonly DeletionProtection[] = ['enabled', 'disabled'];
 const CLOUDS = ['aws', 'gcp', 'azure'] as const;
-const CREATE_FIELDS = ['name', 'dimension', 'metric', 'vectorType', 'deletionProtection', 'tags', 'spec', 'waitUntilReady', 'suppressConflicts'];
+const CREATE_FIELDS = ['name', 'dimension', 'metric', 'vectorType', 'deletionProtection', 'tags', 'spec', 'waitUntilReady', 'suppressConflicts', 'hnsw'];
+/** Ranges of the HNSW settings: [min, max]. */
+const HNSW_RANGES = { M: [2, 128], efConstruction: [1, 4096], efSearch: [1, 10_000] } as const;
 const RECORD_FIELDS = ['id', 'values', 'sparseValues', 'metadata'];
 const QUERY_FIELDS = ['topK', 'id', 'vector', 'sparseVector', 'filter', 'includeValues', 'includeMetadata'];
 const LIST_FIELDS = ['prefix', 'limit', 'paginationToken'];
@@ -140,17 +142,45 @@ export function validateCreateIndex(opts: unknown): IndexConfig {
   const cfg: IndexConfig = { name, metric, vectorType, deletionProtection, spec, createdAt: new Date().toISOString() };
   if (dimension !== undefined) cfg.dimension = dimension;
   if (!absent(opts.tags)) cfg.tags = validateTags(opts.tags, false);
+  if (!absent(opts.hnsw)) {
+    if (vectorType === 'sparse') throw invalidArgument('hnsw settings apply only to dense indexes; a sparse index is searched exactly.');
+    const h = validateHnsw(opts.hnsw, ['M', 'efConstruction', 'efSearch']);
+    if (Object.keys(h).length > 0) cfg.hnsw = h;
+  }
   return cfg;
+}
+
+/** Validates HNSW settings (only the fields `allowed`); absent fields are left out. */
+export function validateHnsw(opts: unknown, allowed: readonly (keyof HnswOptions)[]): HnswOptions {
+  if (!isPlainObject(opts)) throw invalidArgument(`hnsw must be an object, got ${typeName(opts)}.`);
+  for (const key of Object.keys(opts)) {
+    if (!allowed.includes(key as keyof HnswOptions)) {
+      const fixed = key in HNSW_RANGES ? ` (${key} is fixed when the index is created)` : '';
+      throw invalidArgument(`Unknown hnsw setting '${key}'${fixed}; allowed: ${allowed.join(', ')}.`);
+    }
+  }
+  const out: HnswOptions = {};
+  for (const key of allowed) {
+    const v = opts[key];
+    if (absent(v)) continue;
+    const [lo, hi] = HNSW_RANGES[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+      throw invalidArgument(`hnsw.${key} must be an integer from ${lo} to ${hi}, got ${show(v)}.`);
+    }
+    out[key] = v;
+  }
+  return out;
 }
 
 /**
  * Validates configure-index options: optional `deletionProtection` and `tags` (a `""` value removes that tag).
  * Fields not given are left out of the result.
  */
-export function validateConfigureIndex(opts: unknown): { deletionProtection?: DeletionProtection; tags?: Record<string, string> } {
+export function validateConfigureIndex(opts: unknown): ConfigureIndexOptions {
   if (!isPlainObject(opts)) throw invalidArgument(`Configure index options must be an object, got ${typeName(opts)}.`);
-  rejectUnknown(opts, ['deletionProtection', 'tags'], 'Configure index options');
-  const out: { deletionProtection?: DeletionProtection; tags?: Record<string, string> } = {};
+  rejectUnknown(opts, ['deletionProtection', 'tags', 'hnsw'], 'Configure index options');
+  const out: ConfigureIndexOptions = {};
+  if (!absent(opts.hnsw)) out.hnsw = validateHnsw(opts.hnsw, ['efSearch']);
   const dp = optionalEnum(opts.deletionProtection, DELETION_PROTECTION, 'deletionProtection');
   if (dp !== undefined) out.deletionProtection = dp;
   if (!absent(opts.tags)) out.tags = validateTags(opts.tags, true);

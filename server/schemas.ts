@@ -21,6 +21,8 @@ function message(properties: Record<string, object>, required: string[] = []) {
 const metric = { enum: ['cosine', 'euclidean', 'dotproduct'] } as const;
 const deletionProtection = { enum: ['enabled', 'disabled'] } as const;
 const tags = { type: 'object', additionalProperties: str } as const;
+/** LarchDB extension: HNSW settings (snake_case on the wire; ranges checked by the engine). */
+const hnsw = message({ m: int, ef_construction: int, ef_search: int });
 
 const indexSpec = message({
   serverless: message({ cloud: { enum: ['aws', 'gcp', 'azure'] }, region: str, source_collection: str }, ['cloud', 'region']),
@@ -48,11 +50,12 @@ export const createIndexBody = message(
     tags,
     spec: indexSpec,
     vector_type: { enum: ['dense', 'sparse'] },
+    hnsw,
   },
   ['name', 'spec'],
 );
 
-export const configureIndexBody = message({ deletion_protection: deletionProtection, tags, spec: obj, embed: obj });
+export const configureIndexBody = message({ deletion_protection: deletionProtection, tags, spec: obj, embed: obj, hnsw });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data plane (camelCase; snake_case aliases are renamed before validation)

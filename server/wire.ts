@@ -7,6 +7,7 @@ import type {
   ConfigureIndexOptions,
   CreateIndexOptions,
   FetchResponse,
+  HnswOptions,
   IndexModel,
   IndexSpec,
   IndexStatsDescription,
@@ -79,7 +80,13 @@ export function createIndexFromWire(body: Json): CreateIndexOptions {
     deletionProtection: body.deletion_protection as CreateIndexOptions['deletionProtection'],
     tags: body.tags as Record<string, string> | undefined,
     spec: out,
+    hnsw: isObject(body.hnsw) ? hnswFromWire(body.hnsw) : undefined,
   });
+}
+
+/** `hnsw: { m, ef_construction, ef_search }` (LarchDB extension) → engine HnswOptions. */
+function hnswFromWire(h: Json): HnswOptions {
+  return defined({ M: h.m as number | undefined, efConstruction: h.ef_construction as number | undefined, efSearch: h.ef_search as number | undefined });
 }
 
 /** `PATCH /indexes/:name` body → engine options. Pod scaling and integrated embedding are refused. */
@@ -89,6 +96,7 @@ export function configureIndexFromWire(body: Json): ConfigureIndexOptions {
   return defined({
     deletionProtection: body.deletion_protection as ConfigureIndexOptions['deletionProtection'],
     tags: body.tags as Record<string, string> | undefined,
+    hnsw: isObject(body.hnsw) ? hnswFromWire(body.hnsw) : undefined,
   });
 }
 
@@ -108,6 +116,7 @@ export function indexModelToWire(m: IndexModel, host: string): Json {
     spec,
     deletion_protection: m.deletionProtection,
     tags: m.tags,
+    hnsw: m.hnsw ? defined({ m: m.hnsw.M, ef_construction: m.hnsw.efConstruction, ef_search: m.hnsw.efSearch }) : undefined,
   });
 }
 

@@ -369,12 +369,9 @@ test('filter correlated against the query (other clusters only) and tiny filters
   // 'auto' scans: up front (the cost model's choice at this size), or after noticing the long walk.
   const auto = walk(s, 64, 'auto', 'auto');
   assert.ok(auto.recall >= 0.95 && auto.exact === far.length, `auto recall@10 ${auto.recall}`);
-  class GraphFirst extends HnswSearcher {
-    override preferExact(): boolean {
-      return false;
-    }
-  }
-  const late = walk(new GraphFirst(arena.memory, h, s.scratch), 64, 'auto', 'auto, graph first');
+  const graphFirst = new HnswSearcher(arena.memory, h, s.scratch);
+  graphFirst.model.preferExact = () => false;
+  const late = walk(graphFirst, 64, 'auto', 'auto, graph first');
   assert.ok(late.recall >= 0.95 && late.exact >= far.length / 2, `recall@10 ${late.recall}, scanned after the walk ${late.exact}`);
 
   // Fewer set rows than k: all of them, best first; none: nothing.

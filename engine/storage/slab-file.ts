@@ -8,7 +8,9 @@
  *   sections in table order, each starting on an 8-byte boundary
  *   trailer  'LEND', u32 CRC-32C of every byte before the trailer (padding too; a file cut short loses it)
  * Sections: ids and tombstone ids (u32 n, u32 offsets[n+1], UTF-8), vectors (f32 rows×dim), sparse (u32 offsets[rows+1],
- * u32 indices, f32 values), metadata (strings of JSON text, empty = none), field indexes (FieldIndex).
+ * u32 indices, f32 values), metadata (strings of JSON text, empty = none), field indexes (FieldIndex), and for slabs
+ * large enough an HNSW graph (actors/hnsw-index.ts layout; every offset in it is relative to its start). A slab
+ * without a graph has no graph section; readers that predate it skip kinds they do not know.
  */
 import { LarchError } from '../errors.js';
 import { crc32c } from '../crc32c.js';
@@ -31,6 +33,8 @@ export interface SlabContent {
   fields: Uint8Array;
   /** Ids deleted while this slab's records were written: they kill rows of older slabs on load. */
   tombstones: string[];
+  /** The HNSW graph over the rows (absent: the slab is searched exactly). */
+  graph?: Uint8Array;
 }
 
 const MAGIC = 0x424c534c; // 'LSLB'
@@ -46,6 +50,7 @@ const enum Kind {
   Meta = 6,
   Fields = 7,
   Tombstones = 8,
+  Graph = 9,
 }
 const KINDS = [Kind.Ids, Kind.Vectors, Kind.SparseOffsets, Kind.SparseIndices, Kind.SparseValues, Kind.Meta, Kind.Fields, Kind.Tombstones];
 const pad8 = (n: number) => (n + 7) & ~7;
@@ -96,17 +101,19 @@ export function encodeSlab(c: SlabContent): Uint8Array[] {
     [Kind.Fields, c.fields],
     [Kind.Tombstones, encodeStrings(c.tombstones)],
   ]);
-  const head = new Uint8Array(HEADER + KINDS.length * 16 + 8);
+  const kinds = c.graph ? [...KINDS, Kind.Graph] : KINDS;
+  if (c.graph) sections.set(Kind.Graph, c.graph);
+  const head = new Uint8Array(HEADER + kinds.length * 16 + 8);
   const dv = new DataView(head.buffer);
   dv.setUint32(0, MAGIC, true);
   dv.setUint32(4, FORMAT, true);
   dv.setUint32(8, c.dim, true);
   dv.setUint32(12, rows, true);
   dv.setFloat64(16, c.lsn, true);
-  dv.setUint32(24, KINDS.length, true);
+  dv.setUint32(24, kinds.length, true);
   dv.setUint32(28, crc32c(head.subarray(0, 28)), true);
   const chunks: Uint8Array[] = [head];
-  KINDS.forEach((kind, i) => {
+  kinds.forEach((kind, i) => {
     const data = sections.get(kind)!;
     const at = HEADER + i * 16;
     dv.setUint32(at, kind, true);
@@ -115,7 +122,7 @@ export function encodeSlab(c: SlabContent): Uint8Array[] {
     chunks.push(data);
     if (pad8(data.length) > data.length) chunks.push(new Uint8Array(pad8(data.length) - data.length));
   });
-  const tableEnd = HEADER + KINDS.length * 16;
+  const tableEnd = HEADER + kinds.length * 16;
   dv.setUint32(tableEnd, crc32c(head.subarray(HEADER, tableEnd)), true);
   let crc = 0;
   for (const c of chunks) crc = crc32c(c, crc);
@@ -184,6 +191,7 @@ export function decodeSlab(file: Uint8Array, name: string): SlabContent {
       metaJson: decodeStrings(need(Kind.Meta), true, rows),
       fields: need(Kind.Fields),
       tombstones: decodeStrings(need(Kind.Tombstones), false) as string[],
+      graph: got.get(Kind.Graph),
     };
   } catch (err) {
     if (err instanceof LarchError) throw err;
