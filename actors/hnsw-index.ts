@@ -465,8 +465,9 @@ export const EXACT_COST_RATIO = 5;
 export const WALK_SURPRISE = 2;
 
 /**
- * What a thread learns about a graph's walks: the running mean of unfiltered distance computations per ef, which
- * the cost model of filtered searches scales (seeded with a typical value). One per graph per searching thread.
+ * The cost model of filtered searches. `distPerEf` is the distance computations of an unfiltered walk per unit of ef
+ * (measured 11–15 on the test sets). It is a constant, not learned as queries run: every executor thread, before and
+ * after a restart, must make the same choice for the same query, so that answers are repeatable.
  */
 export class WalkModel {
   distPerEf = 13;
@@ -516,7 +517,6 @@ export function searchPlaced(hk: HnswKernels, h: HnswHandle, p: PlacedSearch, mo
     count = hk.hnswSearch(h.graph, h.table, h.rowsPerBlock, h.invDelta, p.q, p.qInv, ef, p.bits, p.kernel, p.heap, p.k, 0);
     if (count < 0) throw new Error(`hnswSearch failed (${count})`);
     distances = hk.hnswDistances(p.kernel) >>> 0;
-    if (p.bits === 0 && h.n > ef) model.distPerEf += (distances / ef - model.distPerEf) * 0.05;
     if (auto && p.bits !== 0 && distances > WALK_SURPRISE * model.filteredWalk(h.n, popcount, ef)) {
       mode = 'exact';
       count = 0;

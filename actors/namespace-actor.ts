@@ -178,7 +178,8 @@ export class NamespaceActor {
   recovery: ReplayReport | null = null;
 
   constructor(
-    readonly cfg: IndexConfig,
+    /** The index's settings; replaced when the index is configured (efSearch applies to the next query). */
+    public cfg: IndexConfig,
     readonly name: string,
     private readonly opts: ActorOptions,
   ) {

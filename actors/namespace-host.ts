@@ -162,6 +162,7 @@ const api = {
   },
   configureIndex(cfg: IndexConfig): void {
     indexes.set(cfg.name, cfg);
+    for (const a of actors.values()) if (a.cfg.name === cfg.name) a.cfg = cfg;
   },
   async dropIndex(index: string): Promise<void> {
     indexes.delete(index);

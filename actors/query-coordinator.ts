@@ -53,7 +53,8 @@ function scanTasks(plan: QueryPlan): { task: ScanTask; units: PlanUnit[] }[] {
         memory: view.memory,
         dim: view.dim,
         rowsPerBlock: view.rowsPerBlock,
-        blocks: view.blocks.slice(u.b0, u.b1),
+        // A graph search reaches rows through the graph's block table in shared memory.
+        blocks: placement.graph ? [] : view.blocks.slice(u.b0, u.b1),
         rowBase: u.b0 * view.rowsPerBlock,
         heap: u.heap,
       });

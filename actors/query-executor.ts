@@ -58,9 +58,10 @@ const MAX_CACHED = 256;
 interface Cached {
   kernels: Kernels;
   layout: BlockLayout;
-  /** HNSW kernels and walk statistics, once a graph of this arena is searched. */
-  hnsw?: { kernels: HnswKernels; model: WalkModel };
+  /** HNSW kernels, once a graph of this arena is searched. */
+  hnsw?: HnswKernels;
 }
+const walkModel = new WalkModel();
 const cache = new Map<string, Cached>();
 
 function kernelsFor(u: ScanUnit): Cached {
@@ -115,10 +116,10 @@ function scanUnit(t: ScanTask, u: ScanUnit, crash: boolean): number {
 function searchUnit(t: ScanTask, u: ScanUnit, g: GraphPlacement, crash: boolean): number {
   if (crash) process.exit(71);
   const c = kernelsFor(u);
-  c.hnsw ??= { kernels: instantiateHnswKernels(u.memory), model: new WalkModel() };
+  c.hnsw ??= instantiateHnswKernels(u.memory);
   const qInv = t.metric === KernelMetric.cosine ? u.qInvNorm : 1;
   const p = { q: u.q, qInv, bits: u.bits, heap: u.heap, kernel: g.kernel, k: t.k, ef: g.ef, mode: 'auto' as const };
-  return searchPlaced(c.hnsw.kernels, g.handle, p, c.hnsw.model).count;
+  return searchPlaced(c.hnsw, g.handle, p, walkModel).count;
 }
 
 /** Scans (or searches) every unit of the task; answers the entry count of each unit's heap. */

@@ -5,8 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Arena } from '../actors/arena.js';
 import {
@@ -23,36 +21,12 @@ import {
 } from '../actors/hnsw-index.js';
 import { KernelMetric } from '../wasm/kernels.js';
 import { rng } from './helpers.js';
-
-/** Datasets the tests read ship with the repository in test/data (this file runs from dist/test). */
-const DATASETS = new URL('../../test/data/', import.meta.url);
-
-function readVecs<T extends Float32Array | Int32Array>(file: URL, Ctor: new (b: ArrayBuffer) => T): T[] {
-  const b = readFileSync(fileURLToPath(file));
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const dim = dv.getInt32(0, true);
-  const rec = 4 + 4 * dim;
-  assert.equal(b.byteLength % rec, 0, `${file.pathname}: not a ${dim}-d vecs file`);
-  const out: T[] = [];
-  for (let i = 0; i < b.byteLength / rec; i++) {
-    assert.equal(dv.getInt32(i * rec, true), dim);
-    out.push(new Ctor(b.buffer.slice(b.byteOffset + i * rec + 4, b.byteOffset + (i + 1) * rec)));
-  }
-  return out;
-}
+import { DATASETS, clustered, readVecs, recallAt } from './ann-data.js';
 
 function arenaOf(vectors: ArrayLike<number>[], dim: number): Arena {
   const a = new Arena(dim);
   for (const v of vectors) a.append(v, undefined, 1);
   return a;
-}
-
-/** Fraction of `truth` (the first k of it) found in `got`. */
-function recallAt(got: ArrayLike<number>, truth: ArrayLike<number>, k: number): number {
-  const want = new Set(Array.from(truth).slice(0, k));
-  let hit = 0;
-  for (let i = 0; i < Math.min(k, got.length); i++) if (want.has(got[i]!)) hit++;
-  return hit / Math.min(k, want.size);
 }
 
 /** Single-thread queries per second over `queries` (repeated to run at least ~200 ms). */
@@ -116,30 +90,6 @@ test('ngt-sift-5k (euclidean): defaults reach recall@10 >= 0.95 against the grou
   for (let j = 1; j < 1500; j++) assert.ok(big.keys[j - 1]! >= big.keys[j]!);
   assert.ok(recallAt(big.rows, truth[1]!, 10) >= 0.9);
 });
-
-/** A standard normal draw (Box-Muller). */
-function gauss(r: () => number): number {
-  let u = 0;
-  while (u === 0) u = r();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-}
-
-/**
- * Seeded Gaussian mixture: `clusters` centers drawn from N(0, I), each point a center plus N(0, sigma² I) noise. With
- * sigma = 1 the noise is as large as the spread of the centers, so neighbors within a cluster are those of isotropic
- * random data: harder for a graph than real embeddings (low intrinsic dimension), a conservative stand-in.
- */
-function clustered(n: number, dim: number, seed: number, clusters = 20, sigma = 1): { vectors: Float32Array[]; cluster: Uint16Array } {
-  const r = rng(seed);
-  const centers = Array.from({ length: clusters }, () => Float32Array.from({ length: dim }, () => gauss(r)));
-  const cluster = new Uint16Array(n);
-  const vectors = Array.from({ length: n }, (_, i) => {
-    const c = Math.floor(r() * clusters);
-    cluster[i] = c;
-    return Float32Array.from(centers[c]!, (x) => x + sigma * gauss(r));
-  });
-  return { vectors, cluster };
-}
 
 /** Exact top-k of each query with the scan kernel (scanTopK block by block), optionally over a bitmap. */
 function exactTopK(arena: Arena, metric: number, queries: Float32Array[], k: number, bits?: Uint32Array): { rows: Uint32Array; keys: Float32Array }[] {
