@@ -19,6 +19,8 @@ export interface GraphJob {
   efSearch: number;
   /** Slabs with fewer rows stay exact. */
   minRows: number;
+  /** The graph of `sources[0]` when the job takes all of its rows first: extended rather than rebuilt. */
+  prefix?: HnswHandle;
 }
 
 /** Rows of one or more segments to turn into one slab. */

@@ -92,6 +92,12 @@ export interface HnswBuildOptions {
   seed?: number;
   /** Called after each chunk of insertions. */
   onProgress?: (done: number, n: number) => void;
+  /**
+   * A built graph (in `memory`, maybe another arena's) over the same vectors as this arena's first `handle.n` rows,
+   * in the same order: it is copied and only the rows after it are inserted (a merge extends its largest input's
+   * graph instead of building from nothing). Its M must be this build's M.
+   */
+  prefix?: { memory: WebAssembly.Memory; handle: HnswHandle };
 }
 
 /** A built graph: plain data, postable to any thread that has the arena's memory. */
@@ -155,6 +161,12 @@ function prepareGraph(arena: Arena, metric: HnswMetric | number, opts: HnswBuild
   if (arena.dim <= 0) throw new RangeError('HNSW needs dense vectors (dim > 0)');
   const M0 = 2 * M;
   const code = metricCode(metric);
+  const pre = opts.prefix;
+  const n0 = pre?.handle.n ?? 0;
+  if (pre && (pre.handle.M !== M || pre.handle.dim !== arena.dim || pre.handle.metric !== code || n0 > n)) {
+    throw new RangeError(`prefix graph (M ${pre.handle.M}, dim ${pre.handle.dim}, ${n0} rows) does not fit this build (M ${M}, dim ${arena.dim}, ${n} rows)`);
+  }
+  const preLevels = pre && new Uint8Array(pre.memory.buffer, pre.handle.graph + levelsOffset(pre.handle), n0);
   const dim = arena.dim;
   const L = arena.layout;
   const B = L.rows;
@@ -169,7 +181,8 @@ function prepareGraph(arena: Arena, metric: HnswMetric | number, opts: HnswBuild
   const upperOffAt = align(levelsAt + n, 4);
   let top = upperOffAt + n * 4;
   for (let i = 0; i < n; i++) {
-    const lv = Math.min(MAX_LEVEL, Math.floor(-Math.log(1 - rand()) * mL));
+    const drawn = Math.min(MAX_LEVEL, Math.floor(-Math.log(1 - rand()) * mL));
+    const lv = i < n0 ? preLevels![i]! : drawn;
     levels[i] = lv;
     if (lv > 0) {
       upperOff[i] = top;
@@ -185,6 +198,21 @@ function prepareGraph(arena: Arena, metric: HnswMetric | number, opts: HnswBuild
   new Uint32Array(buf, g, 16).set([MAGIC, 1, n, 0, M, M0, 0xffffffff, 0, dim, code, links0, levelsAt, upperOffAt, bytes, efConstruction, seed >>> 0]);
   new Uint8Array(buf, g + levelsAt, n).set(levels);
   new Uint32Array(buf, g + upperOffAt, n).set(upperOff);
+  if (pre && n0 > 0) {
+    // Same rows, same order: layer-0 lists copy as one run (links0 starts at the same offset); upper lists move.
+    const pg = pre.handle.graph;
+    const src = pre.memory.buffer;
+    new Uint8Array(buf, g + links0, n0 * (1 + M0) * 4).set(new Uint8Array(src, pg + links0, n0 * (1 + M0) * 4));
+    const preUpper = new Uint32Array(src, pg + new Uint32Array(src, pg, 16)[12]!, n0);
+    for (let i = 0; i < n0; i++) {
+      const len = levels[i]! * (1 + M);
+      if (len > 0) new Uint32Array(buf, g + upperOff[i]!, len).set(new Uint32Array(src, pg + preUpper[i]!, len));
+    }
+    const hdr = new Uint32Array(buf, g, 16);
+    hdr[3] = n0; // count
+    hdr[6] = pre.handle.maxLevel >>> 0;
+    hdr[7] = pre.handle.entry;
+  }
   const t = new Uint32Array(buf, table, nBlocks);
   for (let b = 0; b < nBlocks; b++) t[b] = arena.blocks[b]! + L.vecs;
   return {
@@ -229,6 +257,10 @@ function insertRange(arena: Arena, h: HnswHandle, to: number, onProgress?: (done
   return distances;
 }
 
+function levelsOffset(h: HnswHandle): number {
+  return HEADER_BYTES + h.n * (1 + h.M0) * 4;
+}
+
 function graphCount(memory: WebAssembly.Memory, h: HnswHandle): number {
   return new Uint32Array(memory.buffer, h.graph, 16)[3]!;
 }
@@ -269,7 +301,8 @@ export async function buildHnswParallel(
   if (threads === 1 || n < PARALLEL_MIN_ROWS) return buildHnsw(arena, metric, opts, n);
   const t0 = performance.now();
   const h = prepareGraph(arena, metric, opts, n);
-  let distances = insertRange(arena, h, PARALLEL_PREFIX);
+  let distances = insertRange(arena, h, Math.max(PARALLEL_PREFIX, graphCount(arena.memory, h)));
+  const start = graphCount(arena.memory, h);
   const { h: hk } = kernelsFor(arena.memory);
   const ctl = arena.allocScratch(hk.hnswBuildControlBytes(n) >>> 0);
   const scratchBytes = hk.hnswScratchBytes(n, h.efConstruction, h.M0) >>> 0;
@@ -278,7 +311,7 @@ export async function buildHnswParallel(
   let timer: ReturnType<typeof setInterval> | undefined;
   try {
     const c = new Uint32Array(arena.memory.buffer, ctl.offset, 4);
-    c[0] = PARALLEL_PREFIX; // next
+    c[0] = start; // next
     c[1] = n; // end
     for (const s of scratches) hk.hnswScratchInit(s.offset, n, h.efConstruction, h.M0);
     const module = import.meta.url;
@@ -294,7 +327,7 @@ export async function buildHnswParallel(
     });
     if (opts.onProgress) {
       const done = new Int32Array(arena.memory.buffer, ctl.offset, 4);
-      timer = setInterval(() => opts.onProgress!(PARALLEL_PREFIX + Atomics.load(done, 2), n), 250);
+      timer = setInterval(() => opts.onProgress!(start + Atomics.load(done, 2), n), 250);
     }
     for (const d of await Promise.all(runs)) distances += d;
     new Uint32Array(arena.memory.buffer, h.graph, 16)[3] = n; // count

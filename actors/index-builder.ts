@@ -22,7 +22,8 @@ async function build(job: BuildJob): Promise<BuildResult> {
   const rows = job.ids.length;
   const arena = arenaFromColumns(job.dim, rows, cols);
   const g = job.graph;
-  const graph = g && job.dim > 0 && rows >= g.minRows ? await buildHnswParallel(arena, g.metric, { ...g }) : undefined;
+  const prefix = g?.prefix && { memory: job.sources[0]!.parts.memory, handle: g.prefix };
+  const graph = g && job.dim > 0 && rows >= g.minRows ? await buildHnswParallel(arena, g.metric, { ...g, prefix }) : undefined;
   let bytes = 0;
   if (job.slabDir) {
     const chunks = encodeSlab({

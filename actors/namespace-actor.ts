@@ -26,7 +26,7 @@ import { decodeRecords, type DecodedRecord } from './record-codec.js';
 import { refRow, refSeq, rowRef, slabName, type Segment, type SlabGraph } from './segment.js';
 import type { BuilderLink, BuildJob } from './builder-link.js';
 import type { QueryPlacement } from './query-executor.js';
-import { allocKernelScratch, hnswSettings, type KernelScratch } from './hnsw-index.js';
+import { allocKernelScratch, hnswSettings, type HnswHandle, type KernelScratch } from './hnsw-index.js';
 
 /** Request-log record types. */
 export const enum Op {
@@ -102,6 +102,8 @@ export interface NamespaceStorageInfo {
   /** Memtables written out as slabs, and slab merges, since the namespace was opened. */
   flushes: number;
   merges: number;
+  /** Merges that extended their largest input's HNSW graph instead of building one from nothing. */
+  graphsExtended: number;
   /** Last background (flush, merge, manifest) error since the last success. */
   backgroundError: string | null;
   /** What recovery found in the request log on open (null for a namespace created since). */
@@ -173,7 +175,7 @@ export class NamespaceActor {
   private closed = false;
   /** Background errors (flush, merge, manifest) since the last success, for stats and logs. */
   lastBackgroundError: string | null = null;
-  private readonly counters = { flushes: 0, merges: 0 };
+  private readonly counters = { flushes: 0, merges: 0, graphsExtended: 0 };
   /** What recovery found in the request log when the namespace was opened. */
   recovery: ReplayReport | null = null;
 
@@ -489,7 +491,7 @@ export class NamespaceActor {
       name: slabName(seq),
       graph:
         this.dim > 0 && this.cfg.vectorType === 'dense'
-          ? { metric: METRIC_CODE[this.cfg.metric], ...hnswSettings(this.cfg), minRows: this.opts.hnswMinRows }
+          ? { metric: METRIC_CODE[this.cfg.metric], ...hnswSettings(this.cfg), minRows: this.opts.hnswMinRows, prefix: this.graphPrefix(inputs[0]!, sources[0]!.rows) }
           : null,
     };
     const res = await this.opts.builder.build(job);
@@ -529,6 +531,16 @@ export class NamespaceActor {
     if (storage) this.manifestDirty = true;
     if (inputs.length === 1 && !inputs[0]!.fields) this.counters.flushes++;
     else this.counters.merges++;
+    if (res.graph && job.graph?.prefix) this.counters.graphsExtended++;
+  }
+
+  /**
+   * The graph a merge can extend: its oldest (largest) input's, when every row of that slab is still alive at the
+   * merge's version (so the merged slab starts with exactly those rows, in order) and its M is the index's.
+   */
+  private graphPrefix(first: Segment, rows: Uint32Array): HnswHandle | undefined {
+    const g = first.graph?.handle;
+    return g && rows.length === first.arena.rows && g.n === rows.length && g.M === hnswSettings(this.cfg).M ? g : undefined;
   }
 
   /** Writes the manifest for the slabs now durable, then truncates the log and deletes unused slab files. */

@@ -55,21 +55,32 @@ export interface ScanTask {
 }
 
 const MAX_CACHED = 256;
+/**
+ * A cached kernel instance holds its arena's memory alive. Arenas die when slabs are merged or flushed, and nothing
+ * tells the executors, so entries unused this long are dropped (a merged-away slab can be gigabytes).
+ */
+const IDLE_MS = 30_000;
 interface Cached {
   kernels: Kernels;
   layout: BlockLayout;
   /** HNSW kernels, once a graph of this arena is searched. */
   hnsw?: HnswKernels;
+  used: number;
 }
 const walkModel = new WalkModel();
+/** In order of last use, oldest first. */
 const cache = new Map<string, Cached>();
 
 function kernelsFor(u: ScanUnit): Cached {
+  const now = performance.now();
   let c = cache.get(u.arenaId);
-  if (!c) {
-    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-    c = { kernels: instantiateKernels(u.memory), layout: blockLayout(u.dim, u.rowsPerBlock) };
-    cache.set(u.arenaId, c);
+  if (c) cache.delete(u.arenaId);
+  else c = { kernels: instantiateKernels(u.memory), layout: blockLayout(u.dim, u.rowsPerBlock), used: now };
+  c.used = now;
+  cache.set(u.arenaId, c);
+  for (const [id, e] of cache) {
+    if (cache.size <= MAX_CACHED && now - e.used < IDLE_MS) break;
+    cache.delete(id);
   }
   return c;
 }

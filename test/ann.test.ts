@@ -237,6 +237,7 @@ test('answers stay right while graph slabs are built and merged (with writes in 
     assert.ok(info.merges >= 1, `a merge ran (${info.merges})`);
     assert.equal(info.slabs, 1);
     assert.equal(info.graphs, 1, 'the merged slab has a graph');
+    assert.equal(info.graphsExtended, 1, "the merge extended the first slab's graph");
     console.log(`merge: ${rounds} query rounds during flush+merge, ${unchanged} before the first swap; deleted ${deleted.length}`);
 
     // A third batch, flushed; then a restart gives the same answers.

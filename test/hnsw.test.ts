@@ -235,6 +235,48 @@ test('parallel build (2 threads): a sound graph with the same recall', async () 
   assert.ok(reach >= 0.999, `reachable ${reach}`);
 });
 
+test("extending a graph (a merge reuses its largest input's): the first rows' lists are kept, the rest inserted, same recall", async () => {
+  const { arena: whole, queries } = synIndex();
+  const half = SYN_N / 2;
+  // The first half in an arena of its own, as the older slab of a merge; the merged slab holds all rows.
+  const older = arenaOf(Array.from({ length: half }, (_, r) => whole.dense(r)), SYN_DIM);
+  const first = buildHnsw(older, 'cosine');
+  const merged = arenaOf(Array.from({ length: SYN_N }, (_, r) => whole.dense(r)), SYN_DIM);
+  const h = await buildHnswParallel(merged, 'cosine', { threads: 2, prefix: { memory: older.memory, handle: first } });
+  const reach = checkGraph(merged.memory, h);
+  // Insertions only add links to old nodes' lists (or replace some by pruning): most of the first graph survives.
+  const L0 = (memory: WebAssembly.Memory, g: HnswHandle, v: number) => {
+    const at = g.graph / 4 + 16 + v * (1 + g.M0);
+    const u = new Uint32Array(memory.buffer);
+    return new Set(u.subarray(at + 1, at + 1 + u[at]!));
+  };
+  let kept = 0;
+  let total = 0;
+  for (let v = 0; v < half; v += 7) {
+    const a = L0(older.memory, first, v);
+    const b = L0(merged.memory, h, v);
+    for (const w of a) kept += b.has(w) ? 1 : 0;
+    total += a.size;
+  }
+  const s = new HnswSearcher(merged.memory, h, allocHnswScratch(merged, h));
+  const truth = exactTopK(merged, KernelMetric.cosine, queries, 10);
+  let recall = 0;
+  for (const [i, q] of queries.entries()) recall += recallAt(s.search(q, 10).rows, truth[i]!.rows, 10);
+  recall /= queries.length;
+  console.log(
+    `extended graph: ${half} rows reused, ${SYN_N - half} inserted in ${h.buildMs.toFixed(0)} ms (${first.buildMs.toFixed(0)} ms for the first half), ` +
+      `recall@10=${recall.toFixed(4)}, ${((kept / total) * 100).toFixed(1)}% of old layer-0 links kept, ${(reach * 100).toFixed(2)}% reachable`,
+  );
+  assert.equal(h.maxLevel >= first.maxLevel, true);
+  assert.ok(kept / total > 0.5, `kept ${kept}/${total}`);
+  assert.ok(recall >= 0.95, `recall@10 ${recall}`);
+  assert.ok(reach >= 0.999, `reachable ${reach}`);
+  // Extending by nothing gives the same graph back.
+  const same = buildHnsw(older, 'cosine', { prefix: { memory: older.memory, handle: first } });
+  assert.deepEqual(new Uint8Array(older.memory.buffer, same.graph, same.bytes), new Uint8Array(older.memory.buffer, first.graph, first.bytes));
+  assert.throws(() => buildHnsw(merged, 'cosine', { M: 8, prefix: { memory: older.memory, handle: first } }), /does not fit/);
+});
+
 for (const metric of ['dotproduct', 'euclidean'] as const) {
   test(`synthetic 5k x 64 (${metric}): recall@10 >= 0.95 against exact search`, () => {
     const { vectors } = clustered(5000 + 100, 64, 77, 10, 1);
