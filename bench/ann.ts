@@ -22,9 +22,9 @@
  *   kernel       `HnswSearcher.search` in a loop (one thread): LarchDB's WASM graph search without the engine
  *   engine 1t    `index.query` in-process with queryThreads 1, one query at a time (c=1) and `--concurrency` in flight
  *   engine pool  the same data reopened with the default pool (queryThreads = cores), `--concurrency` in flight
- * The engine's ef is set with `configureIndex` between points, and the database is reopened (the slab and its graph
- * load from disk) because an open namespace keeps the efSearch it was opened with (`--live-ef`: no reopen); a whole
- * pass of unrecorded queries warms the new threads up. Its recall is computed from the ids it returns (ids are the
+ * The engine's ef is set with `configureIndex` between points (`--reopen`: and the database reopened, the slab and
+ * its graph loaded from disk, for engines from before namespaces took a new efSearch live; a whole pass of unrecorded
+ * queries then warms the new threads up). Its recall is computed from the ids it returns (ids are the
  * row numbers). Engine points also split the process's CPU per query by thread (main, namespace host, executors,
  * other) from /proc/self/task/<tid>/schedstat, which is what the closing "what limits it" lines are computed from.
  *
@@ -77,7 +77,7 @@ const { values: args } = parseArgs({
     'build-threads': { type: 'string', default: '1' },
     'min-ms': { type: 'string', default: '1000' },
     'full-sweep': { type: 'boolean', default: false },
-    'live-ef': { type: 'boolean', default: false },
+    reopen: { type: 'boolean', default: false },
     skip: { type: 'string', default: '' },
     sift: { type: 'string' },
     seed: { type: 'string', default: '42' },
@@ -399,10 +399,12 @@ function measureSync(search: SyncSearch, truth: Int32Array[], ef: number, distan
 }
 
 /** Closed loop: `conc` callers each send the next query when their previous one answers; whole passes, >= MIN_MS. */
-async function measureAsync(search: AsyncSearch, truth: Int32Array[], ef: number, conc: number, names?: Map<number, string>): Promise<Point> {
+async function measureAsync(
+  search: AsyncSearch, truth: Int32Array[], ef: number, conc: number, names?: Map<number, string>, freshThreads = false,
+): Promise<Point> {
   const nq = truth.length;
-  // A whole pass: engine threads (possibly just started) need their JIT warm, not only their caches.
-  const warm = nq;
+  // Threads just started need their JIT warm, not only their caches: a whole pass for them.
+  const warm = freshThreads ? nq : Math.min(WARMUP, nq);
   let w = 0;
   await Promise.all(Array.from({ length: Math.min(conc, warm) }, async () => {
     while (w < warm) await search(w++);
@@ -649,13 +651,15 @@ async function main(): Promise<void> {
       log(`  engine: upsert ${(upsertMs / 1000).toFixed(1)} s, flush (slab + graph, ${CORES} cores) ${(flushMs / 1000).toFixed(1)} s, ` +
         `graph ${(graphBytes / data.n).toFixed(1)} B/vector, RSS ${rss0.toFixed(0)} → ${rssUp.toFixed(0)} → ${rss1.toFixed(0)} MiB`);
 
-      // configureIndex stores efSearch in the catalog, but a namespace already open keeps the settings it was opened
-      // with (see the notes), so each sweep point reopens the database: the namespace reloads its slab and graph from
-      // disk with the new efSearch. --live-ef skips the reopen (for an engine that applies efSearch live).
+      // configureIndex applies to the next query; with --reopen the namespace also reloads its slab and graph from
+      // disk (what older engines, whose open namespaces kept their efSearch, needed). Another thread count reopens.
       const reopens: number[] = [];
+      let fresh = false;
       const atEfSearch = async (ef: number, queryThreads: number | undefined): Promise<LarchDB> => {
         await db!.configureIndex(INDEX, { hnsw: { efSearch: ef } });
-        if (args['live-ef'] && dbThreads === queryThreads) return db!;
+        fresh = false;
+        if (!args.reopen && dbThreads === queryThreads) return db!;
+        fresh = true;
         await db!.close();
         db = undefined;
         const before = new Set(threadTimes()?.keys() ?? []);
@@ -685,7 +689,8 @@ async function main(): Promise<void> {
           const ix = d.index(INDEX);
           const search: AsyncSearch = async (qi) => (await ix.query({ vector: qArrays[qi]!, topK: K })).matches.map((m) => Number(m.id));
           for (const l of live) {
-            const p = await measureAsync(search, truth, ef, l.concurrency, names);
+            const p = await measureAsync(search, truth, ef, l.concurrency, names, fresh);
+            fresh = false;
             l.points.push(p);
             logPoint(l, p);
             if (!args['full-sweep'] && p.recall >= TARGETS[TARGETS.length - 1]!) done.add(l);
@@ -797,9 +802,9 @@ function report(
       `separately from the same data and parameters), so their recall at one ef differs a little.`,
     `RSS is the whole process (every thread, WASM memories, hnswlib's native heap) after a full GC on the main thread; ` +
       `engine threads collect on their own, so freed memtables may still count. Durability 'none' (no fsync) for the engine.`,
-    `Engine efSearch: configureIndex stores it, but a namespace that is already open keeps the settings it was opened with ` +
-      `(namespace-host's configureIndex updates its index map, not the open NamespaceActor's cfg), so the bench reopens the ` +
-      `database for every engine sweep point${args['live-ef'] ? ' (not this run: --live-ef)' : ''}.`,
+    `Engine efSearch is changed with configureIndex between sweep points` +
+      (args.reopen ? ', and the database reopened each time (--reopen): every point starts new engine threads.' :
+        ` on the open database; the engine is reopened only to change its executor count.`),
     `hnswlib-node 3.0.0 is built by node-gyp without -march flags: its distance functions use SSE (128-bit), as LarchDB's WASM SIMD does.`,
   ];
 
@@ -869,6 +874,11 @@ function report(
     line(104);
   }
 
+  for (const l of levels) {
+    if (l.points.length >= 3 && new Set(l.points.map((p) => p.recall)).size === 1) {
+      console.log(`\nwarning: ${l.label}: the same recall at every ef; efSearch does not reach its searches (try --reopen).`);
+    }
+  }
   const busiest = Math.max(0, ...levels.flatMap((l) => l.points.map((p) => p.otherLoad ?? 0)));
   if (busiest > 0.05) console.log(`\nwarning: other processes used up to ${(busiest * 100).toFixed(0)}% of the cores during a sweep point; the numbers are noisy.`);
 
