@@ -17,7 +17,9 @@
  *                HNSW graph on every core.
  *
  * Searches, sweeping efSearch (`--ef`) until the highest target recall is reached (`--full-sweep`: every ef); each
- * point runs every query at least once and whole passes for at least `--min-ms`, after a short warm-up:
+ * point runs every query at least once and whole passes for at least `--min-ms`, after a short warm-up. hnswlib and
+ * the kernel are swept interleaved (their points at one ef back to back), so a drift in the machine's speed (a shared
+ * VM's) skews their ratio less:
  *   hnswlib      synchronous searchKnn in a loop (one thread)
  *   kernel       `HnswSearcher.search` in a loop (one thread): LarchDB's WASM graph search without the engine
  *   engine 1t    `index.query` in-process with queryThreads 1, one query at a time (c=1) and `--concurrency` in flight
@@ -459,13 +461,22 @@ const fmtThreads = (t: ThreadCpu): string =>
   `main ${t.main.toFixed(3)}, host ${t.host.toFixed(3)}, executors ${t.executors.toFixed(3)}, other ${t.other.toFixed(3)} ms CPU/q; ` +
   `run-queue wait ${t.runQueueWait.toFixed(3)} ms/q`;
 
-/** Sweeps ef upward; stops after the first point that reaches the highest target (unless --full-sweep). */
-async function sweep(level: Level, point: (ef: number) => Point | Promise<Point>): Promise<void> {
+/**
+ * Sweeps ef upward for several levels together, one point of each per ef in turn, so that slow drifts in the speed of
+ * a shared machine hit them alike; a level stops after its first point reaching the highest target (unless
+ * --full-sweep).
+ */
+async function sweep(runs: { level: Level; point: (ef: number) => Point | Promise<Point> }[]): Promise<void> {
+  const done = new Set<Level>();
   for (const ef of EFS) {
-    const p = await point(ef);
-    level.points.push(p);
-    logPoint(level, p);
-    if (!args['full-sweep'] && p.recall >= TARGETS[TARGETS.length - 1]!) break;
+    for (const { level, point } of runs) {
+      if (done.has(level)) continue;
+      const p = await point(ef);
+      level.points.push(p);
+      logPoint(level, p);
+      if (!args['full-sweep'] && p.recall >= TARGETS[TARGETS.length - 1]!) done.add(level);
+    }
+    if (done.size === runs.length) break;
   }
 }
 
@@ -523,8 +534,12 @@ async function main(): Promise<void> {
     `agreement with float64 on ${checkN} queries ${check64.toFixed(4)}` + (checkFile !== null ? `, scan vs file ${checkFile.toFixed(4)}` : ''));
   const qArrays = data.queries.map((q) => Array.from(q));
 
+  // The two single-thread levels are built first and swept together (interleaved, see sweep()).
+  const syncRuns: Parameters<typeof sweep>[0] = [];
+
   // -------------------------------------------------------------------------
   // hnswlib-node
+  let hnswIndex: InstanceType<typeof hnswlib.HierarchicalNSW> | undefined;
   if (!SKIP.has('hnswlib')) {
     const space = METRIC === 'euclidean' ? 'l2' : METRIC === 'cosine' ? 'cosine' : 'ip';
     const rss0 = await rssMb();
@@ -548,15 +563,14 @@ async function main(): Promise<void> {
     });
     log(`  hnswlib build: ${(ms / 1000).toFixed(1)} s, index ${(fileBytes / 2 ** 20).toFixed(1)} MiB (${(fileBytes / data.n).toFixed(0)} B/vector), ` +
       `RSS ${rss0.toFixed(0)} → ${rss1.toFixed(0)} MiB`);
-    const level: Level = { name: 'hnswlib', label: 'hnswlib-node', threads: '1', concurrency: 1, points: [] };
-    await sweep(level, (ef) => {
-      idx.setEf(ef);
-      return measureSync((qi) => idx.searchKnn(qArrays[qi]!, K).neighbors, truth, ef);
+    hnswIndex = idx;
+    syncRuns.push({
+      level: { name: 'hnswlib', label: 'hnswlib-node', threads: '1', concurrency: 1, points: [] },
+      point: (ef) => {
+        idx.setEf(ef);
+        return measureSync((qi) => idx.searchKnn(qArrays[qi]!, K).neighbors, truth, ef);
+      },
     });
-    levels.push(level);
-    // Re-initialising deletes the native index now (the GC would only do it whenever the wrapper's finalizer runs), so
-    // the RSS readings that follow are LarchDB's alone.
-    idx.initIndex(1, M, EF_CONSTRUCTION);
   }
 
   // -------------------------------------------------------------------------
@@ -593,14 +607,21 @@ async function main(): Promise<void> {
       `+ ${data.dim * 4} B/vector of vectors, RSS ${rss0.toFixed(0)} → ${rss1.toFixed(0)} MiB`);
     const searcher = new HnswSearcher(arena.memory, handle, allocHnswScratch(arena, handle, { efCap: Math.max(512, EFS[EFS.length - 1]!), kCap: K }));
     let lastDist = 0;
-    const level: Level = { name: 'kernel', label: 'LarchDB kernel', threads: '1', concurrency: 1, points: [] };
-    await sweep(level, (ef) => measureSync((qi) => {
-      const r = searcher.search(data.queries[qi]!, K, { ef });
-      lastDist = r.distances;
-      return r.rows;
-    }, truth, ef, () => lastDist));
-    levels.push(level);
+    syncRuns.push({
+      level: { name: 'kernel', label: 'LarchDB kernel', threads: '1', concurrency: 1, points: [] },
+      point: (ef) => measureSync((qi) => {
+        const r = searcher.search(data.queries[qi]!, K, { ef });
+        lastDist = r.distances;
+        return r.rows;
+      }, truth, ef, () => lastDist),
+    });
   }
+
+  await sweep(syncRuns);
+  levels.push(...syncRuns.map((r) => r.level));
+  // Re-initialising deletes hnswlib's native index now (the GC would only do it whenever the wrapper's finalizer
+  // runs), so the RSS readings that follow are LarchDB's alone.
+  hnswIndex?.initIndex(1, M, EF_CONSTRUCTION);
 
   // -------------------------------------------------------------------------
   // LarchDB engine, in-process: one executor thread, then the default pool, on the same data directory.
