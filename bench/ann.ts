@@ -54,7 +54,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import hnswlib from 'hnswlib-node';
-import { makeLog, posInt, prng, systemBusyMs } from './common.js';
+import { makeLog, posInt, prng, systemBusyMs, threadTimes } from './common.js';
 import { LatencyHistogram, type LatencySummary } from './stats.js';
 import { LarchDB } from '../engine/index.js';
 import { MAX_BATCH, MAX_REQUEST_BYTES } from '../engine/validation.js';
@@ -295,25 +295,6 @@ interface ThreadCpu {
   runQueueWait: number;
 }
 
-/** CPU and run-queue wait (ns) of every thread of this process, from /proc/self/task/<tid>/schedstat; null off Linux. */
-function threadTimes(): Map<number, { cpu: number; wait: number }> | null {
-  let tids: string[];
-  try {
-    tids = readdirSync('/proc/self/task');
-  } catch {
-    return null;
-  }
-  const out = new Map<number, { cpu: number; wait: number }>();
-  for (const t of tids) {
-    try {
-      const [cpu, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
-      out.set(Number(t), { cpu: cpu!, wait: wait! });
-    } catch {
-      // the thread ended between readdir and read
-    }
-  }
-  return out;
-}
 
 /**
  * Names the threads a LarchDB.open started (present now, not in `before`) by creation order, as bench/durability.ts

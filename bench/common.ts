@@ -1,5 +1,5 @@
 /** Pieces every benchmark (and the tests' data generators) share. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export { prng } from '../engine/prng.js';
 
@@ -26,4 +26,32 @@ export function systemBusyMs(): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU and run-queue wait of one thread, in ns. */
+export interface ThreadTime {
+  /** ns on a CPU. */
+  cpu: number;
+  /** ns runnable but waiting for a CPU. */
+  wait: number;
+}
+
+/** CPU and run-queue wait of every thread of this process, from /proc/self/task/<tid>/schedstat; null off Linux. */
+export function threadTimes(): Map<number, ThreadTime> | null {
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return null;
+  }
+  const out = new Map<number, ThreadTime>();
+  for (const t of tids) {
+    try {
+      const [cpu, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+      out.set(Number(t), { cpu: cpu!, wait: wait! });
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
 }

@@ -26,14 +26,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
-  closeSync, fdatasyncSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync,
+  closeSync, fdatasyncSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { makeLog, posInt, prng, systemBusyMs } from './common.js';
+import { makeLog, posInt, prng, systemBusyMs, threadTimes, type ThreadTime } from './common.js';
 import { LatencyHistogram, type LatencySummary } from './stats.js';
 import { LarchDB, type Index } from '../engine/index.js';
 import type { Durability } from '../engine/storage/request-log.js';
@@ -94,32 +94,6 @@ const SPEC = { serverless: { cloud: 'aws' as const, region: 'us-east-1' } };
 
 // ---------------------------------------------------------------------------
 // Linux counters: per-thread CPU, device flushes, write syscalls, other processes' load. null where unavailable.
-
-interface ThreadTime {
-  /** ns on a CPU. */
-  cpu: number;
-  /** ns runnable but waiting for a CPU. */
-  wait: number;
-}
-
-function threadTimes(): Map<number, ThreadTime> | null {
-  let tids: string[];
-  try {
-    tids = readdirSync('/proc/self/task');
-  } catch {
-    return null;
-  }
-  const out = new Map<number, ThreadTime>();
-  for (const t of tids) {
-    try {
-      const [cpu, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
-      out.set(Number(t), { cpu: cpu!, wait: wait! });
-    } catch {
-      // the thread ended between readdir and read
-    }
-  }
-  return out;
-}
 
 const listTids = (): Set<number> => new Set(threadTimes()?.keys() ?? []);
 
