@@ -99,7 +99,7 @@ export interface NamespaceStorageInfo {
   memtableRows: number;
   /** Last applied LSN. */
   lsn: number;
-  /** Memtables written out as slabs, and slab merges, since the namespace was opened. */
+  /** Memtables written out as slabs (several queued ones may make one slab), and slab merges, since the namespace was opened. */
   flushes: number;
   merges: number;
   /** Merges that extended their largest input's HNSW graph instead of building one from nothing. */
@@ -432,11 +432,29 @@ export class NamespaceActor {
   }
 
   private nextJob(): (() => Promise<void>) | null {
-    const frozen = this.segs.find((s) => s.frozenAt && !s.fields);
-    if (frozen) return () => this.build([frozen]);
+    const frozen = this.frozenRun();
+    if (frozen.length > 0) return () => this.build(frozen);
     if (this.manifestDirty) return () => this.publish();
     const run = this.mergeRun();
     return run ? () => this.build(run) : null;
+  }
+
+  /**
+   * The frozen memtables waiting for their slab, oldest first, as many as make one slab of at most MAX_SLAB_BYTES:
+   * when writes outrun the builder (a graph build takes longer than filling a memtable), the memtables queued
+   * meanwhile become one slab and one graph instead of one each.
+   */
+  private frozenRun(): Segment[] {
+    const rowBytes = this.dim * 4 + 64;
+    const run: Segment[] = [];
+    let rows = 0;
+    for (const s of this.segs) {
+      if (!s.frozenAt || s.fields) continue;
+      if (run.length > 0 && (rows + s.arena.live) * rowBytes > MAX_SLAB_BYTES) break;
+      rows += s.arena.live;
+      run.push(s);
+    }
+    return run;
   }
 
   /** The newest run of built slabs where each older one is no larger than the newer ones together. */
@@ -529,7 +547,8 @@ export class NamespaceActor {
     }
     this.bySeq.set(seq, seg);
     if (storage) this.manifestDirty = true;
-    if (inputs.length === 1 && !inputs[0]!.fields) this.counters.flushes++;
+    const memtables = inputs.filter((s) => !s.fields).length;
+    if (memtables > 0) this.counters.flushes += memtables;
     else this.counters.merges++;
     if (res.graph && job.graph?.prefix) this.counters.graphsExtended++;
   }
