@@ -3,8 +3,8 @@
  * kernel over the arena's shared memory; this file only lays out memory, draws node levels and picks between the
  * graph and an exact scan for filtered queries.
  *
- * Memory (all in the arena, from {@link Arena.allocScratch}, never released: the arena has no allocation API for
- * long-lived regions besides blocks, so the graph's region is a scratch chunk rounded up to a power of two):
+ * Memory (all in the arena: the graph and its table from {@link Arena.reserve}, for the arena's lifetime; scratch
+ * from {@link Arena.allocScratch}):
  *
  *   graph (offset `graph`, `bytes` long; every offset inside is relative to `graph`, so it can be copied as is)
  *     u32 header[16]  magic 'HNSW', version 1, n, count, M, M0, maxLevel (i32), entry, dim, metric,
@@ -107,8 +107,6 @@ export interface HnswHandle {
   graph: number;
   /** Graph bytes (header, links, levels, upper layers). */
   bytes: number;
-  /** The region holding graph and table, as allocated (rounded up to a power of two). */
-  region: { offset: number; size: number };
   /** Byte offset of the u32 block table (vector-array offset per block). */
   table: number;
   rowsPerBlock: number;
@@ -192,8 +190,7 @@ function prepareGraph(arena: Arena, metric: HnswMetric | number, opts: HnswBuild
   }
   const bytes = align(top, 64);
   const nBlocks = Math.ceil(n / B);
-  const region = arena.allocScratch(bytes + nBlocks * 4);
-  const g = region.offset;
+  const g = arena.reserve(bytes + nBlocks * 4);
   const table = g + bytes;
   const buf = arena.memory.buffer;
   new Uint32Array(buf, g, 16).set([MAGIC, 1, n, 0, M, M0, 0xffffffff, 0, dim, code, links0, levelsAt, upperOffAt, bytes, efConstruction, seed >>> 0]);
@@ -219,7 +216,6 @@ function prepareGraph(arena: Arena, metric: HnswMetric | number, opts: HnswBuild
   return {
     graph: g,
     bytes,
-    region,
     table,
     rowsPerBlock: B,
     invDelta: L.invNorms - L.vecs,
@@ -433,8 +429,7 @@ export function restoreHnsw(arena: Arena, bytes: Uint8Array, efSearch: number = 
   metricCode(metric!);
   const B = arena.layout.rows;
   const nBlocks = Math.ceil(n! / B);
-  const region = arena.allocScratch(bytes.length + nBlocks * 4);
-  const g = region.offset;
+  const g = arena.reserve(bytes.length + nBlocks * 4);
   const buf = arena.memory.buffer;
   new Uint8Array(buf, g, bytes.length).set(bytes);
   const t = new Uint32Array(buf, g + bytes.length, nBlocks);
@@ -442,7 +437,6 @@ export function restoreHnsw(arena: Arena, bytes: Uint8Array, efSearch: number = 
   return {
     graph: g,
     bytes: bytes.length,
-    region,
     table: g + bytes.length,
     rowsPerBlock: B,
     invDelta: arena.layout.invNorms - arena.layout.vecs,
