@@ -193,18 +193,11 @@ export class Arena {
   }
 
   /**
-   * Space for the arena's lifetime (a slab's graph, its string tables), 64-byte aligned and zero: the bump
-   * allocator's memory was never used before. Owner thread only, like every allocation.
+   * Space for the arena's lifetime (a slab's HNSW graph), 64-byte aligned and zero: the bump allocator's memory was
+   * never used before. Owner thread only, like every allocation.
    */
   reserve(bytes: number): number {
     return this.alloc(bytes, 64);
-  }
-
-  /** Copies `bytes` into space reserved for the arena's lifetime; returns its offset. */
-  keep(bytes: Uint8Array): number {
-    const at = this.reserve(bytes.length);
-    new Uint8Array(this.memory.buffer, at, bytes.length).set(bytes);
-    return at;
   }
 
   /** Scratch space for one query (freed with {@link releaseScratch}); sizes round up to powers of two for reuse. */

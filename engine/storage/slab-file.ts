@@ -35,8 +35,6 @@ export interface SlabContent {
   tombstones: string[];
   /** The HNSW graph over the rows (absent: the slab is searched exactly). */
   graph?: Uint8Array;
-  /** The ids and metadata sections as string tables ({@link encodeStrings}): from decodeSlab; encodeSlab uses them when given. */
-  tables?: { ids: Uint8Array; meta: Uint8Array };
 }
 
 const MAGIC = 0x424c534c; // 'LSLB'
@@ -61,7 +59,7 @@ const decoder = new TextDecoder();
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** A string table: u32 count n, u32 offsets[n+1], UTF-8 text (`undefined` is stored as an empty string). */
-export function encodeStrings(list: readonly (string | undefined)[]): Uint8Array {
+function encodeStrings(list: readonly (string | undefined)[]): Uint8Array {
   const parts = list.map((s) => (s === undefined ? new Uint8Array(0) : encoder.encode(s)));
   const offsets = new Uint32Array(list.length + 2);
   offsets[0] = list.length;
@@ -71,14 +69,6 @@ export function encodeStrings(list: readonly (string | undefined)[]): Uint8Array
   out.set(bytesOf(offsets), 0);
   for (let i = 0; i < parts.length; i++) out.set(parts[i]!, head + offsets[i + 1]!);
   return out;
-}
-
-/** Entry `i` of the string table at byte `at` of `buf` (no checks: the table was verified when it was loaded). */
-export function tableString(buf: ArrayBufferLike, at: number, i: number): string {
-  const u = new Uint32Array(buf, at, 2 + i + 1);
-  const n = u[0]!;
-  const s = u[1 + i]!;
-  return decoder.decode(new Uint8Array(buf, at + 4 * (n + 2) + s, u[2 + i]! - s));
 }
 
 function decodeStrings(b: Uint8Array, emptyIsNone: boolean, expect?: number): (string | undefined)[] {
@@ -102,12 +92,12 @@ function decodeStrings(b: Uint8Array, emptyIsNone: boolean, expect?: number): (s
 export function encodeSlab(c: SlabContent): Uint8Array[] {
   const rows = c.ids.length;
   const sections = new Map<Kind, Uint8Array>([
-    [Kind.Ids, c.tables?.ids ?? encodeStrings(c.ids)],
+    [Kind.Ids, encodeStrings(c.ids)],
     [Kind.Vectors, bytesOf(c.vectors)],
     [Kind.SparseOffsets, bytesOf(c.sparseOffsets)],
     [Kind.SparseIndices, bytesOf(c.sparseIndices)],
     [Kind.SparseValues, bytesOf(c.sparseValues)],
-    [Kind.Meta, c.tables?.meta ?? encodeStrings(c.metaJson)],
+    [Kind.Meta, encodeStrings(c.metaJson)],
     [Kind.Fields, c.fields],
     [Kind.Tombstones, encodeStrings(c.tombstones)],
   ]);
@@ -202,7 +192,6 @@ export function decodeSlab(file: Uint8Array, name: string): SlabContent {
       fields: need(Kind.Fields),
       tombstones: decodeStrings(need(Kind.Tombstones), false) as string[],
       graph: got.get(Kind.Graph),
-      tables: { ids: need(Kind.Ids), meta: need(Kind.Meta) },
     };
   } catch (err) {
     if (err instanceof LarchError) throw err;
