@@ -180,6 +180,7 @@ function prepareGraph(arena: Arena, metric: HnswMetric | number, opts: HnswBuild
   const upperOffAt = align(levelsAt + n, 4);
   let top = upperOffAt + n * 4;
   for (let i = 0; i < n; i++) {
+    // Drawn for every row, so rows after a prefix get the levels a build from nothing would give them.
     const drawn = Math.min(MAX_LEVEL, Math.floor(-Math.log(1 - rand()) * mL));
     const lv = i < n0 ? preLevels![i]! : drawn;
     levels[i] = lv;
@@ -189,8 +190,7 @@ function prepareGraph(arena: Arena, metric: HnswMetric | number, opts: HnswBuild
     }
   }
   const bytes = align(top, 64);
-  const nBlocks = Math.ceil(n / B);
-  const g = arena.reserve(bytes + nBlocks * 4);
+  const g = reserveGraph(arena, bytes, n);
   const table = g + bytes;
   const buf = arena.memory.buffer;
   new Uint32Array(buf, g, 16).set([MAGIC, 1, n, 0, M, M0, 0xffffffff, 0, dim, code, links0, levelsAt, upperOffAt, bytes, efConstruction, seed >>> 0]);
@@ -211,8 +211,6 @@ function prepareGraph(arena: Arena, metric: HnswMetric | number, opts: HnswBuild
     hdr[6] = pre.handle.maxLevel >>> 0;
     hdr[7] = pre.handle.entry;
   }
-  const t = new Uint32Array(buf, table, nBlocks);
-  for (let b = 0; b < nBlocks; b++) t[b] = arena.blocks[b]! + L.vecs;
   return {
     graph: g,
     bytes,
@@ -252,6 +250,18 @@ function insertRange(arena: Arena, h: HnswHandle, to: number, onProgress?: (done
     arena.releaseScratch(scratch);
   }
   return distances;
+}
+
+/**
+ * Reserves a graph of `bytes` over rows [0, n) of `arena` and the block table right after it (the vector array of
+ * each block, which is how the kernel reaches row r); returns the graph's offset.
+ */
+function reserveGraph(arena: Arena, bytes: number, n: number): number {
+  const nBlocks = Math.ceil(n / arena.layout.rows);
+  const g = arena.reserve(bytes + nBlocks * 4);
+  const t = new Uint32Array(arena.memory.buffer, g + bytes, nBlocks);
+  for (let b = 0; b < nBlocks; b++) t[b] = arena.blocks[b]! + arena.layout.vecs;
+  return g;
 }
 
 function levelsOffset(h: HnswHandle): number {
@@ -427,18 +437,13 @@ export function restoreHnsw(arena: Arena, bytes: Uint8Array, efSearch: number = 
   if (n !== arena.rows || count !== n) throw new Error(`graph indexes ${count}/${n} rows, the slab has ${arena.rows}`);
   if (dim !== arena.dim || size !== bytes.length) throw new Error(`graph header says dimension ${dim} and ${size} bytes, found ${arena.dim} and ${bytes.length}`);
   metricCode(metric!);
-  const B = arena.layout.rows;
-  const nBlocks = Math.ceil(n! / B);
-  const g = arena.reserve(bytes.length + nBlocks * 4);
-  const buf = arena.memory.buffer;
-  new Uint8Array(buf, g, bytes.length).set(bytes);
-  const t = new Uint32Array(buf, g + bytes.length, nBlocks);
-  for (let b = 0; b < nBlocks; b++) t[b] = arena.blocks[b]! + arena.layout.vecs;
+  const g = reserveGraph(arena, bytes.length, n!);
+  new Uint8Array(arena.memory.buffer, g, bytes.length).set(bytes);
   return {
     graph: g,
     bytes: bytes.length,
     table: g + bytes.length,
-    rowsPerBlock: B,
+    rowsPerBlock: arena.layout.rows,
     invDelta: arena.layout.invNorms - arena.layout.vecs,
     n: n!,
     dim: dim!,

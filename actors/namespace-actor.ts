@@ -198,6 +198,11 @@ export class NamespaceActor {
     return this.cfg.dimension ?? 0;
   }
 
+  /** Bytes of a slab row as MAX_SLAB_BYTES counts them: the vector plus ~64 bytes of id, metadata and state. */
+  private get slabRowBytes(): number {
+    return this.dim * 4 + 64;
+  }
+
   private get mem(): Segment {
     return this.segs[this.segs.length - 1]!;
   }
@@ -445,12 +450,11 @@ export class NamespaceActor {
    * meanwhile become one slab and one graph instead of one each.
    */
   private frozenRun(): Segment[] {
-    const rowBytes = this.dim * 4 + 64;
     const run: Segment[] = [];
     let rows = 0;
     for (const s of this.segs) {
       if (!s.frozenAt || s.fields) continue;
-      if (run.length > 0 && (rows + s.arena.live) * rowBytes > MAX_SLAB_BYTES) break;
+      if (run.length > 0 && (rows + s.arena.live) * this.slabRowBytes > MAX_SLAB_BYTES) break;
       rows += s.arena.live;
       run.push(s);
     }
@@ -460,13 +464,12 @@ export class NamespaceActor {
   /** The newest run of built slabs where each older one is no larger than the newer ones together. */
   private mergeRun(): Segment[] | null {
     const built = this.segs.filter((s) => s.fields);
-    const rowBytes = this.dim * 4 + 64;
     let sum = 0;
     let i = built.length;
     while (i > 0) {
       const live = built[i - 1]!.arena.live;
       if (i < built.length && live > sum) break;
-      if ((sum + live) * rowBytes > MAX_SLAB_BYTES) break;
+      if ((sum + live) * this.slabRowBytes > MAX_SLAB_BYTES) break;
       sum += live;
       i--;
     }

@@ -1,7 +1,7 @@
 /**
  * Loading a namespace's slabs on open: each slab file named by the manifest is read, verified and copied into a
- * fresh arena in shared memory (with its HNSW graph, when it has one). A missing or damaged slab stops the open with DATA_LOSS naming the file; files
- * the manifest does not name (a build or cleanup cut short by a crash) are deleted.
+ * fresh arena in shared memory (with its HNSW graph, when it has one). A missing or damaged slab stops the open with
+ * DATA_LOSS naming the file; files the manifest does not name (a build or cleanup cut short by a crash) are deleted.
  */
 import { join } from 'node:path';
 import { LarchError } from '../engine/errors.js';
