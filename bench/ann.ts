@@ -57,9 +57,9 @@ import hnswlib from 'hnswlib-node';
 import { makeLog, posInt, prng, systemBusyMs, threadTimes } from './common.js';
 import { LatencyHistogram, type LatencySummary } from './stats.js';
 import { LarchDB } from '../engine/index.js';
-import { MAX_BATCH, MAX_REQUEST_BYTES } from '../engine/validation.js';
-import { Arena } from '../actors/arena.js';
-import { HnswSearcher, allocHnswScratch, buildHnswParallel, type HnswHandle } from '../actors/hnsw-index.js';
+import { MAX_BATCH, MAX_REQUEST_BYTES } from '../engine/core/validation.js';
+import { Arena } from '../actors/shared/arena.js';
+import { HnswSearcher, allocHnswScratch, buildHnswParallel, type HnswHandle } from '../actors/shared/hnsw.js';
 import { KernelMetric } from '../wasm/kernels.js';
 
 const { values: args } = parseArgs({

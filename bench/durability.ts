@@ -37,7 +37,7 @@ import { makeLog, posInt, prng, systemBusyMs, threadTimes, type ThreadTime } fro
 import { LatencyHistogram, type LatencySummary } from './stats.js';
 import { LarchDB, type Index } from '../engine/index.js';
 import type { Durability } from '../engine/storage/request-log.js';
-import { crc32c } from '../engine/crc32c.js';
+import { crc32c } from '../engine/storage/crc32c.js';
 
 const { values: args } = parseArgs({
   options: {

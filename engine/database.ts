@@ -4,15 +4,15 @@
  */
 import { resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { Catalog } from './catalog.js';
-import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { LarchError, alreadyExists, forbidden, invalidArgument, notFound } from './errors.js';
-import type { IndexConfig } from './index-config.js';
+import { Catalog } from './storage/catalog.js';
+import { acquireDirLock, type DirLock } from './storage/dir-lock.js';
+import { LarchError, alreadyExists, forbidden, invalidArgument, notFound } from './core/errors.js';
+import type { IndexConfig } from './core/index-config.js';
 import { Index, type EngineContext } from './index-handle.js';
-import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, RecordMetadata } from './types.js';
-import { validateConfigureIndex, validateCreateIndex, validateIndexName } from './validation.js';
-import { Supervisor, type SupervisorStats } from '../actors/supervisor.js';
-import { indexDir } from '../actors/route.js';
+import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, RecordMetadata } from './core/types.js';
+import { validateConfigureIndex, validateCreateIndex, validateIndexName } from './core/validation.js';
+import { Supervisor, type SupervisorStats } from '../actors/main/supervisor.js';
+import { indexDir } from '../actors/shared/routing.js';
 import type { Durability } from './storage/request-log.js';
 import { sweepDataDir } from './storage/sweep.js';
 

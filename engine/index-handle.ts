@@ -2,9 +2,9 @@
  * `db.index(name)` and `.namespace(ns)`: the data-plane verbs of one index, shaped like the official client's
  * `Index` (a handle targets one namespace; the default is `__default__`).
  */
-import { invalidArgument, notFound } from './errors.js';
-import { compileFilter } from './filter.js';
-import type { IndexConfig } from './index-config.js';
+import { invalidArgument, notFound } from './core/errors.js';
+import { compileFilter } from './core/filter.js';
+import type { IndexConfig } from './core/index-config.js';
 import type {
   FetchResponse,
   Filter,
@@ -19,7 +19,7 @@ import type {
   RecordMetadata,
   UpdateOptions,
   UpsertResponse,
-} from './types.js';
+} from './core/types.js';
 import {
   DEFAULT_LIST_LIMIT,
   MAX_DELETE_IDS,
@@ -31,13 +31,13 @@ import {
   validateQuery,
   validateUpdate,
   validateUpsert,
-} from './validation.js';
-import type { Supervisor } from '../actors/supervisor.js';
-import { encodeRecords } from '../actors/record-codec.js';
-import { readHits, runQuery } from '../actors/query-coordinator.js';
-import type { Applied } from '../actors/namespace-actor.js';
-import type { ArenaView } from '../actors/arena.js';
-import type { FetchedRow } from '../actors/namespace-actor.js';
+} from './core/validation.js';
+import type { Supervisor } from '../actors/main/supervisor.js';
+import { encodeRecords } from './storage/record-frame.js';
+import { readHits, runQuery } from '../actors/main/query-coordinator.js';
+import type { Applied } from '../actors/host/namespace-actor.js';
+import type { ArenaView } from '../actors/shared/arena.js';
+import type { FetchedRow } from '../actors/host/namespace-actor.js';
 
 /** What an index handle needs from the database that made it. */
 export interface EngineContext {

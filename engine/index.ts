@@ -4,6 +4,6 @@
  */
 export { LarchDB, type OpenOptions } from './database.js';
 export { Index } from './index-handle.js';
-export { LarchError, type ErrorCode } from './errors.js';
-export type * from './types.js';
-export type { SupervisorStats } from '../actors/supervisor.js';
+export { LarchError, type ErrorCode } from './core/errors.js';
+export type * from './core/types.js';
+export type { SupervisorStats } from '../actors/main/supervisor.js';

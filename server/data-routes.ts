@@ -3,8 +3,8 @@
  * Bodies are camelCase; snake_case aliases and nulls are normalised before schema validation.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LarchError, invalidArgument } from '../engine/errors.js';
-import { compileFilter } from '../engine/filter.js';
+import { LarchError, invalidArgument } from '../engine/core/errors.js';
+import { compileFilter } from '../engine/core/filter.js';
 import type { Filter, Index, LarchDB, QueryOptions, UpdateOptions } from '../engine/index.js';
 import { ALIASES, deleteBody, queryBody, statsBody, updateBody } from './schemas.js';
 import { prepareUpsert, type PrepareReply, type PreparedUpsert } from './upsert-prepare.js';

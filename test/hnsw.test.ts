@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import { Arena } from '../actors/arena.js';
+import { Arena } from '../actors/shared/arena.js';
 import {
   HNSW_DEFAULTS,
   HnswSearcher,
@@ -18,7 +18,7 @@ import {
   searchHnsw,
   type HnswHandle,
   type HnswMetric,
-} from '../actors/hnsw-index.js';
+} from '../actors/shared/hnsw.js';
 import { KernelMetric } from '../wasm/kernels.js';
 import { rng } from './helpers.js';
 import { DATASETS, clustered, readVecs, recallAt } from './ann-data.js';
@@ -403,7 +403,7 @@ test('two worker threads searching one graph at once get the sequential answers'
   const { arena, h, s, queries } = synIndex();
   const bits = randomBitmap(h.n, 0.3, 99);
   const want = [undefined, bits].map((b) => queries.map((q) => Array.from(s.search(q, 10, b ? { bits: b, mode: 'graph' } : {}).rows)));
-  const module = new URL('../actors/hnsw-index.js', import.meta.url).href;
+  const module = new URL('../actors/shared/hnsw.js', import.meta.url).href;
   const workers = [undefined, bits].map(
     (b) =>
       new Worker(SEARCH_WORKER, {

@@ -3,9 +3,9 @@
  * atomically: after a crash the file holds the old or the new content in full, and a damaged one is refused by name.
  */
 import { readFile } from 'node:fs/promises';
-import { LarchError } from '../errors.js';
-import { writeFileAtomic } from '../atomic-file.js';
-import { crc32c } from '../crc32c.js';
+import { LarchError } from '../core/errors.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { crc32c } from './crc32c.js';
 
 interface Envelope<T> {
   format: number;

@@ -13,9 +13,9 @@
  */
 import { open, readdir, readFile, mkdir, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { LarchError } from '../errors.js';
-import { crc32c } from '../crc32c.js';
-import { fsyncDir } from '../atomic-file.js';
+import { LarchError } from '../core/errors.js';
+import { crc32c } from './crc32c.js';
+import { fsyncDir } from './atomic-file.js';
 
 /** `fsync`: an append resolves once on disk. `none`: once written to the OS (lost on power failure, not on kill -9). */
 export type Durability = 'fsync' | 'none';

@@ -12,8 +12,8 @@
  * large enough an HNSW graph (actors/hnsw-index.ts layout; every offset in it is relative to its start). A slab
  * without a graph has no graph section; readers that predate it skip kinds they do not know.
  */
-import { LarchError } from '../errors.js';
-import { crc32c } from '../crc32c.js';
+import { LarchError } from '../core/errors.js';
+import { crc32c } from './crc32c.js';
 
 /** Everything a slab holds, in columns. Row i of every column is the same record. */
 export interface SlabContent {

@@ -4,7 +4,7 @@
  */
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir } from '../atomic-file.js';
+import { fsyncDir } from './atomic-file.js';
 
 export interface SlabStore {
   /** Writes `chunks` as blob `name`; resolves once durable. Returns the byte count. */

@@ -9,7 +9,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_FILE } from './manifest.js';
-import { TMP_MARK } from '../atomic-file.js';
+import { TMP_MARK } from './atomic-file.js';
 
 async function list(dir: string): Promise<string[]> {
   try {

@@ -4,13 +4,13 @@
  * frames in the order the messages arrive.
  */
 import { Worker, type MessagePort } from 'node:worker_threads';
-import type { Durability } from '../engine/storage/request-log.js';
+import type { Durability } from '../../engine/storage/request-log.js';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { LarchError, unavailable, type SerializedError } from '../engine/errors.js';
-import { RingProducer } from './ring.js';
-import type { EncodedBatch } from './record-codec.js';
-import type { HostApi } from './namespace-host.js';
+import { LarchError, unavailable, type SerializedError } from '../../engine/core/errors.js';
+import { RingProducer } from '../shared/ring.js';
+import type { EncodedBatch } from '../../engine/storage/record-frame.js';
+import type { HostApi } from '../host/namespace-host.js';
 
 export type Reply<T> = { ok: T } | { err: SerializedError };
 
@@ -39,7 +39,7 @@ export class HostHandle {
   dead: Error | null = null;
 
   constructor(readonly opts: HostOptions) {
-    this.worker = new Worker(new URL('./namespace-host.js', import.meta.url), { name: `larch-ns-host-${opts.index}` });
+    this.worker = new Worker(new URL('../host/namespace-host.js', import.meta.url), { name: `larch-ns-host-${opts.index}` });
     this.worker.unref();
     this.remote = Comlink.wrap(nodeEndpoint(this.worker)) as never;
     this.ring = RingProducer.create(opts.ringBytes);

@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LarchError } from './errors.js';
+import { LarchError } from '../core/errors.js';
 
 export interface DirLock {
   release(): Promise<void>;

@@ -26,7 +26,7 @@
  * postings inside `present`, sorted finite numbers, distinct keys), so garbled bytes never yield a wrong index.
  */
 import { compileFilter } from './filter.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../storage/crc32c.js';
 import type { RecordMetadata } from './types.js';
 
 /** Sorted, distinct row numbers. */

@@ -1,4 +1,4 @@
-import { resourceExhausted } from '../engine/errors.js';
+import { resourceExhausted } from '../../engine/core/errors.js';
 
 /**
  * An actor's bounded mailbox: messages run one at a time in arrival order. A full mailbox refuses new work

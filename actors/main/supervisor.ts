@@ -11,14 +11,14 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
-import type { Durability } from '../engine/storage/request-log.js';
-import { LarchError, unavailable } from '../engine/errors.js';
-import type { IndexConfig } from '../engine/index-config.js';
-import { HostHandle } from './host-protocol.js';
-import { HNSW_MIN_ROWS } from './hnsw-index.js';
-import { hostFor } from './route.js';
-import type { ScanTask } from './query-executor.js';
-import type { BuilderApi } from './index-builder.js';
+import type { Durability } from '../../engine/storage/request-log.js';
+import { LarchError, unavailable } from '../../engine/core/errors.js';
+import type { IndexConfig } from '../../engine/core/index-config.js';
+import { HostHandle } from './host-handle.js';
+import { HNSW_MIN_ROWS } from '../shared/hnsw.js';
+import { hostFor } from '../shared/routing.js';
+import type { ScanTask } from '../executor/query-executor.js';
+import type { BuilderApi } from '../builder/index-builder.js';
 
 export interface SupervisorOptions {
   dataDir: string | null;
@@ -64,7 +64,7 @@ export class Supervisor {
   private constructor(private readonly opts: SupervisorOptions) {
     this.executorCount = Math.max(1, opts.executors ?? availableParallelism());
     this.pool = new Piscina({
-      filename: new URL('./query-executor.js', import.meta.url).href,
+      filename: new URL('../executor/query-executor.js', import.meta.url).href,
       minThreads: this.executorCount,
       maxThreads: this.executorCount,
       idleTimeout: Number.MAX_SAFE_INTEGER,
@@ -89,7 +89,7 @@ export class Supervisor {
 
   /** An index-builder worker; restarted (and reconnected to every host) when it dies. */
   private spawnBuilder(slot: number): { worker: Worker; api: Comlink.Remote<BuilderApi> } {
-    const worker = new Worker(new URL('./index-builder.js', import.meta.url), { name: `larch-builder-${slot}` });
+    const worker = new Worker(new URL('../builder/index-builder.js', import.meta.url), { name: `larch-builder-${slot}` });
     worker.unref();
     const b = { worker, api: Comlink.wrap<BuilderApi>(nodeEndpoint(worker)) };
     worker.on('error', (err) => {

@@ -4,9 +4,9 @@
  * only the heaps' entry counts; the main thread reads the heap itself. One kernel instance per arena memory is
  * cached per thread.
  */
-import { KernelMetric, instantiateHnswKernels, instantiateKernels, type HnswKernels, type Kernels } from '../wasm/kernels.js';
-import { blockLayout, type BlockLayout } from './arena-layout.js';
-import { WalkModel, searchPlaced, type HnswHandle } from './hnsw-index.js';
+import { KernelMetric, instantiateHnswKernels, instantiateKernels, type HnswKernels, type Kernels } from '../../wasm/kernels.js';
+import { blockLayout, type BlockLayout } from '../shared/arena-layout.js';
+import { WalkModel, searchPlaced, type HnswHandle } from '../shared/hnsw.js';
 
 /** Where a plan put the query in one arena's memory. Numbers are byte offsets unless named otherwise. */
 export interface QueryPlacement {

@@ -6,7 +6,7 @@
  *   u16 idLength, u8 parts (1 dense, 2 sparse, 4 metadata), u8 0, id bytes (pad 4),
  *   [u32 dim, f32 × dim], [u32 nnz, u32 × nnz, f32 × nnz], [u32 bytes, JSON (pad 4)]
  */
-import type { RecordMetadata } from '../engine/types.js';
+import type { RecordMetadata } from '../core/types.js';
 
 /** A record as it travels in a frame. Sparse indices are sorted ascending and unique. */
 export interface CodecRecord {

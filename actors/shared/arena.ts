@@ -4,8 +4,8 @@
  * snapshot version covers it.
  */
 import { randomUUID } from 'node:crypto';
-import { createArenaMemory, instantiateKernels, type Kernels } from '../wasm/kernels.js';
-import { resourceExhausted } from '../engine/errors.js';
+import { createArenaMemory, instantiateKernels, type Kernels } from '../../wasm/kernels.js';
+import { resourceExhausted } from '../../engine/core/errors.js';
 import {
   ALIVE,
   ARENA_HEADER_BYTES,

@@ -10,23 +10,23 @@
  * Background (never in a query's way): a full memtable is frozen and an index builder turns it into a slab; runs of
  * small slabs are merged; each result is swapped in, the manifest republished, and the log truncated behind it.
  */
-import type { IndexConfig } from '../engine/index-config.js';
-import { METRIC_CODE } from '../engine/index-config.js';
-import type { RecordMetadata } from '../engine/types.js';
-import { compileFilter, type Predicate } from '../engine/filter.js';
-import { FieldIndex } from '../engine/field-index.js';
-import { LarchError, diskError, resourceExhausted, unavailable } from '../engine/errors.js';
-import type { RequestLog, LogEntry, ReplayReport } from '../engine/storage/request-log.js';
-import type { SlabStore } from '../engine/storage/slab-store.js';
-import { writeManifest, type Manifest } from '../engine/storage/manifest.js';
-import { ALIVE } from './arena-layout.js';
-import { Arena, type ArenaView } from './arena.js';
+import type { IndexConfig } from '../../engine/core/index-config.js';
+import { METRIC_CODE } from '../../engine/core/index-config.js';
+import type { RecordMetadata } from '../../engine/core/types.js';
+import { compileFilter, type Predicate } from '../../engine/core/filter.js';
+import { FieldIndex } from '../../engine/core/postings.js';
+import { LarchError, diskError, resourceExhausted, unavailable } from '../../engine/core/errors.js';
+import type { RequestLog, LogEntry, ReplayReport } from '../../engine/storage/request-log.js';
+import type { SlabStore } from '../../engine/storage/slab-store.js';
+import { writeManifest, type Manifest } from '../../engine/storage/manifest.js';
+import { ALIVE } from '../shared/arena-layout.js';
+import { Arena, type ArenaView } from '../shared/arena.js';
 import { Mailbox } from './mailbox.js';
-import { decodeRecords, type DecodedRecord } from './record-codec.js';
+import { decodeRecords, type DecodedRecord } from '../../engine/storage/record-frame.js';
 import { refRow, refSeq, rowRef, slabName, type Segment, type SlabGraph } from './segment.js';
 import type { BuilderLink, BuildJob } from './builder-link.js';
-import type { QueryPlacement } from './query-executor.js';
-import { allocKernelScratch, hnswSettings, type HnswHandle, type KernelScratch } from './hnsw-index.js';
+import type { QueryPlacement } from '../executor/query-executor.js';
+import { allocKernelScratch, hnswSettings, type HnswHandle, type KernelScratch } from '../shared/hnsw.js';
 
 /** Request-log record types. */
 export const enum Op {

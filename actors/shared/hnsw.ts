@@ -30,16 +30,16 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Arena } from './arena.js';
-import { prng } from '../engine/prng.js';
-import type { IndexConfig } from '../engine/index-config.js';
-import type { HnswOptions } from '../engine/types.js';
+import { prng } from '../../engine/core/prng.js';
+import type { IndexConfig } from '../../engine/core/index-config.js';
+import type { HnswOptions } from '../../engine/core/types.js';
 import {
   KernelMetric,
   instantiateHnswKernels,
   instantiateKernels,
   type HnswKernels,
   type Kernels,
-} from '../wasm/kernels.js';
+} from '../../wasm/kernels.js';
 
 export type HnswMetric = 'cosine' | 'dotproduct' | 'euclidean';
 

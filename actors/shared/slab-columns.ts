@@ -2,7 +2,7 @@
  * Moving records between arenas and slab columns: gathering rows out of source arenas (flush, merge) and building
  * an arena from columns (after a build, and when a slab file is loaded). Vectors are copied as float32 blocks.
  */
-import type { SlabContent } from '../engine/storage/slab-file.js';
+import type { SlabContent } from '../../engine/storage/slab-file.js';
 import { Arena, type ArenaParts } from './arena.js';
 import { blockLayout, locate, rowsPerBlock } from './arena-layout.js';
 

@@ -4,15 +4,15 @@
  * DATA_LOSS naming the file; files the manifest does not name (a build or cleanup cut short by a crash) are deleted.
  */
 import { join } from 'node:path';
-import { LarchError } from '../engine/errors.js';
-import type { RecordMetadata } from '../engine/types.js';
-import { FieldIndex } from '../engine/field-index.js';
-import { decodeSlab } from '../engine/storage/slab-file.js';
-import type { SlabStore } from '../engine/storage/slab-store.js';
-import type { Manifest } from '../engine/storage/manifest.js';
-import { arenaFromColumns } from './slab-columns.js';
+import { LarchError } from '../../engine/core/errors.js';
+import type { RecordMetadata } from '../../engine/core/types.js';
+import { FieldIndex } from '../../engine/core/postings.js';
+import { decodeSlab } from '../../engine/storage/slab-file.js';
+import type { SlabStore } from '../../engine/storage/slab-store.js';
+import type { Manifest } from '../../engine/storage/manifest.js';
+import { arenaFromColumns } from '../shared/slab-columns.js';
 import type { Segment, SlabGraph } from './segment.js';
-import { restoreHnsw } from './hnsw-index.js';
+import { restoreHnsw } from '../shared/hnsw.js';
 
 /** The slabs `m` names, from `store` (whose files live in `where`, for messages), oldest first. */
 export async function loadSlabSegments(store: SlabStore, where: string, m: Manifest, dim: number, efSearch: number): Promise<Segment[]> {

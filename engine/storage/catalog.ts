@@ -4,9 +4,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readCheckedJson, writeCheckedJson } from './storage/checked-json.js';
-import type { IndexConfig } from './index-config.js';
-import { diskError } from './errors.js';
+import { readCheckedJson, writeCheckedJson } from './checked-json.js';
+import type { IndexConfig } from '../core/index-config.js';
+import { diskError } from '../core/errors.js';
 
 const FILE = 'catalog.json';
 const FORMAT = 2;

@@ -2,11 +2,11 @@
 // metadata and random filters must give exactly the predicate's rows, for the built index and for a decoded copy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FieldIndex } from '../engine/field-index.js';
-import { compileFilter } from '../engine/filter.js';
-import { LarchError } from '../engine/errors.js';
-import { crc32c } from '../engine/crc32c.js';
-import type { RecordMetadata, RecordMetadataValue } from '../engine/types.js';
+import { FieldIndex } from '../engine/core/postings.js';
+import { compileFilter } from '../engine/core/filter.js';
+import { LarchError } from '../engine/core/errors.js';
+import { crc32c } from '../engine/storage/crc32c.js';
+import type { RecordMetadata, RecordMetadataValue } from '../engine/core/types.js';
 import { rng } from './helpers.js';
 
 type Md = RecordMetadata | undefined;

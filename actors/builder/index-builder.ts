@@ -8,13 +8,13 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { FieldIndex } from '../engine/field-index.js';
-import { encodeSlab } from '../engine/storage/slab-file.js';
-import { FileSlabStore } from '../engine/storage/slab-store.js';
-import { toLarchError } from '../engine/errors.js';
-import { arenaFromColumns, gatherColumns } from './slab-columns.js';
-import { buildHnswParallel, graphBytes } from './hnsw-index.js';
-import type { BuildJob, BuildResult, BuildMessage, BuildReply } from './builder-link.js';
+import { FieldIndex } from '../../engine/core/postings.js';
+import { encodeSlab } from '../../engine/storage/slab-file.js';
+import { FileSlabStore } from '../../engine/storage/slab-store.js';
+import { toLarchError } from '../../engine/core/errors.js';
+import { arenaFromColumns, gatherColumns } from '../shared/slab-columns.js';
+import { buildHnswParallel, graphBytes } from '../shared/hnsw.js';
+import type { BuildJob, BuildResult, BuildMessage, BuildReply } from '../host/builder-link.js';
 
 async function build(job: BuildJob): Promise<BuildResult> {
   const cols = gatherColumns(job.dim, job.sources);

@@ -3,15 +3,15 @@
  * into the arena), executors scan block ranges in parallel into heaps in shared memory, this module merges the
  * heaps, and the actor maps the winning rows to ids and metadata. Values are read from shared memory here.
  */
-import type { IndexConfig } from '../engine/index-config.js';
-import type { ValidQuery } from '../engine/validation.js';
-import type { QueryResponse, RecordMetadata, ScoredPineconeRecord } from '../engine/types.js';
-import { blockLayout, f32ToNumber, locate, readDense, readSparse } from './arena-layout.js';
-import type { PlanRequest, PlanResult, PlanUnit, QueryPlan } from './namespace-actor.js';
-import type { ArenaView } from './arena.js';
-import { encodeRecords } from './record-codec.js';
+import type { IndexConfig } from '../../engine/core/index-config.js';
+import type { ValidQuery } from '../../engine/core/validation.js';
+import type { QueryResponse, RecordMetadata, ScoredPineconeRecord } from '../../engine/core/types.js';
+import { blockLayout, f32ToNumber, locate, readDense, readSparse } from '../shared/arena-layout.js';
+import type { PlanRequest, PlanResult, PlanUnit, QueryPlan } from '../host/namespace-actor.js';
+import type { ArenaView } from '../shared/arena.js';
+import { encodeRecords } from '../../engine/storage/record-frame.js';
 import type { Supervisor } from './supervisor.js';
-import type { ScanTask, ScanUnit } from './query-executor.js';
+import type { ScanTask, ScanUnit } from '../executor/query-executor.js';
 
 interface Candidate {
   key: number;

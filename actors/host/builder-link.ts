@@ -4,11 +4,11 @@
  * retries them later (the supervisor restarts the builder and hands in a new port).
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { RecordMetadata } from '../engine/types.js';
-import { LarchError, unavailable, type SerializedError } from '../engine/errors.js';
-import type { ArenaParts } from './arena.js';
-import type { ColumnSource } from './slab-columns.js';
-import type { HnswHandle } from './hnsw-index.js';
+import type { RecordMetadata } from '../../engine/core/types.js';
+import { LarchError, unavailable, type SerializedError } from '../../engine/core/errors.js';
+import type { ArenaParts } from '../shared/arena.js';
+import type { ColumnSource } from '../shared/slab-columns.js';
+import type { HnswHandle } from '../shared/hnsw.js';
 
 /** How to build the slab's HNSW graph (null in a job: never, e.g. sparse indexes). */
 export interface GraphJob {

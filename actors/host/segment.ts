@@ -5,11 +5,11 @@
  *
  * Rows are addressed across segments by a number: segment sequence × 2^32 + row.
  */
-import type { RecordMetadata } from '../engine/types.js';
-import type { FieldIndex } from '../engine/field-index.js';
-import type { SlabEntry } from '../engine/storage/manifest.js';
-import type { Arena } from './arena.js';
-import type { HnswHandle, KernelScratch } from './hnsw-index.js';
+import type { RecordMetadata } from '../../engine/core/types.js';
+import type { FieldIndex } from '../../engine/core/postings.js';
+import type { SlabEntry } from '../../engine/storage/manifest.js';
+import type { Arena } from '../shared/arena.js';
+import type { HnswHandle, KernelScratch } from '../shared/hnsw.js';
 
 /** A slab's HNSW graph and what searching it needs from the namespace actor. */
 export interface SlabGraph {
