@@ -57,10 +57,8 @@ import hnswlib from 'hnswlib-node';
 import { makeLog, posInt, prng, systemBusyMs, threadTimes } from './common.js';
 import { LatencyHistogram, type LatencySummary } from './stats.js';
 import { LarchDB } from '../engine/index.js';
-import { MAX_BATCH, MAX_REQUEST_BYTES } from '../engine/core/validation.js';
-import { Arena } from '../actors/shared/arena.js';
-import { HnswSearcher, allocHnswScratch, buildHnswParallel, type HnswHandle } from '../actors/shared/hnsw.js';
-import { KernelMetric } from '../wasm/kernels.js';
+import { Arena, MAX_BATCH, MAX_REQUEST_BYTES, METRIC_CODE, buildHnswParallel, type HnswHandle } from '../engine/internal.js';
+import { HnswSearcher, allocHnswScratch } from './hnsw-searcher.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -501,7 +499,7 @@ async function main(): Promise<void> {
   const arenaMs = performance.now() - tArena;
   const arenaBytes = arena.memory.buffer.byteLength;
   const rssArena1 = await rssMb();
-  const kmetric = KernelMetric[METRIC === 'dotproduct' ? 'dot' : METRIC];
+  const kmetric = METRIC_CODE[METRIC];
   const tTruth = performance.now();
   const scanned = exactTopK(arena, kmetric, data.queries, K);
   const truth = data.truth ?? scanned;

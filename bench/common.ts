@@ -1,7 +1,7 @@
 /** Pieces every benchmark (and the tests' data generators) share. */
 import { readdirSync, readFileSync } from 'node:fs';
 
-export { prng } from '../engine/core/prng.js';
+export { prng } from '../engine/internal.js';
 
 /** A positive integer flag, or an error naming the flag. */
 export function posInt(name: string, raw: string | undefined): number {

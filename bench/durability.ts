@@ -35,9 +35,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { makeLog, posInt, prng, systemBusyMs, threadTimes, type ThreadTime } from './common.js';
 import { LatencyHistogram, type LatencySummary } from './stats.js';
-import { LarchDB, type Index } from '../engine/index.js';
-import type { Durability } from '../engine/storage/request-log.js';
-import { crc32c } from '../engine/storage/crc32c.js';
+import { LarchDB, type Durability, type Index } from '../engine/index.js';
+import { crc32c } from '../engine/internal.js';
 
 const { values: args } = parseArgs({
   options: {

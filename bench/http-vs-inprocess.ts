@@ -26,7 +26,7 @@ import { makeLog, posInt, prng, systemBusyMs } from './common.js';
 import { performance } from 'node:perf_hooks';
 import { Pinecone } from '@pinecone-database/pinecone';
 import { LarchDB } from '../engine/index.js';
-import { MAX_BATCH, MAX_REQUEST_BYTES } from '../engine/core/validation.js';
+import { MAX_BATCH, MAX_REQUEST_BYTES } from '../engine/internal.js';
 import { createServer } from '../server/app.js';
 import { LatencyHistogram, type LatencySummary } from './stats.js';
 

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { makeLog, posInt, prng } from './common.js';
 import { performance } from 'node:perf_hooks';
-import { createArenaMemory, instantiateKernels, type Kernels } from '../wasm/kernels.js';
+import { createArenaMemory, instantiateKernels, type Kernels } from '../engine/internal.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -2,48 +2,22 @@
  * `LarchDB`: the in-process database. Owns the catalog and the supervisor; control-plane verbs live here, data
  * verbs on {@link Index}. Shaped like the official client's `Pinecone` class.
  */
-import { resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
+import { LarchError, alreadyExists, forbidden, notFound } from './core/errors.js';
+import type { IndexConfig } from './core/index-config.js';
+import { DEFAULT_NAMESPACE } from './core/limits.js';
+import { defaultIndexHost, resolveSettings, type OpenOptions } from './core/settings.js';
+import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, RecordMetadata } from './core/types.js';
+import { validateConfigureIndex, validateCreateIndex, validateIndexName } from './core/validation/control.js';
 import { Catalog } from './storage/catalog.js';
 import { acquireDirLock, type DirLock } from './storage/dir-lock.js';
-import { LarchError, alreadyExists, forbidden, invalidArgument, notFound } from './core/errors.js';
-import type { IndexConfig } from './core/index-config.js';
-import { Index, type EngineContext } from './index-handle.js';
-import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, RecordMetadata } from './core/types.js';
-import { validateConfigureIndex, validateCreateIndex, validateIndexName } from './core/validation.js';
-import { Supervisor, type SupervisorStats } from '../actors/main/supervisor.js';
-import { indexDir } from '../actors/shared/routing.js';
-import type { Durability } from './storage/request-log.js';
+import { indexDir } from './storage/layout.js';
 import { sweepDataDir } from './storage/sweep.js';
+import { Supervisor, type SupervisorStats } from '../actors/main/supervisor.js';
+import type { NamespaceStorageInfo } from '../actors/shared/host-api.js';
+import { Index, type EngineContext } from './index-handle.js';
 
-const MAX_MEMTABLE_BYTES = 1 << 30;
-
-/** Options of {@link LarchDB.open}. */
-export interface OpenOptions {
-  /** Data directory, or `':memory:'` for a database that keeps nothing. Default `./larch-data`. */
-  path?: string;
-  /** Namespace-host threads (default 1). */
-  actorThreads?: number;
-  /** Query-executor threads (default: the number of cores). */
-  queryThreads?: number;
-  /** Index-builder threads (default 1): they turn full memtables into slabs and merge slabs. */
-  builderThreads?: number;
-  /**
-   * `fsync` (default): a write is acknowledged once it is on disk; nothing acknowledged is lost to a crash or a
-   * power failure. `none`: acknowledged once the OS has it; survives the process being killed, but a power failure
-   * or OS crash may lose the last writes.
-   */
-  durability?: Durability;
-  /** Memtable size (bytes of write payloads) at which a namespace writes it out as a slab. Default 32 MiB, at most 1 GiB. */
-  memtableBytes?: number;
-  /**
-   * Slabs with at least this many records get an HNSW graph and are searched approximately; smaller ones, and the
-   * memtable, are searched exactly. Default 4096; a very large value keeps every search exact.
-   */
-  hnswMinRows?: number;
-  /** The `host` reported for an index (the server sets its own address here). */
-  hostFor?: (index: string) => string;
-}
+export type { OpenOptions };
 
 /** An embedded LarchDB: open a data directory (or memory), then the same verbs as the official Pinecone client. */
 export class LarchDB {
@@ -66,38 +40,20 @@ export class LarchDB {
 
   /** Opens (creating if needed) a data directory, loads its indexes and starts the actor threads. */
   static async open(options: OpenOptions = {}): Promise<LarchDB> {
-    const mt = options.memtableBytes;
-    // A memtable lives in one wasm32 memory (4 GiB) with its dead rows: a write must never find it full after it was logged.
-    if (mt !== undefined && !(Number.isInteger(mt) && mt >= 1 && mt <= MAX_MEMTABLE_BYTES)) {
-      throw invalidArgument(`memtableBytes must be an integer from 1 to ${MAX_MEMTABLE_BYTES} (1 GiB), got ${mt}.`);
-    }
-    if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
-      throw invalidArgument(`durability must be 'fsync' or 'none', got ${String(options.durability)}.`);
-    }
-    const mr = options.hnswMinRows;
-    if (mr !== undefined && !(Number.isInteger(mr) && mr >= 1)) throw invalidArgument(`hnswMinRows must be a positive integer, got ${mr}.`);
-    const path = options.path === ':memory:' ? null : resolve(options.path ?? './larch-data');
+    const settings = resolveSettings(options);
+    const path = settings.dataDir;
     const dirLock = path ? await acquireDirLock(path) : null;
     try {
       const catalog = await Catalog.load(path);
       if (path) await sweepDataDir(path, new Set(catalog.list().map((c) => c.name)));
-      const sup = await Supervisor.start({
-        dataDir: path,
-        hosts: options.actorThreads,
-        executors: options.queryThreads,
-        builders: options.builderThreads,
-        durability: options.durability,
-        memtableBytes: options.memtableBytes,
-        hnswMinRows: options.hnswMinRows,
-        indexes: () => catalog.list(),
-      });
+      const sup = await Supervisor.start(settings, () => catalog.list());
       try {
         for (const cfg of catalog.list()) await Promise.all(sup.allHosts().map((h) => h.call.openIndex(cfg)));
       } catch (err) {
         await sup.shutdown();
         throw err;
       }
-      return new LarchDB(catalog, sup, dirLock, options.hostFor ?? ((name) => `${name}.larchdb.local`), path);
+      return new LarchDB(catalog, sup, dirLock, options.hostFor ?? defaultIndexHost, path);
     } catch (err) {
       await dirLock?.release();
       throw err;
@@ -226,7 +182,7 @@ export class LarchDB {
   }
 
   /** Segments, slabs and applied LSN of one namespace (null when it does not exist). */
-  async storageInfo(index: string, namespace = '__default__') {
+  async storageInfo(index: string, namespace = DEFAULT_NAMESPACE): Promise<NamespaceStorageInfo | null> {
     const cfg = this.config(validateIndexName(index));
     return this.live().host(cfg.name, namespace).call.storageInfo(cfg.name, namespace);
   }
@@ -241,7 +197,7 @@ export class LarchDB {
     /** The next `n` query scan tasks kill their executor thread halfway through. */
     crashQueryExecutors: (n = 1): void => this.live().injectExecutorCrashes(n),
     /** Kills the namespace-host thread that owns (index, namespace). */
-    crashNamespaceHost: async (index: string, namespace = '__default__'): Promise<void> => {
+    crashNamespaceHost: async (index: string, namespace = DEFAULT_NAMESPACE): Promise<void> => {
       await this.live().host(index, namespace).call.crash();
     },
     /** Kills index builder `slot` (it is restarted; its jobs are retried). */

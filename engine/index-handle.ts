@@ -5,6 +5,7 @@
 import { invalidArgument, notFound } from './core/errors.js';
 import { compileFilter } from './core/filter.js';
 import type { IndexConfig } from './core/index-config.js';
+import { DEFAULT_LIST_LIMIT, DEFAULT_NAMESPACE, MAX_DELETE_IDS, MAX_FETCH_IDS, MAX_REQUEST_BYTES } from './core/limits.js';
 import type {
   FetchResponse,
   Filter,
@@ -20,24 +21,11 @@ import type {
   UpdateOptions,
   UpsertResponse,
 } from './core/types.js';
-import {
-  DEFAULT_LIST_LIMIT,
-  MAX_DELETE_IDS,
-  MAX_FETCH_IDS,
-  MAX_REQUEST_BYTES,
-  validateIdList,
-  validateListOptions,
-  validateNamespaceName,
-  validateQuery,
-  validateUpdate,
-  validateUpsert,
-} from './core/validation.js';
-import type { Supervisor } from '../actors/main/supervisor.js';
+import { validateIdList, validateListOptions, validateQuery, validateUpdate, validateUpsert } from './core/validation/data.js';
+import { validateNamespaceName } from './core/validation/records.js';
 import { encodeRecords } from './storage/record-frame.js';
 import { readHits, runQuery } from '../actors/main/query-coordinator.js';
-import type { Applied } from '../actors/host/namespace-actor.js';
-import type { ArenaView } from '../actors/shared/arena.js';
-import type { FetchedRow } from '../actors/host/namespace-actor.js';
+import type { Supervisor } from '../actors/main/supervisor.js';
 
 /** What an index handle needs from the database that made it. */
 export interface EngineContext {
@@ -58,7 +46,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
   constructor(
     private readonly ctx: EngineContext,
     readonly name: string,
-    readonly namespaceName: string = '__default__',
+    readonly namespaceName: string = DEFAULT_NAMESPACE,
   ) {}
 
   /** A handle on another namespace of this index (`''` is the default namespace, `__default__`). */
@@ -90,7 +78,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     if (frame.size > MAX_REQUEST_BYTES) {
       throw invalidArgument(`Upsert batch is ${frame.size} bytes once encoded, over the ${MAX_REQUEST_BYTES}-byte (2 MB) request limit; split it into smaller batches.`);
     }
-    const r = await this.host().withFrame<Applied<number>>('upsert', [this.name, this.namespaceName], frame);
+    const r = await this.host().withFrame('upsert', [this.name, this.namespaceName], frame);
     return { upsertedCount: r.value };
   }
 
@@ -100,7 +88,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
    */
   async upsertEncoded(frame: Uint8Array, count: number): Promise<{ upsertedCount: number; lsn: number }> {
     this.requireIndex();
-    const r = await this.host().withFrame<Applied<number>>('upsert', [this.name, this.namespaceName], { size: frame.length, writeTo: (dst) => dst.set(frame) });
+    const r = await this.host().withFrame('upsert', [this.name, this.namespaceName], { size: frame.length, writeTo: (dst) => dst.set(frame) });
     if (r.value !== count) throw new Error(`upsert applied ${r.value} of ${count} records`);
     return { upsertedCount: r.value, lsn: r.lsn };
   }
@@ -122,10 +110,10 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
   async fetch(ids: string[]): Promise<FetchResponse<T>> {
     const valid = validateIdList(ids, MAX_FETCH_IDS, 'fetch ids');
     this.requireIndex();
-    const got = (await this.host().call.fetch(this.name, this.namespaceName, valid)) as { rows: FetchedRow[]; views: ArenaView[] } | null;
+    const got = await this.host().call.fetch(this.name, this.namespaceName, valid);
     const records: Record<string, PineconeRecord<T>> = {};
     if (got && got.rows.length > 0) {
-      const vals = readHits(got.views, got.rows.map((r) => [r.part, r.row]));
+      const vals = readHits(got.views, got.rows.map((r) => [r.view, r.row]));
       got.rows.forEach((r, i) => {
         const rec: PineconeRecord<T> = { id: r.id, values: vals[i]!.values };
         if (vals[i]!.sparse) rec.sparseValues = vals[i]!.sparse;
@@ -144,7 +132,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
   /** @internal {@link update}, answering the write's LSN (0 when the namespace does not exist). */
   async updateWithLsn(options: UpdateOptions<T>): Promise<number> {
     const u = validateUpdate(options, this.cfg);
-    return (await this.host().withFrame<Applied<void>>('update', [this.name, this.namespaceName], encodeRecords([u]))).lsn;
+    return (await this.host().withFrame('update', [this.name, this.namespaceName], encodeRecords([u]))).lsn;
   }
 
   async deleteOne(id: string): Promise<void> {

@@ -12,7 +12,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { LarchDB } from '../engine/index.js';
-import { MAX_REQUEST_BYTES } from '../engine/core/validation.js';
+import { MAX_REQUEST_BYTES } from '../engine/internal.js';
 import { registerControlRoutes } from './control-routes.js';
 import { registerDataRoutes } from './data-routes.js';
 import { DATA_PREFIX, errorBody, planeOf, toWireError, withStatus } from './errors.js';

@@ -6,8 +6,7 @@
  * image (see emulator.ts and the help text).
  */
 import { parseArgs } from 'node:util';
-import { LarchDB } from '../engine/index.js';
-import type { Durability } from '../engine/storage/request-log.js';
+import { LarchDB, type Durability } from '../engine/index.js';
 import { createServer } from './app.js';
 import {
   EMULATOR_DEFAULT_INDEX_NAME,

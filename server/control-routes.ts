@@ -1,7 +1,6 @@
 /** Control-plane routes (API-DIGEST §4): indexes, plus 501s for the parts of the API LarchDB does not implement. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LarchError } from '../engine/core/errors.js';
-import type { LarchDB } from '../engine/index.js';
+import { LarchError, type LarchDB } from '../engine/index.js';
 import { configureIndexBody, createIndexBody } from './schemas.js';
 import { configureIndexFromWire, createIndexFromWire, indexModelToWire, isObject, normalizeMessage } from './wire.js';
 

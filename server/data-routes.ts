@@ -3,9 +3,8 @@
  * Bodies are camelCase; snake_case aliases and nulls are normalised before schema validation.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LarchError, invalidArgument } from '../engine/core/errors.js';
-import { compileFilter } from '../engine/core/filter.js';
-import type { Filter, Index, LarchDB, QueryOptions, UpdateOptions } from '../engine/index.js';
+import { LarchError, type Filter, type Index, type LarchDB, type QueryOptions, type UpdateOptions } from '../engine/index.js';
+import { compileFilter, invalidArgument } from '../engine/internal.js';
 import { ALIASES, deleteBody, queryBody, statsBody, updateBody } from './schemas.js';
 import { prepareUpsert, type PrepareReply, type PreparedUpsert } from './upsert-prepare.js';
 import { WireError, withStatus } from './errors.js';

@@ -6,9 +6,8 @@
  * second time with the index name fixed; the control plane and `/index/<name>` stay available on the same port.
  */
 import type { FastifyInstance } from 'fastify';
-import { LarchError } from '../engine/core/errors.js';
-import type { IndexModel, IndexSpec, LarchDB, Metric, VectorType } from '../engine/index.js';
-import { MAX_DIMENSION, validateIndexName } from '../engine/core/validation.js';
+import { LarchError, type IndexModel, type IndexSpec, type LarchDB, type Metric, type VectorType } from '../engine/index.js';
+import { MAX_DIMENSION, validateIndexName } from '../engine/internal.js';
 import { registerDataRoutes } from './data-routes.js';
 import { errorBody, toWireError } from './errors.js';
 

@@ -4,7 +4,7 @@
  * fastify's own (bad JSON, body too large, schema violations, unknown routes), is turned into one of those two.
  */
 import { LarchError, type ErrorCode } from '../engine/index.js';
-import { MAX_REQUEST_BYTES } from '../engine/core/validation.js';
+import { MAX_REQUEST_BYTES } from '../engine/internal.js';
 
 /** Which error shape a request gets. */
 export type Plane = 'control' | 'data';

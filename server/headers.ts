@@ -1,7 +1,8 @@
 /** Request-header checks every route shares: `Api-Key` and `X-Pinecone-API-Version` (API-DIGEST §2.2). */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { LarchError, invalidArgument } from '../engine/core/errors.js';
+import { LarchError } from '../engine/index.js';
+import { invalidArgument } from '../engine/internal.js';
 
 /** API versions whose wire format LarchDB speaks; 2025-01 and 2025-10 do not differ in the parts implemented. */
 export const SUPPORTED_API_VERSIONS = ['2025-01', '2025-04', '2025-10'] as const;

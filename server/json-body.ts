@@ -3,7 +3,7 @@
  * thread and by upsert preparation on an executor thread, so both answer the same errors.
  */
 import secureJson from 'secure-json-parse';
-import { invalidArgument } from '../engine/core/errors.js';
+import { invalidArgument } from '../engine/internal.js';
 
 /** Deepest JSON nesting accepted: real filters are a few levels deep, and recursion on hostile ones must not overflow. */
 export const MAX_JSON_DEPTH = 64;

@@ -4,10 +4,8 @@
  * (the default export), so a 2 MB upsert never stalls the event loop. One function, so both give the same errors.
  */
 import { Ajv } from 'ajv';
-import { LarchError } from '../engine/core/errors.js';
-import type { IndexConfig } from '../engine/core/index-config.js';
-import { validateUpsert } from '../engine/core/validation.js';
-import { encodeRecords } from '../engine/storage/record-frame.js';
+import { LarchError } from '../engine/index.js';
+import { encodeRecords, validateUpsert, type IndexConfig } from '../engine/internal.js';
 import { AJV_OPTIONS, parseJsonBody } from './json-body.js';
 import { ALIASES, upsertBody } from './schemas.js';
 import { isObject, normalizeMessage } from './wire.js';

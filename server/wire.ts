@@ -2,7 +2,7 @@
  * Mapping between the JSON on the wire and the engine's option/result objects (API-DIGEST §2.4): the control plane
  * and the namespace endpoints speak snake_case, the vector endpoints camelCase, and the engine camelCase throughout.
  */
-import { invalidArgument } from '../engine/core/errors.js';
+import { invalidArgument } from '../engine/internal.js';
 import type {
   ConfigureIndexOptions,
   CreateIndexOptions,

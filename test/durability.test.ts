@@ -75,7 +75,7 @@ test('damage before the last log segment refuses the open and names the file', a
   const dir = await tempDir();
   try {
     const logDir = join(dir.path, 'log');
-    const { log } = await RequestLog.open(logDir, { durability: 'fsync', afterLsn: 0, segmentBytes: 200 }, () => undefined);
+    const { log } = await RequestLog.open(logDir, { durability: 'fsync', afterLsn: 0, fileBytes: 200 }, () => undefined);
     const body = new Uint8Array(100).fill(7);
     for (let lsn = 1; lsn <= 12; lsn++) await log.append(lsn, 1, body);
     await log.close();
@@ -83,7 +83,7 @@ test('damage before the last log segment refuses the open and names the file', a
     assert.ok(files.length >= 3, `the log rolled into several segments (${files.length})`);
 
     const seen: number[] = [];
-    await RequestLog.open(logDir, { durability: 'fsync', afterLsn: 4, segmentBytes: 200 }, (e) => seen.push(e.lsn));
+    await RequestLog.open(logDir, { durability: 'fsync', afterLsn: 4, fileBytes: 200 }, (e) => seen.push(e.lsn));
     assert.deepEqual(seen, [5, 6, 7, 8, 9, 10, 11, 12], 'replay starts after afterLsn, in order');
 
     const middle = join(logDir, files[1]!);

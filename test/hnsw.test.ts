@@ -1,25 +1,16 @@
 /**
- * HNSW kernel and wrapper (actors/hnsw-index.ts) on real and synthetic data: recall@10 against ground truth or exact
- * search with the default parameters, filtered search at several selectivities, and concurrent searches from worker
- * threads. Prints recall, build time, single-thread QPS and graph memory per vector.
+ * The HNSW kernel and its TypeScript side (actors/builder/hnsw-build.ts, actors/shared/hnsw-*.ts) on real and
+ * synthetic data: recall@10 against ground truth or exact search with the default parameters, filtered search at
+ * several selectivities, and concurrent searches from worker threads. Prints recall, build time, single-thread QPS and graph memory per vector.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import { Arena } from '../actors/shared/arena.js';
-import {
-  HNSW_DEFAULTS,
-  HnswSearcher,
-  WALK_SURPRISE,
-  allocHnswScratch,
-  buildHnsw,
-  buildHnswParallel,
-  bytesPerVector,
-  searchHnsw,
-  type HnswHandle,
-  type HnswMetric,
-} from '../actors/shared/hnsw.js';
-import { KernelMetric } from '../wasm/kernels.js';
+import { Arena, KernelMetric, buildHnsw, buildHnswParallel, type HnswHandle } from '../engine/internal.js';
+import { HNSW_DEFAULTS } from '../engine/core/index-config.js';
+import type { Metric } from '../engine/core/types.js';
+import { WALK_SURPRISE } from '../actors/shared/hnsw-search.js';
+import { HnswSearcher, allocHnswScratch, bytesPerVector, searchHnsw } from '../bench/hnsw-searcher.js';
 import { rng } from './helpers.js';
 import { DATASETS, clustered, readVecs, recallAt } from './ann-data.js';
 
@@ -200,7 +191,7 @@ function synIndex(): NonNullable<typeof syn> {
 
 test(`synthetic clustered ${SYN_N} x ${SYN_DIM} (cosine): defaults reach recall@10 >= 0.95 against exact search`, () => {
   const { arena, h, s, queries } = synIndex();
-  const truth = exactTopK(arena, KernelMetric.cosine, queries, 10);
+  const truth = exactTopK(arena, KernelMetric.Cosine, queries, 10);
   let recall = 0;
   for (const [i, q] of queries.entries()) {
     const r = s.search(q, 10);
@@ -225,7 +216,7 @@ test('parallel build (2 threads): a sound graph with the same recall', async () 
   assert.equal(progress, h.n);
   const reach = checkGraph(arena.memory, h);
   const s = new HnswSearcher(arena.memory, h, allocHnswScratch(arena, h));
-  const truth = exactTopK(arena, KernelMetric.cosine, queries, 10);
+  const truth = exactTopK(arena, KernelMetric.Cosine, queries, 10);
   let recall = 0;
   for (const [i, q] of queries.entries()) recall += recallAt(s.search(q, 10).rows, truth[i]!.rows, 10);
   recall /= queries.length;
@@ -259,7 +250,7 @@ test("extending a graph (a merge reuses its largest input's): the first rows' li
     total += a.size;
   }
   const s = new HnswSearcher(merged.memory, h, allocHnswScratch(merged, h));
-  const truth = exactTopK(merged, KernelMetric.cosine, queries, 10);
+  const truth = exactTopK(merged, KernelMetric.Cosine, queries, 10);
   let recall = 0;
   for (const [i, q] of queries.entries()) recall += recallAt(s.search(q, 10).rows, truth[i]!.rows, 10);
   recall /= queries.length;
@@ -281,7 +272,7 @@ for (const metric of ['dotproduct', 'euclidean'] as const) {
   test(`synthetic 5k x 64 (${metric}): recall@10 >= 0.95 against exact search`, () => {
     const { vectors } = clustered(5000 + 100, 64, 77, 10, 1);
     const arena = arenaOf(vectors.slice(0, 5000), 64);
-    const h = buildHnsw(arena, metric as HnswMetric);
+    const h = buildHnsw(arena, metric as Metric);
     const s = new HnswSearcher(arena.memory, h, allocHnswScratch(arena, h));
     const queries = vectors.slice(5000);
     const truth = exactTopK(arena, h.metric, queries, 10);
@@ -298,7 +289,7 @@ test('filtered search at 1%, 10%, 50% selectivity: recall@10 >= 0.95 against exa
   for (const sel of [0.01, 0.1, 0.5]) {
     const bits = randomBitmap(h.n, sel, Math.round(sel * 1000) + 1);
     const set = popcount(bits);
-    const truth = exactTopK(arena, KernelMetric.cosine, queries, 10, bits);
+    const truth = exactTopK(arena, KernelMetric.Cosine, queries, 10, bits);
     for (const mode of ['graph', 'auto'] as const) {
       let recall = 0;
       let exact = 0;
@@ -333,10 +324,10 @@ test('filter correlated against the query (other clusters only) and tiny filters
   // out of the query's neighborhood to find any allowed row.
   const bits = new Uint32Array(Math.ceil(h.n / 32));
   for (let i = 0; i < h.n; i++) if (cluster[i]! < 2) bits[i >>> 5]! |= 1 << (i & 31);
-  const nearest = exactTopK(arena, KernelMetric.cosine, queries, 1);
+  const nearest = exactTopK(arena, KernelMetric.Cosine, queries, 1);
   const far = queries.filter((_, i) => cluster[nearest[i]!.rows[0]!]! >= 2).slice(0, 50);
   assert.ok(far.length >= 40);
-  const truth = exactTopK(arena, KernelMetric.cosine, far, 10, bits);
+  const truth = exactTopK(arena, KernelMetric.Cosine, far, 10, bits);
   const walk = (searcher: HnswSearcher, ef: number, mode: 'graph' | 'auto', what: string) => {
     let recall = 0;
     let exact = 0;
@@ -369,7 +360,7 @@ test('filter correlated against the query (other clusters only) and tiny filters
   // Fewer set rows than k: all of them, best first; none: nothing.
   const few = new Uint32Array(Math.ceil(h.n / 32));
   for (const row of [3, 999, 12_345, h.n - 1]) few[row >>> 5]! |= 1 << (row & 31);
-  const want = exactTopK(arena, KernelMetric.cosine, [queries[0]!], 10, few)[0]!;
+  const want = exactTopK(arena, KernelMetric.Cosine, [queries[0]!], 10, few)[0]!;
   for (const mode of ['auto', 'exact', 'graph'] as const) {
     const r = s.search(queries[0]!, 10, { bits: few, mode });
     assert.deepEqual(Array.from(r.rows), Array.from(want.rows), mode);
@@ -403,7 +394,7 @@ test('two worker threads searching one graph at once get the sequential answers'
   const { arena, h, s, queries } = synIndex();
   const bits = randomBitmap(h.n, 0.3, 99);
   const want = [undefined, bits].map((b) => queries.map((q) => Array.from(s.search(q, 10, b ? { bits: b, mode: 'graph' } : {}).rows)));
-  const module = new URL('../actors/shared/hnsw.js', import.meta.url).href;
+  const module = new URL('../bench/hnsw-searcher.js', import.meta.url).href;
   const workers = [undefined, bits].map(
     (b) =>
       new Worker(SEARCH_WORKER, {
@@ -442,7 +433,7 @@ test('tiny graphs (0, 1, 2, 40 rows) answer exactly, and NaN rows are never retu
     const s = new HnswSearcher(arena.memory, h, allocHnswScratch(arena, h));
     for (const q of vectors.slice(n)) {
       const r = s.search(q, 10);
-      const want = n === 0 ? { rows: new Uint32Array(0), keys: new Float32Array(0) } : exactTopK(arena, KernelMetric.euclidean, [q], 10)[0]!;
+      const want = n === 0 ? { rows: new Uint32Array(0), keys: new Float32Array(0) } : exactTopK(arena, KernelMetric.Euclidean, [q], 10)[0]!;
       assert.deepEqual(Array.from(r.rows), Array.from(want.rows), `n=${n}`);
       assert.deepEqual(Array.from(r.keys), Array.from(want.keys), `n=${n}`);
     }

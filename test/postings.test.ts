@@ -1,8 +1,8 @@
-// FieldIndex (engine/field-index.ts) against the reference semantics of compileFilter (engine/filter.ts): random
+// MetadataPostings (engine/storage/postings.ts) against the reference semantics of compileFilter (engine/core/filter.ts): random
 // metadata and random filters must give exactly the predicate's rows, for the built index and for a decoded copy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FieldIndex } from '../engine/core/postings.js';
+import { MetadataPostings } from '../engine/storage/postings.js';
 import { compileFilter } from '../engine/core/filter.js';
 import { LarchError } from '../engine/core/errors.js';
 import { crc32c } from '../engine/storage/crc32c.js';
@@ -25,7 +25,7 @@ function expected(filter: unknown, meta: readonly Md[]): Uint32Array {
 /** JSON that keeps -0 visible, for failure messages. */
 const show = (v: unknown) => JSON.stringify(v, (_k, x) => (Object.is(x, -0) ? '-0 (number)' : x));
 
-function assertSame(index: FieldIndex, meta: readonly Md[], filter: unknown, context: string): void {
+function assertSame(index: MetadataPostings, meta: readonly Md[], filter: unknown, context: string): void {
   const want = expected(filter, meta);
   const got = index.match(filter);
   if (got.length === want.length && got.every((w, i) => w === want[i])) return;
@@ -124,9 +124,9 @@ test('match equals compileFilter row by row on random data and filters (built an
   for (const seed of SEEDS) {
     const r = rng(seed);
     const meta = randomMeta(r, 2000 + Math.floor(r() * 1500));
-    const built = FieldIndex.build(meta);
+    const built = MetadataPostings.build(meta);
     const bytes = built.encode();
-    const decoded = FieldIndex.decode(bytes);
+    const decoded = MetadataPostings.decode(bytes);
     assert.equal(decoded.rows, meta.length);
     assert.deepEqual(decoded.encode(), bytes, `seed ${seed}: re-encoding a decoded index changes the bytes`);
     for (let i = 0; i < FILTERS_PER_SEED; i++) {
@@ -152,7 +152,7 @@ test('hand-picked semantics: -0, lists, prototype names, type strictness, empty 
     undefined,
     { n: true, s: true },
   ];
-  const index = FieldIndex.build(meta);
+  const index = MetadataPostings.build(meta);
   const rowsOf = (filter: unknown) => {
     const bits = index.match(filter);
     return meta.map((_, row) => row).filter((row) => (bits[row >>> 5]! >>> (row & 31)) & 1);
@@ -190,8 +190,8 @@ test('hand-picked semantics: -0, lists, prototype names, type strictness, empty 
 test('bitmap size and tail bits for 0, 1, 31, 32, 33 and 100 rows', () => {
   for (const n of [0, 1, 31, 32, 33, 100]) {
     const meta: Md[] = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? undefined : { f: i }));
-    const index = FieldIndex.build(meta);
-    const decoded = FieldIndex.decode(index.encode());
+    const index = MetadataPostings.build(meta);
+    const decoded = MetadataPostings.decode(index.encode());
     for (const filter of [undefined, { f: { $exists: false } }, { f: { $ne: 5 } }, { f: { $nin: [] } }, { f: { $gte: 0 } }, { g: 1 }]) {
       const bits = index.match(filter);
       assert.equal(bits.length, Math.ceil(n / 32), `${n} rows`);
@@ -203,16 +203,16 @@ test('bitmap size and tail bits for 0, 1, 31, 32, 33 and 100 rows', () => {
 
 test('build rejects values outside RecordMetadataValue', () => {
   for (const bad of [null, NaN, Infinity, [1], ['a', 2], {}]) {
-    assert.throws(() => FieldIndex.build([{ f: bad } as unknown as RecordMetadata]), /FieldIndex\.build: row 0 field 'f'/, show(bad));
+    assert.throws(() => MetadataPostings.build([{ f: bad } as unknown as RecordMetadata]), /MetadataPostings\.build: row 0 field 'f'/, show(bad));
   }
   // An own `undefined` is not an error: it reads as a missing field, as in filter.ts.
   const withUndefined = [{ f: undefined } as unknown as RecordMetadata, { f: 1 }];
-  assertSame(FieldIndex.build(withUndefined), withUndefined, { f: { $exists: false } }, 'own undefined');
+  assertSame(MetadataPostings.build(withUndefined), withUndefined, { f: { $exists: false } }, 'own undefined');
 });
 
 /** A fixed small index whose byte layout the structural tests below rely on. */
 function smallEncoding(): Uint8Array {
-  const bytes = FieldIndex.build([{ f: 'a' }, { f: 1 }]).encode();
+  const bytes = MetadataPostings.build([{ f: 'a' }, { f: 1 }]).encode();
   // version magic rows fieldCount | 'f' (len+1) | present [0,1] | true [] | false [] | 1 string: 'a' -> [0]
   // | 1 number: 1.0 -> [1] | crc  — the offsets used below follow from this layout.
   assert.equal(bytes.length, 82);
@@ -227,9 +227,9 @@ function withCrc(bytes: Uint8Array): Uint8Array {
 
 test('decode rejects truncated, garbled and structurally broken bytes with an Error', () => {
   const good = smallEncoding();
-  assert.equal(FieldIndex.decode(good).rows, 2);
+  assert.equal(MetadataPostings.decode(good).rows, 2);
   const rejects = (bytes: Uint8Array, why: string) =>
-    assert.throws(() => FieldIndex.decode(bytes), (e: unknown) => e instanceof Error && /^FieldIndex\.decode: /.test(e.message), why);
+    assert.throws(() => MetadataPostings.decode(bytes), (e: unknown) => e instanceof Error && /^MetadataPostings\.decode: /.test(e.message), why);
 
   for (let n = 0; n < good.length; n++) rejects(good.subarray(0, n), `truncated to ${n} bytes`);
   for (let i = 0; i < good.length; i++) {
@@ -258,12 +258,12 @@ test('decode rejects truncated, garbled and structurally broken bytes with an Er
   rejects(patched((v) => v.setFloat64(62, -0, true)), '-0 number');
   rejects(patched((v) => v.setUint32(50, 3, true)), 'posting count too large');
   // Sanity: patching with the same value keeps it valid, so the offsets above really are the fields named.
-  assert.equal(FieldIndex.decode(patched((v) => v.setUint32(74, 1, true))).rows, 2);
-  assert.equal(FieldIndex.decode(patched((v) => v.setFloat64(62, 1, true))).rows, 2);
+  assert.equal(MetadataPostings.decode(patched((v) => v.setUint32(74, 1, true))).rows, 2);
+  assert.equal(MetadataPostings.decode(patched((v) => v.setFloat64(62, 1, true))).rows, 2);
 });
 
 test('invalid filters throw the same LarchError as compileFilter', () => {
-  const index = FieldIndex.build(randomMeta(rng(7), 50));
+  const index = MetadataPostings.build(randomMeta(rng(7), 50));
   const invalid: unknown[] = [
     null,
     [],

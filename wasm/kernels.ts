@@ -1,14 +1,17 @@
 /**
- * Typed loader for the SIMD distance kernels (source: wasm/assembly/kernels.ts,
- * built by wasm/build.mjs to dist/wasm/kernels.wasm next to this file's output).
+ * Typed loader for the SIMD kernels: distances, scans, top-k and HNSW (source: wasm/assembly/kernels.ts and
+ * hnsw.ts, built by wasm/build.mjs to dist/wasm/kernels.wasm next to this file's output). Codes and layouts shared
+ * with the kernel (metric codes, scan flags, the HNSW graph header) are in wasm/assembly/layout.ts.
  *
- * All pointer arguments are byte offsets into the shared memory the instance
- * was created with. The module has no data segment and keeps no state in
- * memory, so any number of threads may instantiate it on the same memory.
+ * All pointer arguments are byte offsets into the shared memory the instance was created with. The module has no
+ * data segment and keeps no state in memory, so any number of threads may instantiate it on the same memory; one
+ * instance per memory per thread serves every export.
  *
  * @module
  */
 import { readFileSync } from 'node:fs';
+
+export { KernelMetric, SCAN_SKIP_ZERO } from './assembly/layout.js';
 
 // lib ES2022 + @types/node 20 have no WebAssembly typings (they live in
 // lib.dom). This is the subset the project uses, shaped like lib.dom's;
@@ -42,12 +45,6 @@ declare global {
     };
   }
 }
-
-/** Metric codes understood by {@link Kernels.scoreBlock} and {@link Kernels.scanTopK}. */
-export const KernelMetric = { dot: 0, cosine: 1, euclidean: 2 } as const;
-
-/** `scanTopK` flag: skip rows whose combined score is exactly 0. */
-export const SCAN_SKIP_ZERO = 1;
 
 /** The kernel exports, bound to one memory. */
 export interface Kernels {
@@ -116,73 +113,14 @@ export interface Kernels {
    * in place, best first: larger key first, equal keys by smaller row.
    */
   heapSortDesc(heap: number, k: number, count: number): void;
-}
 
-const WASM_URL = new URL('./kernels.wasm', import.meta.url);
-
-// Compiling is the expensive part; instances are cheap and per memory.
-let compiled: WebAssembly.Module | undefined;
-
-function kernelModule(): WebAssembly.Module {
-  if (compiled === undefined) {
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(readFileSync(WASM_URL));
-    } catch (err) {
-      throw new Error(`cannot read ${WASM_URL.pathname}; run \`npm run build:wasm\``, { cause: err });
-    }
-    compiled = new WebAssembly.Module(bytes);
-  }
-  return compiled;
-}
-
-/**
- * Instantiates the kernels on `memory` (which must be shared, as created by
- * {@link createArenaMemory}). The compiled module is cached per thread.
- */
-export function instantiateKernels(memory: WebAssembly.Memory): Kernels {
-  const instance = new WebAssembly.Instance(kernelModule(), {
-    env: {
-      memory,
-      // Not imported by the current build (--noAssert), kept for safety.
-      abort: () => {
-        throw new Error('wasm abort');
-      },
-    },
-  });
-  const e = instance.exports as unknown as Omit<Kernels, 'memory'>;
-  return {
-    memory,
-    dot: e.dot,
-    l2sq: e.l2sq,
-    norm: e.norm,
-    cosine: e.cosine,
-    scoreBlock: e.scoreBlock,
-    sparseDot: e.sparseDot,
-    scanTopK: e.scanTopK,
-    heapSortDesc: e.heapSortDesc,
-  };
-}
-
-/**
- * Creates a shared memory suitable for {@link instantiateKernels}.
- * Pages are 64 KiB; the default maximum (65536 pages) is the full 4 GiB
- * wasm32 address space.
- */
-export function createArenaMemory(initialPages: number, maximumPages = 65536): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
-}
-
-/**
- * The HNSW kernels (source: wasm/assembly/hnsw.ts; the same module as {@link Kernels}). Graph and scratch layouts
- * are documented there and in actors/hnsw-index.ts. Vectors are addressed by row through a block table: `table` is a
- * `u32[]` of each block's vector-array offset (`block + layout.vecs`), `rowsPerBlock` rows per block, and the inverse
- * norm of a row sits `invDelta` bytes (`layout.invNorms - layout.vecs`) past its block's vectors. Keys are "larger is
- * better" exactly as in {@link Kernels.scanTopK}, so results merge with scan heaps. Negative returns are errors:
- * -1 the scratch is too small (nodes, ef or M0), -2 not a graph, or an insertion out of order.
- */
-export interface HnswKernels {
-  readonly memory: WebAssembly.Memory;
+  // ---- HNSW (wasm/assembly/hnsw.ts) ----
+  // Graph header and build control block: wasm/assembly/layout.ts; scratch layout: hnsw.ts. Vectors are addressed
+  // by row through a block table: `table` is a `u32[]` of each block's vector-array offset (`block + layout.vecs`),
+  // `rowsPerBlock` rows per block, and the inverse norm of a row sits `invDelta` bytes (`layout.invNorms -
+  // layout.vecs`) past its block's vectors. Keys are "larger is better" exactly as in scanTopK, so results merge
+  // with scan heaps. Negative returns are errors: -1 the scratch is too small (nodes, ef or M0), -2 not a graph, or
+  // an insertion out of order.
 
   /** Scratch bytes for graphs of up to `n` nodes, ef up to `efCap`, M0 up to `m0Cap`. */
   hnswScratchBytes(n: number, efCap: number, m0Cap: number): number;
@@ -225,7 +163,7 @@ export interface HnswKernels {
 
   /**
    * One of several threads building a graph at once (each with its own scratch, all with the same control block
-   * `ctl`: u32 next = first row to insert, u32 end, u32 done, u32 lock, then zeroed node locks). Inserts rows taken
+   * `ctl`, layout.ts BuildControl: next = first row to insert, end, the rest zeroed). Inserts rows taken
    * from `next` until `end`; returns how many this thread inserted or a negative error. The graph needs a node first.
    */
   hnswInsertConcurrent(
@@ -234,27 +172,47 @@ export interface HnswKernels {
   ): number;
 }
 
-/** Instantiates the kernel module on `memory` (see {@link instantiateKernels}) and returns its HNSW exports. */
-export function instantiateHnswKernels(memory: WebAssembly.Memory): HnswKernels {
+const WASM_URL = new URL('./kernels.wasm', import.meta.url);
+
+// Compiling is the expensive part; instances are cheap and per memory.
+let compiled: WebAssembly.Module | undefined;
+
+function kernelModule(): WebAssembly.Module {
+  if (compiled === undefined) {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(readFileSync(WASM_URL));
+    } catch (err) {
+      throw new Error(`cannot read ${WASM_URL.pathname}; run \`npm run build:wasm\``, { cause: err });
+    }
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+/**
+ * Instantiates the kernels on `memory` (which must be shared, as created by {@link createArenaMemory}): every
+ * export, one instance. The compiled module is cached per thread; callers keep one instance per memory.
+ */
+export function instantiateKernels(memory: WebAssembly.Memory): Kernels {
   const instance = new WebAssembly.Instance(kernelModule(), {
     env: {
       memory,
+      // Not imported by the current build (--noAssert), kept for safety.
       abort: () => {
         throw new Error('wasm abort');
       },
     },
   });
-  const e = instance.exports as unknown as Omit<HnswKernels, 'memory'>;
-  return {
-    memory,
-    hnswScratchBytes: e.hnswScratchBytes,
-    hnswScratchInit: e.hnswScratchInit,
-    hnswDistances: e.hnswDistances,
-    hnswInsert: e.hnswInsert,
-    hnswSearch: e.hnswSearch,
-    scanBitsTopK: e.scanBitsTopK,
-    bitCount: e.bitCount,
-    hnswBuildControlBytes: e.hnswBuildControlBytes,
-    hnswInsertConcurrent: e.hnswInsertConcurrent,
-  };
+  return { memory, ...(instance.exports as unknown as Omit<Kernels, 'memory'>) };
 }
+
+/**
+ * Creates a shared memory suitable for {@link instantiateKernels}.
+ * Pages are 64 KiB; the default maximum (65536 pages) is the full 4 GiB
+ * wasm32 address space.
+ */
+export function createArenaMemory(initialPages: number, maximumPages = 65536): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
+}
+

@@ -1,28 +1,29 @@
 /**
  * Worker entry of an index-builder actor. Namespace actors send it build jobs over a MessagePort of their host's
  * (set up by the supervisor); a job turns rows of one or more segments (a frozen memtable, or slabs to merge) into
- * one slab: columns gathered from shared memory, field indexes, the slab file written and fsynced, and a fresh
+ * one slab: columns gathered from shared memory, metadata postings, the slab file written and fsynced, and a fresh
  * arena in shared memory that the namespace actor swaps in; slabs large enough also get an HNSW graph, built into
  * that arena by build threads on every core and stored in the slab file. Jobs on one port run one at a time.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { FieldIndex } from '../../engine/core/postings.js';
+import { MetadataPostings } from '../../engine/storage/postings.js';
 import { encodeSlab } from '../../engine/storage/slab-file.js';
 import { FileSlabStore } from '../../engine/storage/slab-store.js';
 import { toLarchError } from '../../engine/core/errors.js';
 import { arenaFromColumns, gatherColumns } from '../shared/slab-columns.js';
-import { buildHnswParallel, graphBytes } from '../shared/hnsw.js';
-import type { BuildJob, BuildResult, BuildMessage, BuildReply } from '../host/builder-link.js';
+import { graphBytes } from '../shared/hnsw-layout.js';
+import type { BuildJob, BuildMessage, BuildReply, BuildResult } from '../shared/build-job.js';
+import { buildHnswParallel } from './hnsw-build.js';
 
 async function build(job: BuildJob): Promise<BuildResult> {
   const cols = gatherColumns(job.dim, job.sources);
-  const fields = FieldIndex.build(job.meta).encode();
+  const postings = MetadataPostings.build(job.meta).encode();
   const rows = job.ids.length;
   const arena = arenaFromColumns(job.dim, rows, cols);
   const g = job.graph;
-  const prefix = g?.prefix && { memory: job.sources[0]!.parts.memory, handle: g.prefix };
+  const prefix = g?.prefix && { memory: job.sources[0]!.arena.memory, handle: g.prefix };
   const graph = g && job.dim > 0 && rows >= g.minRows ? await buildHnswParallel(arena, g.metric, { ...g, prefix }) : undefined;
   let bytes = 0;
   if (job.slabDir) {
@@ -32,13 +33,13 @@ async function build(job: BuildJob): Promise<BuildResult> {
       ids: job.ids,
       ...cols,
       metaJson: job.meta.map((m) => (m === undefined ? undefined : JSON.stringify(m))),
-      fields,
+      postings,
       tombstones: job.tombstones,
       graph: graph && graphBytes(arena.memory, graph),
     });
     bytes = await new FileSlabStore(job.slabDir).write(job.name, chunks);
   }
-  return { parts: arena.parts(), fields, bytes, graph };
+  return { arena: arena.state(), postings, bytes, graph };
 }
 
 function serve(port: MessagePort): void {

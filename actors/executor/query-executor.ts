@@ -4,55 +4,10 @@
  * only the heaps' entry counts; the main thread reads the heap itself. One kernel instance per arena memory is
  * cached per thread.
  */
-import { KernelMetric, instantiateHnswKernels, instantiateKernels, type HnswKernels, type Kernels } from '../../wasm/kernels.js';
+import { KernelMetric, instantiateKernels, type Kernels } from '../../wasm/kernels.js';
 import { blockLayout, type BlockLayout } from '../shared/arena-layout.js';
-import { WalkModel, searchPlaced, type HnswHandle } from '../shared/hnsw.js';
-
-/** Where a plan put the query in one arena's memory. Numbers are byte offsets unless named otherwise. */
-export interface QueryPlacement {
-  /** Rows in the arena (the last block may be partly filled). */
-  totalRows: number;
-  q: number;
-  qInvNorm: number;
-  qsIdx: number;
-  qsVal: number;
-  qsN: number;
-  /** Filter bitmap over all rows of the arena (0: no filter). */
-  bits: number;
-  /** Set when the segment is searched through its HNSW graph instead of scanned. */
-  graph?: GraphPlacement;
-}
-
-/** A graph search: the slab's graph, the kernel scratch the plan reserved for it, the result-set size. */
-export interface GraphPlacement {
-  handle: HnswHandle;
-  kernel: number;
-  ef: number;
-}
-
-/** One block range of one arena with the query copied into that arena. */
-export interface ScanUnit extends QueryPlacement {
-  arenaId: string;
-  memory: WebAssembly.Memory;
-  dim: number;
-  rowsPerBlock: number;
-  /** Offsets of the blocks to scan; the first one holds row `rowBase` of the arena. */
-  blocks: number[];
-  rowBase: number;
-  heap: number;
-}
-
-/** One executor task: units (of one or more segments) scanned with the same snapshot, k and metric. */
-export interface ScanTask {
-  /** Snapshot version: rows with created <= snap < deleted are visible. */
-  snap: number;
-  k: number;
-  metric: number;
-  flags: number;
-  units: ScanUnit[];
-  /** Fault injection: exit the thread halfway through the scan. */
-  crash?: boolean;
-}
+import { WalkModel, searchPlaced } from '../shared/hnsw-search.js';
+import type { GraphPlacement, ScanTask, ScanUnit } from '../shared/query-plan.js';
 
 const MAX_CACHED = 256;
 /**
@@ -63,8 +18,6 @@ const IDLE_MS = 30_000;
 interface Cached {
   kernels: Kernels;
   layout: BlockLayout;
-  /** HNSW kernels, once a graph of this arena is searched. */
-  hnsw?: HnswKernels;
   used: number;
 }
 const walkModel = new WalkModel();
@@ -126,11 +79,10 @@ function scanUnit(t: ScanTask, u: ScanUnit, crash: boolean): number {
 /** Searches a slab through its graph (or, for a selective filter, the bitmap's rows exactly) into the unit's heap. */
 function searchUnit(t: ScanTask, u: ScanUnit, g: GraphPlacement, crash: boolean): number {
   if (crash) process.exit(71);
-  const c = kernelsFor(u);
-  c.hnsw ??= instantiateHnswKernels(u.memory);
-  const qInv = t.metric === KernelMetric.cosine ? u.qInvNorm : 1;
+  const { kernels } = kernelsFor(u);
+  const qInv = t.metric === KernelMetric.Cosine ? u.qInvNorm : 1;
   const p = { q: u.q, qInv, bits: u.bits, heap: u.heap, kernel: g.kernel, k: t.k, ef: g.ef, mode: 'auto' as const };
-  return searchPlaced(c.hnsw, g.handle, p, walkModel).count;
+  return searchPlaced(kernels, g.handle, p, walkModel).count;
 }
 
 /** Scans (or searches) every unit of the task; answers the entry count of each unit's heap. */

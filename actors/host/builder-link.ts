@@ -4,57 +4,8 @@
  * retries them later (the supervisor restarts the builder and hands in a new port).
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { RecordMetadata } from '../../engine/core/types.js';
-import { LarchError, unavailable, type SerializedError } from '../../engine/core/errors.js';
-import type { ArenaParts } from '../shared/arena.js';
-import type { ColumnSource } from '../shared/slab-columns.js';
-import type { HnswHandle } from '../shared/hnsw.js';
-
-/** How to build the slab's HNSW graph (null in a job: never, e.g. sparse indexes). */
-export interface GraphJob {
-  /** Kernel metric code. */
-  metric: number;
-  M: number;
-  efConstruction: number;
-  efSearch: number;
-  /** Slabs with fewer rows stay exact. */
-  minRows: number;
-  /** The graph of `sources[0]` when the job takes all of its rows first: extended rather than rebuilt. */
-  prefix?: HnswHandle;
-}
-
-/** Rows of one or more segments to turn into one slab. */
-export interface BuildJob {
-  dim: number;
-  /** The slab holds the namespace's state up to this LSN. */
-  lsn: number;
-  sources: ColumnSource[];
-  /** Ids and metadata of the output rows, in order. */
-  ids: string[];
-  meta: (RecordMetadata | undefined)[];
-  tombstones: string[];
-  /** Where to write the slab file (null: in memory only). */
-  slabDir: string | null;
-  name: string;
-  graph: GraphJob | null;
-}
-
-export interface BuildResult {
-  parts: ArenaParts;
-  /** Encoded field indexes. */
-  fields: Uint8Array;
-  /** Bytes of the slab file written. */
-  bytes: number;
-  /** The slab's HNSW graph, in `parts.memory` (absent: the slab is searched exactly). */
-  graph?: HnswHandle;
-}
-
-export interface BuildMessage {
-  id: number;
-  job: BuildJob;
-}
-
-export type BuildReply = { id: number; ok: BuildResult } | { id: number; err: SerializedError };
+import { LarchError, unavailable } from '../../engine/core/errors.js';
+import type { BuildJob, BuildMessage, BuildReply, BuildResult } from '../shared/build-job.js';
 
 interface Link {
   port: MessagePort;

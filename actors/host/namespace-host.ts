@@ -1,8 +1,8 @@
 /**
  * Worker entry of a namespace host: one thread that runs many namespace actors (those whose (index, namespace)
- * hash to it). The main thread drives it through comlink; vector payloads arrive in the host's ring and are
- * copied out synchronously when their control message arrives, so ring frames are freed in order even while an
- * actor's mailbox is busy.
+ * hash to it). The main thread drives it through comlink (HostApi, shared/host-api.ts); vector payloads arrive in
+ * the host's ring and are copied out synchronously when their control message arrives, so ring frames are freed in
+ * order even while an actor's mailbox is busy.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
@@ -12,29 +12,20 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { IndexConfig } from '../../engine/core/index-config.js';
 import { toLarchError } from '../../engine/core/errors.js';
+import { hnswSettings } from '../../engine/core/index-config.js';
 import { fsyncDir } from '../../engine/storage/atomic-file.js';
-import { RequestLog, type Durability } from '../../engine/storage/request-log.js';
-import { FileSlabStore } from '../../engine/storage/slab-store.js';
+import { indexDir, isNamespaceDir, logDir, namespaceDir, trashDir } from '../../engine/storage/layout.js';
+import { LogOp, deleteIdsBody, filterBody } from '../../engine/storage/log-ops.js';
 import { readManifest, writeManifest } from '../../engine/storage/manifest.js';
-import { NamespaceActor, Op, filterBody, type Applied, type NamespaceStorage, type PlanRequest } from './namespace-actor.js';
+import { decodeRecords } from '../../engine/storage/record-frame.js';
+import { RequestLog } from '../../engine/storage/request-log.js';
+import type { Applied, HostApi, HostInit, Reply } from '../shared/host-api.js';
 import { RingConsumer } from '../shared/ring.js';
-import { decodeRecords, encodeRecordsToBytes } from '../../engine/storage/record-frame.js';
-import { hostFor, indexDir, namespaceDir } from '../shared/routing.js';
-import { loadSlabSegments } from './slab-loader.js';
-import { hnswSettings } from '../shared/hnsw.js';
+import { hostFor } from '../shared/routing.js';
 import { BuilderLink } from './builder-link.js';
-import type { Reply } from '../main/host-handle.js';
-
-export interface HostInit {
-  ring: SharedArrayBuffer;
-  dataDir: string | null;
-  hostIndex: number;
-  hostCount: number;
-  mailboxLimit: number;
-  durability: Durability;
-  memtableBytes: number;
-  hnswMinRows: number;
-}
+import { NamespaceActor } from './namespace-actor.js';
+import { namespaceStorage } from './namespace-storage.js';
+import { loadSlabSegments } from './slab-loader.js';
 
 let init!: HostInit;
 let ring!: RingConsumer;
@@ -50,27 +41,24 @@ function config(index: string): IndexConfig {
   return cfg;
 }
 
-function storageFor(dir: string, log: RequestLog): NamespaceStorage {
-  return { dir, log, slabs: new FileSlabStore(join(dir, 'slabs')), slabDir: join(dir, 'slabs') };
-}
-
 /** The actor of (index, ns); a new namespace gets one whose first durable write creates its directory. */
 function actor(index: string, ns: string, create: boolean): NamespaceActor | undefined {
   const k = key(index, ns);
   let a = actors.get(k);
   if (!a && create) {
     const cfg = config(index);
-    const opts = { mailboxLimit: init.mailboxLimit, memtableBytes: init.memtableBytes, hnswMinRows: init.hnswMinRows, builder };
-    if (init.dataDir) {
-      const dir = namespaceDir(init.dataDir, index, ns);
-      const log = RequestLog.fresh(join(dir, 'log'), init.durability, async () => {
-        await makeDurableDir(init.dataDir!, dir);
+    const { settings } = init;
+    if (settings.dataDir) {
+      const dataDir = settings.dataDir;
+      const dir = namespaceDir(dataDir, index, ns);
+      const log = RequestLog.fresh(logDir(dir), settings.durability, async () => {
+        await makeDurableDir(dataDir, dir);
         await writeManifest(dir, created.manifest());
       });
-      const created: NamespaceActor = new NamespaceActor(cfg, ns, { ...opts, storage: storageFor(dir, log) });
+      const created: NamespaceActor = new NamespaceActor(cfg, ns, { settings, builder, storage: namespaceStorage(dir, log) });
       a = created;
     } else {
-      a = new NamespaceActor(cfg, ns, { ...opts, storage: null });
+      a = new NamespaceActor(cfg, ns, { settings, builder, storage: null });
     }
     actors.set(k, a);
   }
@@ -87,18 +75,12 @@ async function makeDurableDir(root: string, dir: string): Promise<void> {
 async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
   const m = await readManifest(dir);
   // No manifest: the namespace's first write never became durable (the database's open sweeps such directories).
-  if (!m || hostFor(cfg.name, m.namespace, init.hostCount) !== init.hostIndex) return;
-  const storage = storageFor(dir, null as unknown as RequestLog);
+  if (!m || hostFor(cfg.name, m.namespace, init.hosts) !== init.slot) return;
+  const { settings } = init;
+  const storage = namespaceStorage(dir, null as unknown as RequestLog);
   const segments = await loadSlabSegments(storage.slabs, storage.slabDir, m, cfg.dimension ?? 0, hnswSettings(cfg).efSearch);
-  const a = new NamespaceActor(cfg, m.namespace, {
-    mailboxLimit: init.mailboxLimit,
-    memtableBytes: init.memtableBytes,
-    hnswMinRows: init.hnswMinRows,
-    builder,
-    storage,
-    loaded: { segments, lsn: m.lsn, nextSeq: m.nextSeq },
-  });
-  const { log, report } = await RequestLog.open(join(dir, 'log'), { durability: init.durability, afterLsn: m.lsn }, (e) => a.replay(e));
+  const a = new NamespaceActor(cfg, m.namespace, { settings, builder, storage, loaded: { segments, lsn: m.lsn, nextSeq: m.nextSeq } });
+  const { log, report } = await RequestLog.open(logDir(dir), { durability: settings.durability, afterLsn: m.lsn }, (e) => a.replay(e));
   storage.log = log;
   a.recovery = report;
   if (report.torn) {
@@ -111,15 +93,16 @@ async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
 }
 
 async function loadIndex(cfg: IndexConfig): Promise<number> {
-  if (!init.dataDir) return 0;
+  const dataDir = init.settings.dataDir;
+  if (!dataDir) return 0;
   let entries: string[];
   try {
-    entries = await readdir(indexDir(init.dataDir, cfg.name));
+    entries = await readdir(indexDir(dataDir, cfg.name));
   } catch {
     return 0;
   }
   const before = actors.size;
-  for (const e of entries) if (e.startsWith('ns-')) await openNamespace(cfg, join(indexDir(init.dataDir, cfg.name), e));
+  for (const e of entries) if (isNamespaceDir(e)) await openNamespace(cfg, join(indexDir(dataDir, cfg.name), e));
   return actors.size - before;
 }
 
@@ -127,7 +110,7 @@ async function loadIndex(cfg: IndexConfig): Promise<number> {
  * Runs a write through the actor's mailbox (for order) and waits for it to be durable and applied. A write that
  * queued behind its namespace's deletion goes to the namespace's next incarnation.
  */
-function submit<T>(index: string, ns: string, op: Op, body: Uint8Array, create: boolean): Promise<Applied<T | undefined>> {
+function submit<T>(index: string, ns: string, op: LogOp, body: Uint8Array, create: boolean): Promise<Applied<T | undefined>> {
   const a = actor(index, ns, create);
   if (!a) return Promise.resolve({ lsn: 0, value: undefined });
   const k = key(index, ns);
@@ -147,54 +130,54 @@ async function closeActors(match: (a: NamespaceActor) => boolean): Promise<void>
   await Promise.all(doomed.map(([, a]) => a.close()));
 }
 
-const api = {
-  init(opts: HostInit): void {
+const api: HostApi = {
+  init(opts) {
     init = opts;
     ring = new RingConsumer(opts.ring);
   },
-  /** The supervisor hands in the job port of index builder `slot` (again after that builder restarts). */
-  connectBuilder(slot: number, port: MessagePort): void {
+  connectBuilder(slot, port: MessagePort) {
     builder.attach(slot, port);
   },
-  async openIndex(cfg: IndexConfig): Promise<number> {
+  async openIndex(cfg) {
     indexes.set(cfg.name, cfg);
     return loadIndex(cfg);
   },
-  configureIndex(cfg: IndexConfig): void {
+  configureIndex(cfg) {
     indexes.set(cfg.name, cfg);
     for (const a of actors.values()) if (a.cfg.name === cfg.name) a.cfg = cfg;
   },
-  async dropIndex(index: string): Promise<void> {
+  async dropIndex(index) {
     indexes.delete(index);
     await closeActors((a) => a.cfg.name === index);
   },
-  upsert(index: string, ns: string, big?: SharedArrayBuffer) {
-    return submit<number>(index, ns, Op.Upsert, takeFrame(big), true);
+  upsert(index, ns, big) {
+    // An upsert creates its namespace, so it always applies (a value).
+    return submit<number>(index, ns, LogOp.Upsert, takeFrame(big), true) as Promise<Applied<number>>;
   },
-  update(index: string, ns: string, big?: SharedArrayBuffer) {
-    return submit<void>(index, ns, Op.Update, takeFrame(big), false);
+  update(index, ns, big) {
+    return submit<undefined>(index, ns, LogOp.Update, takeFrame(big), false);
   },
-  deleteIds(index: string, ns: string, ids: string[]) {
-    return submit<void>(index, ns, Op.DeleteIds, encodeRecordsToBytes(ids.map((id) => ({ id }))), false);
+  deleteIds(index, ns, ids) {
+    return submit<undefined>(index, ns, LogOp.DeleteIds, deleteIdsBody(ids), false);
   },
-  deleteByFilter(index: string, ns: string, filter: unknown) {
-    return submit<number>(index, ns, Op.DeleteByFilter, filterBody(filter), false);
+  deleteByFilter(index, ns, filter) {
+    return submit<number>(index, ns, LogOp.DeleteByFilter, filterBody(filter), false);
   },
-  deleteAll(index: string, ns: string) {
-    return submit<void>(index, ns, Op.DeleteAll, new Uint8Array(0), false);
+  deleteAll(index, ns) {
+    return submit<undefined>(index, ns, LogOp.DeleteAll, new Uint8Array(0), false);
   },
   /** Deletes a namespace: its writes drain, its directory is renamed away (atomically), then removed. */
-  async deleteNamespace(index: string, ns: string): Promise<boolean> {
+  async deleteNamespace(index, ns) {
     const a = actor(index, ns, false);
     if (!a) return false;
     await a.mailbox.run(async () => {
       await a.close();
-      if (init.dataDir) {
-        const dir = namespaceDir(init.dataDir, index, ns);
-        const trash = join(indexDir(init.dataDir, index), `trash-${randomUUID()}`);
+      const dataDir = init.settings.dataDir;
+      if (dataDir) {
+        const trash = trashDir(dataDir, index, randomUUID());
         try {
-          await rename(dir, trash);
-          await fsyncDir(indexDir(init.dataDir, index));
+          await rename(namespaceDir(dataDir, index, ns), trash);
+          await fsyncDir(indexDir(dataDir, index));
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         }
@@ -204,30 +187,29 @@ const api = {
     });
     return true;
   },
-  plan(index: string, ns: string, req: PlanRequest, hasQuery: boolean) {
+  plan(index, ns, req, hasQuery) {
     const query = hasQuery ? decodeRecords(takeFrame(undefined))[0] : undefined;
     const a = actor(index, ns, false);
     if (!a) return { empty: true as const, readUnits: 1, lsn: 0 };
     return a.mailbox.run(() => a.plan(req, query));
   },
-  hydrate(index: string, ns: string, planId: number, hits: [number, number][], includeMetadata: boolean) {
+  hydrate(index, ns, planId, hits, includeMetadata) {
     const a = actor(index, ns, false);
     if (!a) throw new Error(`namespace '${ns}' vanished during a query`);
     return a.mailbox.run(() => a.hydrate(planId, hits, includeMetadata));
   },
-  release(index: string, ns: string, planId: number): void {
+  release(index, ns, planId) {
     actor(index, ns, false)?.release(planId);
   },
-  fetch(index: string, ns: string, ids: string[]) {
+  fetch(index, ns, ids) {
     const a = actor(index, ns, false);
     return a ? a.mailbox.run(() => a.fetch(ids)) : null;
   },
-  list(index: string, ns: string, prefix: string, limit: number, after: string | undefined) {
+  list(index, ns, prefix, limit, after) {
     const a = actor(index, ns, false);
     return a ? a.mailbox.run(() => a.list(prefix, limit, after)) : { ids: [], more: false };
   },
-  /** Record counts of this host's namespaces of an index (matching `filter` when given). */
-  async stats(index: string, filter: unknown): Promise<Record<string, number>> {
+  async stats(index, filter) {
     const out: Record<string, number> = {};
     for (const a of actors.values()) {
       if (a.cfg.name !== index) continue;
@@ -235,27 +217,21 @@ const api = {
     }
     return out;
   },
-  /** Segments, slabs and LSN of a namespace (diagnostics, tests). */
-  storageInfo(index: string, ns: string) {
+  storageInfo(index, ns) {
     return actor(index, ns, false)?.describe() ?? null;
   },
-  /** Freezes the memtables of an index (or one namespace) and waits until they are slabs. */
-  async flush(index: string, ns?: string): Promise<void> {
+  async flush(index, ns) {
     for (const a of actors.values()) if (a.cfg.name === index && (ns === undefined || a.name === ns)) await a.flushNow();
   },
-  /** Drains every namespace's writes and closes its files. */
-  async close(): Promise<void> {
+  async close() {
     await closeActors(() => true);
   },
-  /** Fault injection for tests: the thread dies as a crash would kill it. */
-  crash(): void {
+  crash() {
     setImmediate(() => process.exit(70));
   },
 };
 
-export type HostApi = typeof api;
-
-/** Every method answers `{ ok }` or `{ err }`: comlink would drop the code and status of a thrown LarchError. */
+/** Every method answers `{ ok }` or `{ err }` (see Reply). */
 const wrapped = Object.fromEntries(
   Object.entries(api).map(([name, fn]) => [
     name,

@@ -6,10 +6,11 @@
  * Rows are addressed across segments by a number: segment sequence × 2^32 + row.
  */
 import type { RecordMetadata } from '../../engine/core/types.js';
-import type { FieldIndex } from '../../engine/core/postings.js';
+import type { MetadataPostings } from '../../engine/storage/postings.js';
 import type { SlabEntry } from '../../engine/storage/manifest.js';
 import type { Arena } from '../shared/arena.js';
-import type { HnswHandle, KernelScratch } from '../shared/hnsw.js';
+import type { HnswHandle } from '../shared/hnsw-layout.js';
+import type { KernelScratch } from '../shared/hnsw-search.js';
 
 /** A slab's HNSW graph and what searching it needs from the namespace actor. */
 export interface SlabGraph {
@@ -28,9 +29,9 @@ export interface Segment {
   meta: (RecordMetadata | undefined)[];
   /** Set when the segment stopped taking writes: its content is the namespace's rows up to this version / LSN. */
   frozenAt?: { version: number; lsn: number };
-  /** Built by an index builder: immutable rows, field indexes for filters. */
-  fields?: FieldIndex;
-  /** The slab's HNSW graph (slabs of at least HNSW_MIN_ROWS rows of a dense index). */
+  /** Set on slabs (built by an index builder: immutable rows): metadata postings for filters. */
+  postings?: MetadataPostings;
+  /** The slab's HNSW graph (slabs of at least hnswMinRows rows of a dense index). */
   graph?: SlabGraph;
   /** The slab file holding this segment, once it is durable. */
   slab?: SlabEntry;
@@ -38,11 +39,14 @@ export interface Segment {
   tombstones: Set<string>;
 }
 
+/** Whether `s` is a slab (built, immutable), not a memtable. */
+export const isSlab = (s: Segment): boolean => s.postings !== undefined;
+
+/** Whether `s` is a frozen memtable waiting for its slab. */
+export const isFrozen = (s: Segment): boolean => s.frozenAt !== undefined && !isSlab(s);
+
 const SEQ = 2 ** 32;
 
 export const rowRef = (seq: number, row: number) => seq * SEQ + row;
 export const refSeq = (ref: number) => Math.floor(ref / SEQ);
 export const refRow = (ref: number) => ref % SEQ;
-
-/** Slab file name of a segment sequence number. */
-export const slabName = (seq: number) => `${String(seq).padStart(10, '0')}.slab`;

@@ -6,13 +6,14 @@
 import { join } from 'node:path';
 import { LarchError } from '../../engine/core/errors.js';
 import type { RecordMetadata } from '../../engine/core/types.js';
-import { FieldIndex } from '../../engine/core/postings.js';
+import { MetadataPostings } from '../../engine/storage/postings.js';
 import { decodeSlab } from '../../engine/storage/slab-file.js';
+import { slabSeq } from '../../engine/storage/layout.js';
 import type { SlabStore } from '../../engine/storage/slab-store.js';
 import type { Manifest } from '../../engine/storage/manifest.js';
 import { arenaFromColumns } from '../shared/slab-columns.js';
 import type { Segment, SlabGraph } from './segment.js';
-import { restoreHnsw } from '../shared/hnsw.js';
+import { restoreHnsw } from '../shared/hnsw-layout.js';
 
 /** The slabs `m` names, from `store` (whose files live in `where`, for messages), oldest first. */
 export async function loadSlabSegments(store: SlabStore, where: string, m: Manifest, dim: number, efSearch: number): Promise<Segment[]> {
@@ -31,11 +32,11 @@ export async function loadSlabSegments(store: SlabStore, where: string, m: Manif
     if (c.lsn !== e.lsn || c.ids.length !== e.rows || c.dim !== dim) {
       throw new LarchError('DATA_LOSS', `Slab file ${path} does not match the manifest (LSN ${c.lsn}/${e.lsn}, rows ${c.ids.length}/${e.rows}, dimension ${c.dim}/${dim}); refusing to start.`);
     }
-    let fields: FieldIndex;
+    let postings: MetadataPostings;
     try {
-      fields = FieldIndex.decode(c.fields);
+      postings = MetadataPostings.decode(c.postings);
     } catch (err) {
-      throw new LarchError('DATA_LOSS', `Slab file ${path} has damaged field indexes (${(err as Error).message}); refusing to start.`);
+      throw new LarchError('DATA_LOSS', `Slab file ${path} has damaged metadata postings (${(err as Error).message}); refusing to start.`);
     }
     const arena = arenaFromColumns(dim, c.ids.length, c);
     let graph: SlabGraph | undefined;
@@ -47,13 +48,13 @@ export async function loadSlabSegments(store: SlabStore, where: string, m: Manif
       }
     }
     out.push({
-      seq: Number.parseInt(e.name, 10),
+      seq: slabSeq(e.name),
       arena,
       graph,
       ids: c.ids,
       meta: c.metaJson.map((j) => (j === undefined ? undefined : (JSON.parse(j) as RecordMetadata))),
       frozenAt: { version: 0, lsn: e.lsn },
-      fields,
+      postings,
       slab: e,
       tombstones: new Set(c.tombstones),
     });

@@ -4,30 +4,17 @@
  * frames in the order the messages arrive.
  */
 import { Worker, type MessagePort } from 'node:worker_threads';
-import type { Durability } from '../../engine/storage/request-log.js';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { LarchError, unavailable, type SerializedError } from '../../engine/core/errors.js';
-import { RingProducer } from '../shared/ring.js';
+import { LarchError, unavailable } from '../../engine/core/errors.js';
+import type { Settings } from '../../engine/core/settings.js';
 import type { EncodedBatch } from '../../engine/storage/record-frame.js';
-import type { HostApi } from '../host/namespace-host.js';
-
-export type Reply<T> = { ok: T } | { err: SerializedError };
+import type { HostApi, Reply } from '../shared/host-api.js';
+import { RingProducer } from '../shared/ring.js';
 
 type Unwrapped<F> = F extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never;
 /** The host API as the main thread calls it: every method async, errors rethrown as LarchError. */
 export type HostCalls = { [K in keyof HostApi]: Unwrapped<HostApi[K]> };
-
-export interface HostOptions {
-  index: number;
-  count: number;
-  dataDir: string | null;
-  ringBytes: number;
-  mailboxLimit: number;
-  durability: Durability;
-  memtableBytes: number;
-  hnswMinRows: number;
-}
 
 export class HostHandle {
   readonly worker: Worker;
@@ -38,17 +25,20 @@ export class HostHandle {
   /** Set when the worker has exited; calls then fail at once. */
   dead: Error | null = null;
 
-  constructor(readonly opts: HostOptions) {
-    this.worker = new Worker(new URL('../host/namespace-host.js', import.meta.url), { name: `larch-ns-host-${opts.index}` });
+  /** Starts host thread `slot` of `hosts` (call {@link start} before anything else). */
+  constructor(
+    readonly slot: number,
+    private readonly hosts: number,
+    private readonly settings: Settings,
+  ) {
+    this.worker = new Worker(new URL('../host/namespace-host.js', import.meta.url), { name: `larch-ns-host-${slot}` });
     this.worker.unref();
     this.remote = Comlink.wrap(nodeEndpoint(this.worker)) as never;
-    this.ring = RingProducer.create(opts.ringBytes);
+    this.ring = RingProducer.create(settings.ringBytes);
   }
 
   async start(): Promise<void> {
-    await this.call.init(
-      { ring: this.ring.sab, dataDir: this.opts.dataDir, hostIndex: this.opts.index, hostCount: this.opts.count, mailboxLimit: this.opts.mailboxLimit,
-        durability: this.opts.durability, memtableBytes: this.opts.memtableBytes, hnswMinRows: this.opts.hnswMinRows });
+    await this.call.init({ ring: this.ring.sab, slot: this.slot, hosts: this.hosts, settings: this.settings });
   }
 
   /** Hands the host the job port of index builder `slot` (a port must be transferred, not copied). */
@@ -104,7 +94,8 @@ export class HostHandle {
    * Calls `method` with a vector frame: the frame goes into the ring (or, when larger than a ring frame, into a
    * SharedArrayBuffer of its own passed as the last argument) and the control message follows it.
    */
-  withFrame<T>(method: keyof HostApi, args: unknown[], frame: EncodedBatch, bigAllowed = true): Promise<T> {
+  withFrame<K extends keyof HostApi>(method: K, args: unknown[], frame: EncodedBatch, bigAllowed = true): ReturnType<HostCalls[K]> {
+    type T = Awaited<ReturnType<HostCalls[K]>>;
     // The lock covers writing the frame and posting the message, not waiting for the reply: the result promise
     // is boxed so the async function does not flatten it.
     const run = async (): Promise<{ reply: Promise<T> }> => {
@@ -118,7 +109,7 @@ export class HostHandle {
       await this.ring.write(frame.size, (dst) => frame.writeTo(dst));
       return { reply: this.invoke(method, args) as Promise<T> };
     };
-    return this.ordered(run);
+    return this.ordered(run) as ReturnType<HostCalls[K]>;
   }
 
   terminate(): Promise<number> {

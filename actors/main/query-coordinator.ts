@@ -4,35 +4,35 @@
  * heaps, and the actor maps the winning rows to ids and metadata. Values are read from shared memory here.
  */
 import type { IndexConfig } from '../../engine/core/index-config.js';
-import type { ValidQuery } from '../../engine/core/validation.js';
 import type { QueryResponse, RecordMetadata, ScoredPineconeRecord } from '../../engine/core/types.js';
-import { blockLayout, f32ToNumber, locate, readDense, readSparse } from '../shared/arena-layout.js';
-import type { PlanRequest, PlanResult, PlanUnit, QueryPlan } from '../host/namespace-actor.js';
-import type { ArenaView } from '../shared/arena.js';
+import type { ValidQuery } from '../../engine/core/validation/data.js';
 import { encodeRecords } from '../../engine/storage/record-frame.js';
+import { blockLayout, f32ToNumber, locate, readDense, readSparse } from '../shared/arena-layout.js';
+import type { ArenaView } from '../shared/arena.js';
+import type { PlanHit, PlanRequest, PlanResult, PlanUnit, QueryPlan, ScanTask, ScanUnit } from '../shared/query-plan.js';
 import type { Supervisor } from './supervisor.js';
-import type { ScanTask, ScanUnit } from '../executor/query-executor.js';
 
 interface Candidate {
   key: number;
-  part: number;
+  /** Position of the segment in the plan. */
+  seg: number;
   row: number;
 }
 
 /** Merges the unit heaps (keys f32[k] then rows u32[k]) into the best `k` candidates, best first. */
 function mergeHeaps(plan: QueryPlan, counts: Map<PlanUnit, number>): Candidate[] {
   const out: Candidate[] = [];
-  plan.parts.forEach((part, p) => {
-    const buf = part.view.memory.buffer;
-    for (const u of part.units) {
+  plan.segments.forEach((segment, s) => {
+    const buf = segment.view.memory.buffer;
+    for (const u of segment.units) {
       const n = counts.get(u)!;
       const keys = new Float32Array(buf, u.heap, n);
       const rows = new Uint32Array(buf, u.heap + 4 * plan.k, n);
-      for (let j = 0; j < n; j++) out.push({ key: keys[j]!, part: p, row: rows[j]! });
+      for (let j = 0; j < n; j++) out.push({ key: keys[j]!, seg: s, row: rows[j]! });
     }
   });
   // Equal keys: older segment, then earlier row (the earlier write) first.
-  out.sort((a, b) => b.key - a.key || a.part - b.part || a.row - b.row);
+  out.sort((a, b) => b.key - a.key || a.seg - b.seg || a.row - b.row);
   return out.slice(0, plan.k);
 }
 
@@ -42,8 +42,8 @@ function scanTasks(plan: QueryPlan): { task: ScanTask; units: PlanUnit[] }[] {
     task: { snap: plan.snap, k: plan.k, metric: plan.metric, flags: plan.flags, units: [] as ScanUnit[] },
     units: [] as PlanUnit[],
   }));
-  for (const part of plan.parts) {
-    const { view, units, ...placement } = part;
+  for (const segment of plan.segments) {
+    const { view, units, ...placement } = segment;
     for (const u of units) {
       const t = tasks[u.task]!;
       t.units.push(u);
@@ -64,7 +64,7 @@ function scanTasks(plan: QueryPlan): { task: ScanTask; units: PlanUnit[] }[] {
 }
 
 /** Dense and sparse values of rows ([view index, row]), read in place from the arenas' shared memory. */
-export function readHits(views: readonly ArenaView[], hits: readonly [number, number][]): { values: number[]; sparse?: { indices: number[]; values: number[] } }[] {
+export function readHits(views: readonly ArenaView[], hits: readonly [view: number, row: number][]): { values: number[]; sparse?: { indices: number[]; values: number[] } }[] {
   const layouts = views.map((v) => blockLayout(v.dim, v.rowsPerBlock));
   return hits.map(([p, row]) => {
     const view = views[p]!;
@@ -80,7 +80,7 @@ export async function runQuery(sup: Supervisor, cfg: IndexConfig, ns: string, q:
   const req: PlanRequest = { k: q.topK, id: q.id, filter: q.filter, tasks: sup.executorCount };
   const plan: PlanResult =
     q.id === undefined
-      ? await host.withFrame<PlanResult>('plan', [cfg.name, ns, req, true], encodeRecords([{ id: '', values: q.vector, sparse: q.sparse }]), false)
+      ? await host.withFrame('plan', [cfg.name, ns, req, true], encodeRecords([{ id: '', values: q.vector, sparse: q.sparse }]), false)
       : await host.call.plan(cfg.name, ns, req, false);
   if ('empty' in plan) return { response: { matches: [], namespace: ns, usage: { readUnits: plan.readUnits } }, lsn: plan.lsn };
 
@@ -96,9 +96,9 @@ export async function runQuery(sup: Supervisor, cfg: IndexConfig, ns: string, q:
     throw err;
   }
 
-  const hits = best.map((c) => [c.part, c.row] as [number, number]);
+  const hits = best.map((c): PlanHit => [c.seg, c.row]);
   const hyd = await host.call.hydrate(cfg.name, ns, plan.planId, hits, q.includeMetadata);
-  const values = q.includeValues ? readHits(plan.parts.map((p) => p.view), hits) : undefined;
+  const values = q.includeValues ? readHits(plan.segments.map((s) => s.view), hits) : undefined;
   const euclid = cfg.metric === 'euclidean';
   const matches: ScoredPineconeRecord[] = best.map((c, i) => {
     const m: ScoredPineconeRecord = { id: hyd.ids[i]!, score: f32ToNumber(euclid ? -c.key : c.key), values: values ? values[i]!.values : [] };

@@ -6,38 +6,17 @@
  * UNAVAILABLE. A crashed query executor is replaced by the pool; the scan task it was running is retried once on
  * another executor, and fails with UNAVAILABLE if that crashes too.
  */
-import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
-import type { Durability } from '../../engine/storage/request-log.js';
 import { LarchError, unavailable } from '../../engine/core/errors.js';
 import type { IndexConfig } from '../../engine/core/index-config.js';
-import { HostHandle } from './host-handle.js';
-import { HNSW_MIN_ROWS } from '../shared/hnsw.js';
-import { hostFor } from '../shared/routing.js';
-import type { ScanTask } from '../executor/query-executor.js';
+import type { Settings } from '../../engine/core/settings.js';
 import type { BuilderApi } from '../builder/index-builder.js';
-
-export interface SupervisorOptions {
-  dataDir: string | null;
-  /** Namespace host threads. */
-  hosts?: number;
-  /** Query executor threads. */
-  executors?: number;
-  /** Index-builder threads (default 1). */
-  builders?: number;
-  ringBytes?: number;
-  mailboxLimit?: number;
-  durability?: Durability;
-  /** Memtable size at which a namespace flushes it to a slab (bytes of write payloads; default 32 MiB). */
-  memtableBytes?: number;
-  /** Slabs with fewer rows get no HNSW graph (default HNSW_MIN_ROWS). */
-  hnswMinRows?: number;
-  /** Called after a host restarts, to reopen the indexes it serves. */
-  indexes: () => IndexConfig[];
-}
+import type { ScanTask } from '../shared/query-plan.js';
+import { hostFor } from '../shared/routing.js';
+import { HostHandle } from './host-handle.js';
 
 export interface SupervisorStats {
   hosts: number;
@@ -61,8 +40,12 @@ export class Supervisor {
   private crashNextScans = 0;
   readonly executorCount: number;
 
-  private constructor(private readonly opts: SupervisorOptions) {
-    this.executorCount = Math.max(1, opts.executors ?? availableParallelism());
+  /** `indexes` lists the open indexes: a host that restarts reopens them. */
+  private constructor(
+    private readonly settings: Settings,
+    private readonly indexes: () => IndexConfig[],
+  ) {
+    this.executorCount = settings.queryThreads;
     this.pool = new Piscina({
       filename: new URL('../executor/query-executor.js', import.meta.url).href,
       minThreads: this.executorCount,
@@ -78,12 +61,10 @@ export class Supervisor {
     });
   }
 
-  static async start(opts: SupervisorOptions): Promise<Supervisor> {
-    const s = new Supervisor(opts);
-    const b = Math.max(1, opts.builders ?? 1);
-    for (let i = 0; i < b; i++) s.builders.push(s.spawnBuilder(i));
-    const n = Math.max(1, opts.hosts ?? 1);
-    for (let i = 0; i < n; i++) s.hosts.push(await s.spawnHost(i, n));
+  static async start(settings: Settings, indexes: () => IndexConfig[]): Promise<Supervisor> {
+    const s = new Supervisor(settings, indexes);
+    for (let i = 0; i < settings.builderThreads; i++) s.builders.push(s.spawnBuilder(i));
+    for (let i = 0; i < settings.hostThreads; i++) s.hosts.push(await s.spawnHost(i));
     return s;
   }
 
@@ -114,44 +95,35 @@ export class Supervisor {
     await h.connectBuilder(slot, port1);
   }
 
-  private async spawnHost(index: number, count: number): Promise<HostHandle> {
-    const h = new HostHandle({
-      index,
-      count,
-      dataDir: this.opts.dataDir,
-      ringBytes: this.opts.ringBytes ?? 8 << 20,
-      mailboxLimit: this.opts.mailboxLimit ?? 4096,
-      durability: this.opts.durability ?? 'fsync',
-      memtableBytes: this.opts.memtableBytes ?? 32 << 20,
-      hnswMinRows: this.opts.hnswMinRows ?? HNSW_MIN_ROWS,
-    });
+  private async spawnHost(slot: number): Promise<HostHandle> {
+    const h = new HostHandle(slot, this.settings.hostThreads, this.settings);
     h.worker.on('error', (err) => {
-      if (!this.closing) console.error(`[larchdb] namespace host ${index} error:`, err);
+      if (!this.closing) console.error(`[larchdb] namespace host ${slot} error:`, err);
     });
     h.worker.on('exit', (code) => {
       h.failPending(unavailable(`The namespace actor thread serving this request stopped (exit code ${code}); it has been restarted. Retry the request.`));
       // Only the installed host is replaced; a half-started replacement that dies is retried by restartHost.
-      if (!this.closing && this.hosts[index] === h) void this.restartHost(index, count);
+      if (!this.closing && this.hosts[slot] === h) void this.restartHost(slot);
     });
     await h.start();
     for (let slot = 0; slot < this.builders.length; slot++) await this.connect(h, slot);
     return h;
   }
 
-  private async restartHost(index: number, count: number): Promise<void> {
+  private async restartHost(slot: number): Promise<void> {
     this.counters.hostRestarts++;
     for (let attempt = 0; ; attempt++) {
       let h: HostHandle | undefined;
       try {
-        h = await this.spawnHost(index, count);
-        for (const cfg of this.opts.indexes()) await h.call.openIndex(cfg);
+        h = await this.spawnHost(slot);
+        for (const cfg of this.indexes()) await h.call.openIndex(cfg);
         // Installed only once its indexes are open; until then calls reach the dead handle and fail UNAVAILABLE.
-        this.hosts[index] = h;
+        this.hosts[slot] = h;
         return;
       } catch (err) {
         await h?.terminate();
         if (this.closing) return;
-        console.error(`[larchdb] restarting namespace host ${index} failed:`, err);
+        console.error(`[larchdb] restarting namespace host ${slot} failed:`, err);
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
       }
     }

@@ -12,13 +12,13 @@
  * A row is visible to a query whose snapshot version v satisfies created <= v < deleted.
  */
 
+import { alignUp } from './align.js';
+
 export const ARENA_HEADER_BYTES = 4096;
 export const ARENA_MAGIC = 0x4c415241; // 'LARA'
 export const BLOCK_HEADER_BYTES = 64;
 export const ALIVE = 0xffffffff;
 export const PAGE = 65536;
-
-const align = (n: number, a: number) => Math.ceil(n / a) * a;
 
 /** Byte offsets of the arrays inside one block, relative to the block start. */
 export interface BlockLayout {
@@ -41,12 +41,12 @@ export function rowsPerBlock(dim: number): number {
 
 export function blockLayout(dim: number, rows: number): BlockLayout {
   const vecs = BLOCK_HEADER_BYTES;
-  const invNorms = align(vecs + rows * dim * 4, 16);
+  const invNorms = alignUp(vecs + rows * dim * 4, 16);
   const created = invNorms + rows * 4;
   const deleted = created + rows * 4;
   const sparseOff = deleted + rows * 4;
   const sparseNnz = sparseOff + rows * 4;
-  return { rows, dim, vecs, invNorms, created, deleted, sparseOff, sparseNnz, bytes: align(sparseNnz + rows * 4, 64) };
+  return { rows, dim, vecs, invNorms, created, deleted, sparseOff, sparseNnz, bytes: alignUp(sparseNnz + rows * 4, 64) };
 }
 
 /** Where a global row number lives: block byte offset and row within the block. */

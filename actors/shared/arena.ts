@@ -30,7 +30,7 @@ export interface ArenaView {
 }
 
 /** An arena's memory and allocation state: what an index builder hands over when it built an arena. */
-export interface ArenaParts {
+export interface ArenaState {
   memory: WebAssembly.Memory;
   dim: number;
   blocks: number[];
@@ -52,19 +52,19 @@ export class Arena {
   private top = ARENA_HEADER_BYTES;
   private readonly freeScratch = new Map<number, number[]>();
 
-  /** A new empty arena, or (with `parts`) one built in another thread, adopted as it is. */
+  /** A new empty arena, or (with `state`) one built in another thread, adopted as it is. */
   constructor(
     readonly dim: number,
-    parts?: ArenaParts,
+    state?: ArenaState,
   ) {
     this.layout = blockLayout(dim, rowsPerBlock(dim));
-    this.memory = parts?.memory ?? createArenaMemory(1, MAX_PAGES);
+    this.memory = state?.memory ?? createArenaMemory(1, MAX_PAGES);
     this.kernels = instantiateKernels(this.memory);
-    if (parts) {
-      this.blocks.push(...parts.blocks);
-      this.rows = parts.rows;
-      this.top = parts.top;
-      for (const [size, offsets] of parts.free) this.freeScratch.set(size, offsets.slice());
+    if (state) {
+      this.blocks.push(...state.blocks);
+      this.rows = state.rows;
+      this.top = state.top;
+      for (const [size, offsets] of state.free) this.freeScratch.set(size, offsets.slice());
       return;
     }
     const h = new Uint32Array(this.memory.buffer, 0, 4);
@@ -75,7 +75,7 @@ export class Arena {
   }
 
   /** The state to hand this arena to another thread (see the constructor). */
-  parts(): ArenaParts {
+  state(): ArenaState {
     return { memory: this.memory, dim: this.dim, blocks: this.blocks.slice(), rows: this.rows, top: this.top, free: [...this.freeScratch] };
   }
 

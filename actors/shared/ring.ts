@@ -8,19 +8,12 @@
  * WRAP marker and starts again at offset 0. The consumer reads frames in the order they were written and frees
  * each one as soon as it has copied it out, so a slow actor never holds the ring.
  */
+import { alignUp } from './align.js';
 
 const HEADER_BYTES = 64;
 const W = 0;
 const R = 1;
 const WRAP = 0xffffffff;
-
-export interface RingHandle {
-  sab: SharedArrayBuffer;
-}
-
-function align8(n: number): number {
-  return (n + 7) & ~7;
-}
 
 export class RingProducer {
   private readonly ctl: Int32Array;
@@ -56,7 +49,7 @@ export class RingProducer {
    */
   async write(length: number, fill: (dst: Uint8Array) => void): Promise<void> {
     if (length > this.maxFrame) throw new RangeError(`frame of ${length} bytes exceeds ring frame limit ${this.maxFrame}`);
-    const need = align8(4 + length);
+    const need = alignUp(4 + length, 8);
     for (;;) {
       const w = Atomics.load(this.ctl, W);
       const pos = w & (this.cap - 1);
@@ -108,7 +101,7 @@ export class RingConsumer {
     const length = new DataView(this.data.buffer, HEADER_BYTES + pos, 4).getUint32(0, true);
     const out = new Uint8Array(length);
     out.set(new Uint8Array(this.data.buffer, HEADER_BYTES + pos + 4, length));
-    Atomics.store(this.ctl, R, (r + align8(4 + length)) | 0);
+    Atomics.store(this.ctl, R, (r + alignUp(4 + length, 8)) | 0);
     Atomics.notify(this.ctl, R);
     return out;
   }

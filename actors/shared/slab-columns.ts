@@ -3,14 +3,14 @@
  * an arena from columns (after a build, and when a slab file is loaded). Vectors are copied as float32 blocks.
  */
 import type { SlabContent } from '../../engine/storage/slab-file.js';
-import { Arena, type ArenaParts } from './arena.js';
+import { Arena, type ArenaState } from './arena.js';
 import { blockLayout, locate, rowsPerBlock } from './arena-layout.js';
 
 export type Columns = Pick<SlabContent, 'vectors' | 'sparseOffsets' | 'sparseIndices' | 'sparseValues'>;
 
 /** Rows `rows` of an arena (in that order). */
 export interface ColumnSource {
-  parts: ArenaParts;
+  arena: ArenaState;
   rows: Uint32Array;
 }
 
@@ -20,10 +20,10 @@ export function gatherColumns(dim: number, sources: readonly ColumnSource[]): Co
   let n = 0;
   let nnz = 0;
   for (const s of sources) {
-    const u = new Uint32Array(s.parts.memory.buffer);
+    const u = new Uint32Array(s.arena.memory.buffer);
     n += s.rows.length;
     for (const row of s.rows) {
-      const { block, r } = locate(s.parts.blocks, L.rows, row);
+      const { block, r } = locate(s.arena.blocks, L.rows, row);
       nnz += u[(block + L.sparseNnz) / 4 + r]!;
     }
   }
@@ -33,11 +33,11 @@ export function gatherColumns(dim: number, sources: readonly ColumnSource[]): Co
   const sparseValues = new Float32Array(nnz);
   let i = 0;
   for (const s of sources) {
-    const buf = s.parts.memory.buffer;
+    const buf = s.arena.memory.buffer;
     const u = new Uint32Array(buf);
     const f = new Float32Array(buf);
     for (const row of s.rows) {
-      const { block, r } = locate(s.parts.blocks, L.rows, row);
+      const { block, r } = locate(s.arena.blocks, L.rows, row);
       if (dim > 0) vectors.set(f.subarray((block + L.vecs) / 4 + r * dim, (block + L.vecs) / 4 + (r + 1) * dim), i * dim);
       const k = u[(block + L.sparseNnz) / 4 + r]!;
       const at = sparseOffsets[i]!;

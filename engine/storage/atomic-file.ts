@@ -1,8 +1,6 @@
 import { open, rename, unlink } from 'node:fs/promises';
-
-/** Temp files of atomic writes carry this in their name (a crash can leave one; opening a data directory sweeps them). */
-export const TMP_MARK = '.tmp-';
 import { dirname } from 'node:path';
+import { TMP_MARK } from './layout.js';
 
 /** fsyncs a directory so a rename inside it survives a crash. */
 export async function fsyncDir(dir: string): Promise<void> {

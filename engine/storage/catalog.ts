@@ -5,10 +5,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCheckedJson, writeCheckedJson } from './checked-json.js';
+import { CATALOG_FILE as FILE } from './layout.js';
 import type { IndexConfig } from '../core/index-config.js';
 import { diskError } from '../core/errors.js';
 
-const FILE = 'catalog.json';
 const FORMAT = 2;
 
 export class Catalog {

@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LOCK_FILE } from './layout.js';
 import { LarchError } from '../core/errors.js';
 
 export interface DirLock {
@@ -21,7 +22,7 @@ function alive(pid: number): boolean {
  */
 export async function acquireDirLock(dir: string): Promise<DirLock> {
   await mkdir(dir, { recursive: true });
-  const path = join(dir, 'LOCK');
+  const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open(path, 'wx');

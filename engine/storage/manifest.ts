@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { readCheckedJson, writeCheckedJson } from './checked-json.js';
+import { MANIFEST_FILE } from './layout.js';
 
-export const MANIFEST_FILE = 'MANIFEST.json';
 const FORMAT = 1;
 
 export interface SlabEntry {

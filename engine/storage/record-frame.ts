@@ -1,9 +1,10 @@
 /**
- * Binary encoding of record batches: how vectors cross threads (in a ring frame) and how snapshots hold them on
- * disk. Floats are written as float32 in place, never as JSON; metadata (not a vector) travels as UTF-8 JSON.
+ * The record frame: a binary batch of records, how vectors cross threads (in a ring frame) and how the request log
+ * stores writes on disk. Floats are written as float32 in place, never as JSON; metadata (not a vector) travels as
+ * UTF-8 JSON.
  *
  * Frame: u32 count, then per record (4-byte aligned):
- *   u16 idLength, u8 parts (1 dense, 2 sparse, 4 metadata), u8 0, id bytes (pad 4),
+ *   u16 idLength, u8 present (1 dense, 2 sparse, 4 metadata), u8 0, id bytes (pad 4),
  *   [u32 dim, f32 × dim], [u32 nnz, u32 × nnz, f32 × nnz], [u32 bytes, JSON (pad 4)]
  */
 import type { RecordMetadata } from '../core/types.js';
@@ -74,9 +75,9 @@ export function encodeRecords(records: readonly CodecRecord[]): EncodedBatch {
       records.forEach((r, i) => {
         const id = p.ids[i]!;
         const meta = p.metas[i];
-        const parts = (r.values ? DENSE : 0) | (r.sparse ? SPARSE : 0) | (meta ? META : 0);
+        const present = (r.values ? DENSE : 0) | (r.sparse ? SPARSE : 0) | (meta ? META : 0);
         dv.setUint16(o, id.length, true);
-        dv.setUint8(o + 2, parts);
+        dv.setUint8(o + 2, present);
         dv.setUint8(o + 3, 0);
         dst.set(id, o + 4);
         o += 4 + pad4(id.length);
@@ -103,7 +104,7 @@ export function encodeRecords(records: readonly CodecRecord[]): EncodedBatch {
   };
 }
 
-/** Encodes into a fresh buffer (snapshots, tests). */
+/** Encodes into a fresh buffer (log bodies, tests). */
 export function encodeRecordsToBytes(records: readonly CodecRecord[]): Uint8Array {
   const enc = encodeRecords(records);
   const out = new Uint8Array(enc.size);
@@ -121,16 +122,16 @@ export function decodeRecords(src: Uint8Array): DecodedRecord[] {
   const out: DecodedRecord[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const idLen = dv.getUint16(o, true);
-    const parts = dv.getUint8(o + 2);
+    const present = dv.getUint8(o + 2);
     const id = decoder.decode(src.subarray(o + 4, o + 4 + idLen));
     o += 4 + pad4(idLen);
     const rec: DecodedRecord = { id };
-    if (parts & DENSE) {
+    if (present & DENSE) {
       const n = dv.getUint32(o, true);
       rec.values = new Float32Array(src.buffer.slice(src.byteOffset + o + 4, src.byteOffset + o + 4 + 4 * n));
       o += 4 + 4 * n;
     }
-    if (parts & SPARSE) {
+    if (present & SPARSE) {
       const n = dv.getUint32(o, true);
       const base = src.byteOffset + o + 4;
       rec.sparse = {
@@ -139,7 +140,7 @@ export function decodeRecords(src: Uint8Array): DecodedRecord[] {
       };
       o += 4 + 8 * n;
     }
-    if (parts & META) {
+    if (present & META) {
       const n = dv.getUint32(o, true);
       rec.metadata = JSON.parse(decoder.decode(src.subarray(o + 4, o + 4 + n))) as RecordMetadata;
       o += 4 + pad4(n);

@@ -16,9 +16,9 @@ import { dirname, join } from 'node:path';
 import { LarchError } from '../core/errors.js';
 import { crc32c } from './crc32c.js';
 import { fsyncDir } from './atomic-file.js';
+import { isLogFile, logFileName } from './layout.js';
+import type { Durability } from '../core/settings.js';
 
-/** `fsync`: an append resolves once on disk. `none`: once written to the OS (lost on power failure, not on kill -9). */
-export type Durability = 'fsync' | 'none';
 
 export interface LogEntry {
   lsn: number;
@@ -31,11 +31,10 @@ const FORMAT = 1;
 const HEADER = 8;
 const FRAME_HEAD = 8;
 const PAYLOAD_HEAD = 12;
-const SUFFIX = '.wal';
-/** A segment is closed and a new one started past this size, so truncation can drop whole files. */
-const DEFAULT_SEGMENT_BYTES = 64 << 20;
+/** A log file is closed and a new one started past this size, so truncation can drop whole files. */
+const DEFAULT_FILE_BYTES = 64 << 20;
 
-interface Segment {
+interface LogFile {
   path: string;
   lastLsn: number;
   bytes: number;
@@ -56,7 +55,6 @@ export interface ReplayReport {
   torn?: { file: string; offset: number; droppedBytes: number };
 }
 
-const segName = (lsn: number) => `${String(lsn).padStart(20, '0')}${SUFFIX}`;
 
 function frame(lsn: number, op: number, body: Uint8Array): Uint8Array {
   const payload = PAYLOAD_HEAD + body.length;
@@ -76,7 +74,7 @@ function dataLoss(file: string, why: string): LarchError {
 
 /** An append-only, group-committed request log. */
 export class RequestLog {
-  private segments: Segment[] = [];
+  private files: LogFile[] = [];
   private fh: FileHandle | null = null;
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
@@ -88,14 +86,14 @@ export class RequestLog {
   private constructor(
     readonly dir: string,
     private readonly durability: Durability,
-    private readonly segmentBytes: number,
+    private readonly fileBytes: number,
     /** Runs once before the first byte is written (creates the namespace's directory and manifest). */
     private beforeFirstWrite: (() => Promise<void>) | null,
   ) {}
 
   /** A log for a namespace that has none yet: nothing to replay; `beforeFirstWrite` creates its directory. */
   static fresh(dir: string, durability: Durability, beforeFirstWrite: () => Promise<void>): RequestLog {
-    return new RequestLog(dir, durability, DEFAULT_SEGMENT_BYTES, beforeFirstWrite);
+    return new RequestLog(dir, durability, DEFAULT_FILE_BYTES, beforeFirstWrite);
   }
 
   /**
@@ -104,10 +102,10 @@ export class RequestLog {
    */
   static async open(
     dir: string,
-    opts: { durability: Durability; afterLsn: number; segmentBytes?: number },
+    opts: { durability: Durability; afterLsn: number; fileBytes?: number },
     apply: (e: LogEntry) => void,
   ): Promise<{ log: RequestLog; report: ReplayReport }> {
-    const log = new RequestLog(dir, opts.durability, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, null);
+    const log = new RequestLog(dir, opts.durability, opts.fileBytes ?? DEFAULT_FILE_BYTES, null);
     const report = await log.replay(opts.afterLsn, apply);
     return { log, report };
   }
@@ -115,7 +113,7 @@ export class RequestLog {
   private async replay(afterLsn: number, apply: (e: LogEntry) => void): Promise<ReplayReport> {
     let names: string[];
     try {
-      names = (await readdir(this.dir)).filter((n) => n.endsWith(SUFFIX)).sort();
+      names = (await readdir(this.dir)).filter(isLogFile).sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: 0, bytes: 0 };
       throw err;
@@ -127,10 +125,10 @@ export class RequestLog {
       const last = s === names.length - 1;
       const buf = new Uint8Array(await readFile(path));
       report.bytes += buf.length;
-      const seg: Segment = { path, lastLsn: 0, bytes: buf.length };
+      const file: LogFile = { path, lastLsn: 0, bytes: buf.length };
       const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       if (buf.length < HEADER || dv.getUint32(0, true) !== MAGIC) {
-        // A segment whose header never reached the disk holds no acknowledged write.
+        // A log file whose header never reached the disk holds no acknowledged write.
         if (last && buf.length < HEADER) {
           await unlink(path);
           if (buf.length > 0) report.torn = { file: path, offset: 0, droppedBytes: buf.length };
@@ -142,7 +140,7 @@ export class RequestLog {
       let o = HEADER;
       while (o < buf.length) {
         const bad = (why: string) => {
-          if (!last) throw dataLoss(path, `${why} at byte ${o}, before the last segment`);
+          if (!last) throw dataLoss(path, `${why} at byte ${o}, before the last log file`);
           return true;
         };
         let torn = false;
@@ -155,7 +153,7 @@ export class RequestLog {
             const lsn = dv.getFloat64(o + FRAME_HEAD, true);
             if (!(lsn > prevLsn)) throw dataLoss(path, `LSN ${lsn} after ${prevLsn} at byte ${o}`);
             prevLsn = lsn;
-            seg.lastLsn = lsn;
+            file.lastLsn = lsn;
             if (lsn > afterLsn) {
               apply({ lsn, op: dv.getUint8(o + FRAME_HEAD + 8), body: buf.subarray(o + FRAME_HEAD + PAYLOAD_HEAD, o + FRAME_HEAD + len) });
               report.entries++;
@@ -173,13 +171,13 @@ export class RequestLog {
           } finally {
             await fh.close();
           }
-          seg.bytes = o;
+          file.bytes = o;
           break;
         }
       }
-      this.segments.push(seg);
+      this.files.push(file);
     }
-    if (this.segments.length > 0) this.beforeFirstWrite = null;
+    if (this.files.length > 0) this.beforeFirstWrite = null;
     return report;
   }
 
@@ -192,7 +190,7 @@ export class RequestLog {
     });
   }
 
-  /** Starts a new segment with the next append, so everything before it can later be dropped whole. */
+  /** Starts a new log file with the next append, so everything before it can later be dropped whole. */
   roll(): void {
     this.rollRequested = true;
     this.bytesSinceRoll = 0;
@@ -220,12 +218,12 @@ export class RequestLog {
       await this.beforeFirstWrite();
       this.beforeFirstWrite = null;
     }
-    let seg = this.segments[this.segments.length - 1];
-    if (!seg || this.rollRequested || seg.bytes >= this.segmentBytes) {
-      seg = await this.startSegment(batch[0]!.lsn);
+    let file = this.files[this.files.length - 1];
+    if (!file || this.rollRequested || file.bytes >= this.fileBytes) {
+      file = await this.startFile(batch[0]!.lsn);
       this.rollRequested = false;
     } else if (!this.fh) {
-      this.fh = await open(seg.path, 'r+');
+      this.fh = await open(file.path, 'r+');
     }
     let total = 0;
     for (const p of batch) total += p.frame.length;
@@ -238,25 +236,25 @@ export class RequestLog {
     const fh = this.fh!;
     try {
       for (let done = 0; done < total; ) {
-        const { bytesWritten } = await fh.write(buf, done, total - done, seg.bytes + done);
+        const { bytesWritten } = await fh.write(buf, done, total - done, file.bytes + done);
         done += bytesWritten;
       }
       if (this.durability === 'fsync') await fh.datasync();
     } catch (err) {
       // Cut the failed round off again so no later fsync can make it durable behind the actor's back.
-      await fh.truncate(seg.bytes).catch(() => undefined);
+      await fh.truncate(file.bytes).catch(() => undefined);
       throw err;
     }
-    seg.bytes += total;
-    seg.lastLsn = batch[batch.length - 1]!.lsn;
+    file.bytes += total;
+    file.lastLsn = batch[batch.length - 1]!.lsn;
     this.bytesSinceRoll += total;
   }
 
-  private async startSegment(firstLsn: number): Promise<Segment> {
+  private async startFile(firstLsn: number): Promise<LogFile> {
     await this.fh?.close();
     this.fh = null;
     await mkdir(this.dir, { recursive: true });
-    const path = join(this.dir, segName(firstLsn));
+    const path = join(this.dir, logFileName(firstLsn));
     const fh = await open(path, 'w+');
     try {
       const head = new Uint8Array(HEADER);
@@ -273,22 +271,22 @@ export class RequestLog {
       throw err;
     }
     this.fh = fh;
-    const seg: Segment = { path, lastLsn: 0, bytes: HEADER };
-    this.segments.push(seg);
-    return seg;
+    const file: LogFile = { path, lastLsn: 0, bytes: HEADER };
+    this.files.push(file);
+    return file;
   }
 
   /**
-   * Deletes whole segments whose records all have LSN ≤ `lsn`. The segment being written goes too when it is
+   * Deletes whole log files whose records all have LSN ≤ `lsn`. The log file being written goes too when it is
    * covered and idle (the next append starts a new one), so a flushed namespace reopens with nothing to read.
    */
   async truncateThrough(lsn: number): Promise<void> {
-    const doomed: Segment[] = [];
-    for (const s of this.segments) {
+    const doomed: LogFile[] = [];
+    for (const s of this.files) {
       if (s.lastLsn > lsn) break;
       doomed.push(s);
     }
-    const active = this.segments[this.segments.length - 1];
+    const active = this.files[this.files.length - 1];
     let closing: FileHandle | null = null;
     if (active && doomed.includes(active)) {
       if (this.flushing || this.queue.length > 0) doomed.pop();
@@ -299,7 +297,7 @@ export class RequestLog {
       }
     }
     if (doomed.length === 0) return;
-    this.segments = this.segments.filter((s) => !doomed.includes(s));
+    this.files = this.files.filter((s) => !doomed.includes(s));
     await closing?.close().catch(() => undefined);
     for (const s of doomed) await unlink(s.path).catch(() => undefined);
     await fsyncDir(this.dir).catch(() => undefined);

@@ -8,8 +8,8 @@
  *   sections in table order, each starting on an 8-byte boundary
  *   trailer  'LEND', u32 CRC-32C of every byte before the trailer (padding too; a file cut short loses it)
  * Sections: ids and tombstone ids (u32 n, u32 offsets[n+1], UTF-8), vectors (f32 rows×dim), sparse (u32 offsets[rows+1],
- * u32 indices, f32 values), metadata (strings of JSON text, empty = none), field indexes (FieldIndex), and for slabs
- * large enough an HNSW graph (actors/hnsw-index.ts layout; every offset in it is relative to its start). A slab
+ * u32 indices, f32 values), metadata (strings of JSON text, empty = none), metadata postings (postings.ts), and for slabs
+ * large enough an HNSW graph (actors/shared/hnsw-layout.ts; every offset in it is relative to its start). A slab
  * without a graph has no graph section; readers that predate it skip kinds they do not know.
  */
 import { LarchError } from '../core/errors.js';
@@ -29,8 +29,8 @@ export interface SlabContent {
   sparseValues: Float32Array;
   /** Metadata as JSON text; `undefined` for none. */
   metaJson: (string | undefined)[];
-  /** Per-field filter indexes (engine/field-index.ts encoding). */
-  fields: Uint8Array;
+  /** Metadata postings (postings.ts encoding). */
+  postings: Uint8Array;
   /** Ids deleted while this slab's records were written: they kill rows of older slabs on load. */
   tombstones: string[];
   /** The HNSW graph over the rows (absent: the slab is searched exactly). */
@@ -48,11 +48,11 @@ const enum Kind {
   SparseIndices = 4,
   SparseValues = 5,
   Meta = 6,
-  Fields = 7,
+  Postings = 7,
   Tombstones = 8,
   Graph = 9,
 }
-const KINDS = [Kind.Ids, Kind.Vectors, Kind.SparseOffsets, Kind.SparseIndices, Kind.SparseValues, Kind.Meta, Kind.Fields, Kind.Tombstones];
+const KINDS = [Kind.Ids, Kind.Vectors, Kind.SparseOffsets, Kind.SparseIndices, Kind.SparseValues, Kind.Meta, Kind.Postings, Kind.Tombstones];
 const pad8 = (n: number) => (n + 7) & ~7;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -98,7 +98,7 @@ export function encodeSlab(c: SlabContent): Uint8Array[] {
     [Kind.SparseIndices, bytesOf(c.sparseIndices)],
     [Kind.SparseValues, bytesOf(c.sparseValues)],
     [Kind.Meta, encodeStrings(c.metaJson)],
-    [Kind.Fields, c.fields],
+    [Kind.Postings, c.postings],
     [Kind.Tombstones, encodeStrings(c.tombstones)],
   ]);
   const kinds = c.graph ? [...KINDS, Kind.Graph] : KINDS;
@@ -189,7 +189,7 @@ export function decodeSlab(file: Uint8Array, name: string): SlabContent {
       sparseIndices: view(Kind.SparseIndices, (b, off, n) => new Uint32Array(b, off, n), nnz),
       sparseValues: view(Kind.SparseValues, (b, off, n) => new Float32Array(b, off, n), nnz),
       metaJson: decodeStrings(need(Kind.Meta), true, rows),
-      fields: need(Kind.Fields),
+      postings: need(Kind.Postings),
       tombstones: decodeStrings(need(Kind.Tombstones), false) as string[],
       graph: got.get(Kind.Graph),
     };

@@ -5,7 +5,8 @@
 // Same rules as kernels.ts: no data segment, no allocation, no state in linear
 // memory or globals. The graph and every scratch array (visited marks,
 // candidate and result heaps) live at byte offsets the caller passes in; the
-// layouts are below and in actors/hnsw-index.ts, which writes the header.
+// graph header and the build's control block are defined in layout.ts, shared
+// with the TypeScript that lays the graph out (actors/shared/hnsw-layout.ts).
 //
 // Vectors are addressed by row through a block table: u32 table[b] is the byte
 // offset of block b's f32 vector array (block + layout.vecs); row r is vector
@@ -17,11 +18,9 @@
 // dot * qInvNorm * invNorm (1, cosine), -squared distance (2, euclidean), so a
 // search's results merge with scan heaps key for key.
 //
-// Graph at g (all offsets in the header are relative to g, so the graph can be
-// moved or written to disk as one block):
-//   u32 header[16]: magic 'HNSW', version, n, count (nodes [0, count) are
-//     inserted), M, M0, maxLevel (i32, -1 while empty), entry, dim, metric,
-//     links0, levels, upperOff, bytes, efConstruction, seed
+// Graph at g: the 64-byte header (layout.ts GraphHeader; every offset in it
+// is relative to g, so the graph can be moved or written to disk as one
+// block), then
 //   links0:   n lists of (1 + M0) u32: count, then neighbor rows (layer 0)
 //   levels:   u8[n], the level of each node (drawn by the caller)
 //   upperOff: u32[n], offset (from g) of the node's upper lists, 0 if level 0
@@ -40,22 +39,7 @@
 
 import { dotImpl, l2sqImpl } from './simd';
 import { offer, sortDesc, worse } from './topk-heap';
-
-const HNSW_MAGIC: u32 = 0x57534e48; // 'HNSW'
-
-// Graph header byte offsets.
-const G_MAGIC: usize = 0;
-const G_N: usize = 8;
-const G_COUNT: usize = 12;
-const G_M: usize = 16;
-const G_M0: usize = 20;
-const G_MAXLEVEL: usize = 24;
-const G_ENTRY: usize = 28;
-const G_DIM: usize = 32;
-const G_METRIC: usize = 36;
-const G_LINKS0: usize = 40;
-const G_LEVELS: usize = 44;
-const G_UPPER: usize = 48;
+import { BuildControl, GRAPH_MAGIC, GraphHeader, KernelMetric } from './layout';
 
 // Scratch header byte offsets.
 const S_EPOCH: usize = 0;
@@ -111,9 +95,9 @@ function keyOf(
   const base = <usize>load<u32>(table + (<usize>b << 2));
   const r = row - b * B;
   const v = base + <usize>r * stride;
-  if (metric == 2) return -l2sqImpl(q, v, dim);
+  if (metric == KernelMetric.Euclidean) return -l2sqImpl(q, v, dim);
   const d = dotImpl(q, v, dim);
-  if (metric == 1) return d * qInv * load<f32>(base + invDelta + (<usize>r << 2));
+  if (metric == KernelMetric.Cosine) return d * qInv * load<f32>(base + invDelta + (<usize>r << 2));
   return d;
 }
 
@@ -130,17 +114,41 @@ function allowed(bits: usize, row: u32): bool {
 }
 
 // ---------------------------------------------------------------------------
-// Concurrent build: a control block shared by the building threads,
-//   u32 next (atomic), u32 end, u32 done (atomic), u32 global lock, then at
-//   +64 one u32 spin lock per node. `locks` = ctl + 64, or 0 when one thread
-//   builds (no locking). A node's lock guards all its neighbor lists; no
-//   thread ever holds two, so there is no lock order to get wrong.
+// Graph header fields (layout.ts GraphHeader), read through these accessors
 
-const C_NEXT: usize = 0;
-const C_END: usize = 4;
-const C_DONE: usize = 8;
-const C_GLOBAL: usize = 12;
-const C_LOCKS: usize = 64;
+// @ts-ignore: decorator
+@inline function isGraph(g: usize): bool { return load<u32>(g + GraphHeader.Magic) == GRAPH_MAGIC; }
+// @ts-ignore: decorator
+@inline function graphN(g: usize): u32 { return load<u32>(g + GraphHeader.N); }
+// @ts-ignore: decorator
+@inline function graphCount(g: usize): u32 { return load<u32>(g + GraphHeader.Count); }
+// @ts-ignore: decorator
+@inline function graphM(g: usize): i32 { return <i32>load<u32>(g + GraphHeader.M); }
+// @ts-ignore: decorator
+@inline function graphM0(g: usize): i32 { return <i32>load<u32>(g + GraphHeader.M0); }
+// @ts-ignore: decorator
+@inline function graphMaxLevel(g: usize): i32 { return load<i32>(g + GraphHeader.MaxLevel); }
+// @ts-ignore: decorator
+@inline function graphEntry(g: usize): u32 { return load<u32>(g + GraphHeader.Entry); }
+// @ts-ignore: decorator
+@inline function graphDim(g: usize): i32 { return <i32>load<u32>(g + GraphHeader.Dim); }
+// @ts-ignore: decorator
+@inline function graphMetric(g: usize): i32 { return <i32>load<u32>(g + GraphHeader.Metric); }
+/** Address of the layer-0 lists. */
+// @ts-ignore: decorator
+@inline function links0Of(g: usize): usize { return g + <usize>load<u32>(g + GraphHeader.Links0); }
+/** Address of the per-node offsets of upper-layer lists. */
+// @ts-ignore: decorator
+@inline function upperOffOf(g: usize): usize { return g + <usize>load<u32>(g + GraphHeader.UpperOff); }
+// @ts-ignore: decorator
+@inline function levelOf(g: usize, q: u32): i32 { return <i32>load<u8>(g + <usize>load<u32>(g + GraphHeader.Levels) + <usize>q); }
+
+// ---------------------------------------------------------------------------
+// Concurrent build: a control block shared by the building threads (layout.ts
+//   BuildControl): next (atomic), end, done (atomic), a global lock, then one
+//   u32 spin lock per node. `locks` = ctl + BuildControl.Locks, or 0 when one
+//   thread builds (no locking). A node's lock guards all its neighbor lists; no
+//   thread ever holds two, so there is no lock order to get wrong.
 
 // @ts-ignore: decorator
 @inline
@@ -283,12 +291,12 @@ function greedy(
   g: usize, level: i32, q: usize, qInv: f32,
   table: usize, B: u32, shift: i32, invDelta: usize, ep: u32, epKey: f32, s: usize, locks: usize,
 ): u32 {
-  const dim = <i32>load<u32>(g + G_DIM);
-  const metric = <i32>load<u32>(g + G_METRIC);
-  const M = <i32>load<u32>(g + G_M);
-  const M0 = <i32>load<u32>(g + G_M0);
-  const links0 = g + <usize>load<u32>(g + G_LINKS0);
-  const upperOff = g + <usize>load<u32>(g + G_UPPER);
+  const dim = graphDim(g);
+  const metric = graphMetric(g);
+  const M = graphM(g);
+  const M0 = graphM0(g);
+  const links0 = links0Of(g);
+  const upperOff = upperOffOf(g);
   const stride = <usize>dim << 2;
   let cur = ep;
   let curKey = epKey;
@@ -331,12 +339,12 @@ function searchLayer(
   table: usize, B: u32, shift: i32, invDelta: usize,
   ep: u32, epKey: f32, ef: i32, bits: usize, s: usize, locks: usize,
 ): i32 {
-  const dim = <i32>load<u32>(g + G_DIM);
-  const metric = <i32>load<u32>(g + G_METRIC);
-  const M = <i32>load<u32>(g + G_M);
-  const M0 = <i32>load<u32>(g + G_M0);
-  const links0 = g + <usize>load<u32>(g + G_LINKS0);
-  const upperOff = g + <usize>load<u32>(g + G_UPPER);
+  const dim = graphDim(g);
+  const metric = graphMetric(g);
+  const M = graphM(g);
+  const M0 = graphM0(g);
+  const links0 = links0Of(g);
+  const upperOff = upperOffOf(g);
   const stride = <usize>dim << 2;
   const n = <usize>load<u32>(s + S_N);
   const visited = s + S_HEADER;
@@ -394,7 +402,7 @@ function searchLayer(
       const r = v - b * B;
       const va = base + <usize>r * stride;
       for (let o: usize = 0; o < touchEnd; o += 64) touch += load<u32>(va + o);
-      if (metric == 1) touch += load<u32>(base + invDelta + (<usize>r << 2));
+      if (metric == KernelMetric.Cosine) touch += load<u32>(base + invDelta + (<usize>r << 2));
     }
     store<u32>(s + S_TOUCH, touch);
     for (let j = 0; j < m; j++) {
@@ -431,8 +439,8 @@ function selectNeighbors(
   keys: usize, rows: usize, cnt: i32, m: i32,
   g: usize, table: usize, B: u32, shift: i32, invDelta: usize, s: usize,
 ): i32 {
-  const dim = <i32>load<u32>(g + G_DIM);
-  const metric = <i32>load<u32>(g + G_METRIC);
+  const dim = graphDim(g);
+  const metric = graphMetric(g);
   const stride = <usize>dim << 2;
   let kept = 0;
   let dist: u32 = 0;
@@ -440,7 +448,7 @@ function selectNeighbors(
     const ri = load<u32>(rows + (<usize>i << 2));
     const ki = load<f32>(keys + (<usize>i << 2));
     const vi = vecOf(table, B, shift, stride, ri);
-    const inv: f32 = metric == 1 ? invOf(table, B, shift, invDelta, ri) : 1;
+    const inv: f32 = metric == KernelMetric.Cosine ? invOf(table, B, shift, invDelta, ri) : 1;
     let good = true;
     for (let j = 0; j < kept; j++) {
       const rj = load<u32>(rows + (<usize>j << 2));
@@ -465,12 +473,12 @@ function addLink(
   g: usize, e: u32, q: u32, kq: f32, level: i32, mMax: i32,
   table: usize, B: u32, shift: i32, invDelta: usize, s: usize, locks: usize,
 ): void {
-  const dim = <i32>load<u32>(g + G_DIM);
-  const metric = <i32>load<u32>(g + G_METRIC);
-  const M = <i32>load<u32>(g + G_M);
-  const M0 = <i32>load<u32>(g + G_M0);
-  const links0 = g + <usize>load<u32>(g + G_LINKS0);
-  const upperOff = g + <usize>load<u32>(g + G_UPPER);
+  const dim = graphDim(g);
+  const metric = graphMetric(g);
+  const M = graphM(g);
+  const M0 = graphM0(g);
+  const links0 = links0Of(g);
+  const upperOff = upperOffOf(g);
   const stride = <usize>dim << 2;
   const el = linksOf(g, links0, upperOff, M, M0, e, level);
   lockNode(locks, e);
@@ -494,7 +502,7 @@ function addLink(
   const tk = tmpKeysOf(s);
   const tr = tk + (<usize>load<u32>(s + S_TMPCAP) << 2);
   const ev = vecOf(table, B, shift, stride, e);
-  const eInv: f32 = metric == 1 ? invOf(table, B, shift, invDelta, e) : 1;
+  const eInv: f32 = metric == KernelMetric.Cosine ? invOf(table, B, shift, invDelta, e) : 1;
   let m = 0;
   for (let j = -1; j < cnt; j++) {
     let key = kq;
@@ -530,28 +538,28 @@ function addLink(
 function insertOne(
   g: usize, q: u32, table: usize, B: u32, shift: i32, invDelta: usize, efC: i32, s: usize, ctl: usize,
 ): void {
-  const locks = ctl != 0 ? ctl + C_LOCKS : 0;
-  const dim = <i32>load<u32>(g + G_DIM);
-  const metric = <i32>load<u32>(g + G_METRIC);
-  const M = <i32>load<u32>(g + G_M);
-  const M0 = <i32>load<u32>(g + G_M0);
-  const links0 = g + <usize>load<u32>(g + G_LINKS0);
-  const upperOff = g + <usize>load<u32>(g + G_UPPER);
+  const locks = ctl != 0 ? ctl + BuildControl.Locks : 0;
+  const dim = graphDim(g);
+  const metric = graphMetric(g);
+  const M = graphM(g);
+  const M0 = graphM0(g);
+  const links0 = links0Of(g);
+  const upperOff = upperOffOf(g);
   const stride = <usize>dim << 2;
-  const level = <i32>load<u8>(g + <usize>load<u32>(g + G_LEVELS) + <usize>q);
+  const level = levelOf(g, q);
 
   for (let l = 0; l <= level; l++) store<u32>(linksOf(g, links0, upperOff, M, M0, q, l), 0);
-  if (ctl != 0) spinLock(ctl + C_GLOBAL);
-  const maxLevel = load<i32>(g + G_MAXLEVEL);
-  let cur = load<u32>(g + G_ENTRY);
+  if (ctl != 0) spinLock(ctl + BuildControl.Global);
+  const maxLevel = graphMaxLevel(g);
+  let cur = graphEntry(g);
   if (maxLevel < 0) {
-    store<u32>(g + G_ENTRY, q);
-    store<i32>(g + G_MAXLEVEL, level);
+    store<u32>(g + GraphHeader.Entry, q);
+    store<i32>(g + GraphHeader.MaxLevel, level);
   }
-  if (ctl != 0) atomic.store<u32>(ctl + C_GLOBAL, 0);
+  if (ctl != 0) atomic.store<u32>(ctl + BuildControl.Global, 0);
   if (maxLevel < 0) return;
   const qv = vecOf(table, B, shift, stride, q);
-  const qInv: f32 = metric == 1 ? invOf(table, B, shift, invDelta, q) : 1;
+  const qInv: f32 = metric == KernelMetric.Cosine ? invOf(table, B, shift, invDelta, q) : 1;
   let curKey = keyOf(qv, qInv, table, B, shift, stride, invDelta, dim, metric, cur);
   if (isNaN(curKey)) curKey = <f32>(-Infinity);
   for (let lc = maxLevel; lc > level; lc--) {
@@ -579,21 +587,21 @@ function insertOne(
   }
   if (level > maxLevel) {
     // Others may have raised the top meanwhile: compare with the current one.
-    if (ctl != 0) spinLock(ctl + C_GLOBAL);
-    if (level > load<i32>(g + G_MAXLEVEL)) {
-      store<u32>(g + G_ENTRY, q);
-      store<i32>(g + G_MAXLEVEL, level);
+    if (ctl != 0) spinLock(ctl + BuildControl.Global);
+    if (level > graphMaxLevel(g)) {
+      store<u32>(g + GraphHeader.Entry, q);
+      store<i32>(g + GraphHeader.MaxLevel, level);
     }
-    if (ctl != 0) atomic.store<u32>(ctl + C_GLOBAL, 0);
+    if (ctl != 0) atomic.store<u32>(ctl + BuildControl.Global, 0);
   }
 }
 
 // @ts-ignore: decorator
 @inline
 function scratchFits(g: usize, s: usize, ef: i32): bool {
-  return load<u32>(s + S_N) >= load<u32>(g + G_N) &&
+  return load<u32>(s + S_N) >= graphN(g) &&
     <i32>load<u32>(s + S_EFCAP) >= ef &&
-    load<u32>(s + S_TMPCAP) >= load<u32>(g + G_M0) + 1;
+    load<u32>(s + S_TMPCAP) >= <u32>graphM0(g) + 1;
 }
 
 // ---------------------------------------------------------------------------
@@ -609,22 +617,22 @@ export function hnswInsert(
   g: usize, table: usize, rowsPerBlock: u32, invDelta: usize,
   from: u32, to: u32, efConstruction: i32, s: usize,
 ): i32 {
-  if (load<u32>(g + G_MAGIC) != HNSW_MAGIC) return E_GRAPH;
-  if (from != load<u32>(g + G_COUNT) || to < from || to > load<u32>(g + G_N)) return E_GRAPH;
-  const efC = max(efConstruction, <i32>load<u32>(g + G_M));
+  if (!isGraph(g)) return E_GRAPH;
+  if (from != graphCount(g) || to < from || to > graphN(g)) return E_GRAPH;
+  const efC = max(efConstruction, graphM(g));
   if (!scratchFits(g, s, efC)) return E_SCRATCH;
   store<u32>(s + S_DIST, 0);
   const shift = pow2Shift(rowsPerBlock);
   for (let q = from; q < to; q++) {
     insertOne(g, q, table, rowsPerBlock, shift, invDelta, efC, s, 0);
-    store<u32>(g + G_COUNT, q + 1);
+    store<u32>(g + GraphHeader.Count, q + 1);
   }
   return <i32>to;
 }
 
 /** Bytes of the control block for a concurrent build of n nodes. */
 export function hnswBuildControlBytes(n: u32): usize {
-  return C_LOCKS + (<usize>n << 2);
+  return <usize>BuildControl.Locks + (<usize>n << 2);
 }
 
 /**
@@ -640,19 +648,19 @@ export function hnswInsertConcurrent(
   g: usize, table: usize, rowsPerBlock: u32, invDelta: usize,
   efConstruction: i32, s: usize, ctl: usize,
 ): i32 {
-  if (load<u32>(g + G_MAGIC) != HNSW_MAGIC || load<i32>(g + G_MAXLEVEL) < 0) return E_GRAPH;
-  const end = load<u32>(ctl + C_END);
-  if (end > load<u32>(g + G_N)) return E_GRAPH;
-  const efC = max(efConstruction, <i32>load<u32>(g + G_M));
+  if (!isGraph(g) || graphMaxLevel(g) < 0) return E_GRAPH;
+  const end = load<u32>(ctl + BuildControl.End);
+  if (end > graphN(g)) return E_GRAPH;
+  const efC = max(efConstruction, graphM(g));
   if (!scratchFits(g, s, efC)) return E_SCRATCH;
   store<u32>(s + S_DIST, 0);
   const shift = pow2Shift(rowsPerBlock);
   let inserted = 0;
   while (true) {
-    const q = atomic.add<u32>(ctl + C_NEXT, 1);
+    const q = atomic.add<u32>(ctl + BuildControl.Next, 1);
     if (q >= end) break;
     insertOne(g, q, table, rowsPerBlock, shift, invDelta, efC, s, ctl);
-    atomic.add<u32>(ctl + C_DONE, 1);
+    atomic.add<u32>(ctl + BuildControl.Done, 1);
     inserted++;
   }
   return inserted;
@@ -671,17 +679,17 @@ export function hnswSearch(
   q: usize, qInvNorm: f32, ef: i32, bits: usize, s: usize,
   heap: usize, k: i32, count: i32,
 ): i32 {
-  if (load<u32>(g + G_MAGIC) != HNSW_MAGIC) return E_GRAPH;
+  if (!isGraph(g)) return E_GRAPH;
   if (k <= 0) return count;
   const e = max(ef, k);
   if (!scratchFits(g, s, e)) return E_SCRATCH;
   store<u32>(s + S_DIST, 0);
-  const maxLevel = load<i32>(g + G_MAXLEVEL);
+  const maxLevel = graphMaxLevel(g);
   if (maxLevel < 0) return count;
   const shift = pow2Shift(rowsPerBlock);
-  const dim = <i32>load<u32>(g + G_DIM);
-  const metric = <i32>load<u32>(g + G_METRIC);
-  let cur = load<u32>(g + G_ENTRY);
+  const dim = graphDim(g);
+  const metric = graphMetric(g);
+  let cur = graphEntry(g);
   let curKey = keyOf(q, qInvNorm, table, rowsPerBlock, shift, <usize>dim << 2, invDelta, dim, metric, cur);
   if (isNaN(curKey)) curKey = <f32>(-Infinity);
   for (let lc = maxLevel; lc > 0; lc--) {

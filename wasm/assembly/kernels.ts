@@ -7,6 +7,7 @@
 
 import { dotImpl, l2sqImpl } from './simd';
 import { offer, siftDown, sortDesc } from './topk-heap';
+import { KernelMetric, SCAN_SKIP_ZERO } from './layout';
 export * from './hnsw';
 
 // ---------------------------------------------------------------------------
@@ -82,11 +83,11 @@ export function scoreBlock(
 ): void {
   const stride = <usize>dim << 2;
   let row = vecs;
-  if (metric == 2) {
+  if (metric == KernelMetric.Euclidean) {
     for (let i = 0; i < n; i++, row += stride) {
       store<f32>(out + (<usize>i << 2), l2sqImpl(q, row, dim));
     }
-  } else if (metric == 1) {
+  } else if (metric == KernelMetric.Cosine) {
     for (let i = 0; i < n; i++, row += stride) {
       const o = <usize>i << 2;
       store<f32>(out + o, dotImpl(q, row, dim) * qInvNorm * load<f32>(invNorms + o));
@@ -112,8 +113,8 @@ export function scanTopK(
   const keys = heap;
   const rows = heap + (<usize>k << 2);
   const hasDense = q != 0 && dim > 0;
-  const hasSparse = qsN > 0 && metric != 2;
-  const skipZero = (flags & 1) != 0;
+  const hasSparse = qsN > 0 && metric != KernelMetric.Euclidean;
+  const skipZero = (flags & SCAN_SKIP_ZERO) != 0;
   const stride = <usize>dim << 2;
 
   for (let i = 0; i < n; i++) {
@@ -127,9 +128,9 @@ export function scanTopK(
     let score: f32 = 0;
     if (hasDense) {
       const row = vecs + <usize>i * stride;
-      if (metric == 2) {
+      if (metric == KernelMetric.Euclidean) {
         score = l2sqImpl(q, row, dim);
-      } else if (metric == 1) {
+      } else if (metric == KernelMetric.Cosine) {
         score = dotImpl(q, row, dim) * qInvNorm * load<f32>(invNorms + o);
       } else {
         score = dotImpl(q, row, dim);
@@ -144,7 +145,7 @@ export function scanTopK(
     }
     if (skipZero && score == 0) continue;
     if (isNaN(score)) continue;
-    const key = metric == 2 ? -score : score;
+    const key = metric == KernelMetric.Euclidean ? -score : score;
     count = offer(keys, rows, k, count, key, rowBase + <u32>i);
   }
   return count;

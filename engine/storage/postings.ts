@@ -1,8 +1,9 @@
 /**
- * Per-field filter indexes over an immutable set of rows (a slab), answering a metadata filter with a bitmap of
- * the matching rows instead of running the compiled predicate on every row.
+ * A slab's metadata postings: per field, which rows hold which value, over an immutable set of rows. They answer a
+ * metadata filter with a bitmap of the matching rows instead of running the compiled predicate on every row, and
+ * are stored as a section of the slab file (the binary form below).
  *
- * Per field the index keeps postings (sorted, distinct row numbers in a Uint32Array):
+ * Per field they keep postings (sorted, distinct row numbers in a Uint32Array):
  * - strings: a Map from string to postings; a stored string list posts its row under each distinct element, which
  *   is exactly how filter.ts lets a list match a string `$eq`/`$in`;
  * - booleans: one posting list for true and one for false;
@@ -23,11 +24,11 @@
  *   str      = byteLength utf8-bytes
  *   postings = count row*count
  * The trailing CRC-32C covers every byte before it; decode also checks the structure (sorted rows below `rows`,
- * postings inside `present`, sorted finite numbers, distinct keys), so garbled bytes never yield a wrong index.
+ * postings inside `present`, sorted finite numbers, distinct keys), so garbled bytes never yield wrong postings.
  */
-import { compileFilter } from './filter.js';
-import { crc32c } from '../storage/crc32c.js';
-import type { RecordMetadata } from './types.js';
+import { compileFilter } from '../core/filter.js';
+import { crc32c } from './crc32c.js';
+import type { RecordMetadata } from '../core/types.js';
 
 /** Sorted, distinct row numbers. */
 type Postings = Uint32Array;
@@ -48,7 +49,7 @@ const VERSION = 1;
 const MAGIC = 0x5849464c; // "LFIX" read as a little-endian u32
 const NO_ROWS: Postings = new Uint32Array(0);
 
-export class FieldIndex {
+export class MetadataPostings {
   readonly rows: number;
   private readonly words: number;
   private readonly fields: Map<string, Field>;
@@ -73,7 +74,7 @@ export class FieldIndex {
    * Builds the index over rows 0..meta.length-1.
    * @throws Error when a value is outside RecordMetadataValue (metadata is validated before it gets here).
    */
-  static build(meta: readonly (RecordMetadata | undefined)[]): FieldIndex {
+  static build(meta: readonly (RecordMetadata | undefined)[]): MetadataPostings {
     interface Draft {
       present: number[];
       trueRows: number[];
@@ -107,11 +108,11 @@ export class FieldIndex {
         else if (Array.isArray(value) && value.every((el) => typeof el === 'string')) {
           for (const el of value as string[]) post(d.strings, el, row);
         } else {
-          throw new Error(`FieldIndex.build: row ${row} field '${name}' holds an unsupported value (${describe(value)})`);
+          throw new Error(`MetadataPostings.build: row ${row} field '${name}' holds an unsupported value (${describe(value)})`);
         }
       }
     }
-    const index = new FieldIndex(meta.length, new Map());
+    const index = new MetadataPostings(meta.length, new Map());
     for (const [name, d] of drafts) {
       const numbers = Float64Array.from(d.numbers.keys()).sort();
       index.fields.set(name, {
@@ -152,7 +153,7 @@ export class FieldIndex {
   }
 
   /** Inverse of encode(). @throws Error naming what is wrong with `bytes`. */
-  static decode(bytes: Uint8Array): FieldIndex {
+  static decode(bytes: Uint8Array): MetadataPostings {
     if (bytes.length < 20) throw decodeError(`${bytes.length} bytes is too short for a field index`);
     const r = new Reader(bytes.subarray(0, bytes.length - 4));
     const version = r.u32();
@@ -161,7 +162,7 @@ export class FieldIndex {
     const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
     if (crc32c(bytes.subarray(0, bytes.length - 4)) !== stored) throw decodeError('checksum mismatch; the bytes are damaged');
 
-    const index = new FieldIndex(r.u32(), new Map());
+    const index = new MetadataPostings(r.u32(), new Map());
     const fieldCount = r.u32();
     for (let i = 0; i < fieldCount; i++) {
       const name = r.str();
@@ -358,7 +359,7 @@ function describe(v: unknown): string {
 }
 
 function decodeError(what: string): Error {
-  return new Error(`FieldIndex.decode: ${what}`);
+  return new Error(`MetadataPostings.decode: ${what}`);
 }
 
 /** Little-endian byte writer that grows by doubling. */
