@@ -1,7 +1,11 @@
-/** Data for the approximate-search tests: the fvecs/ivecs sets in test/data, seeded Gaussian clusters, recall. */
+/**
+ * Data for the approximate-search tests: the fvecs/ivecs sets in test/data, seeded Gaussian clusters, recall, and
+ * loading and querying them through the engine.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { LarchDB, QueryResponse, RecordMetadata } from 'larchdb';
 import { rng } from './helpers.js';
 
 /** Datasets the tests read ship with the repository in test/data (this file runs from dist/test). */
@@ -51,4 +55,39 @@ export function clustered(n: number, dim: number, seed: number, clusters = 20, s
     return Float32Array.from(centers[c]!, (x) => x + sigma * gauss(r));
   });
   return { vectors, cluster };
+}
+
+export const ids = (r: QueryResponse) => r.matches.map((m) => m.id);
+
+/** Upserts `vectors` with ids `first`, `first + 1`, …. */
+export async function upsertAll(db: LarchDB, index: string, vectors: ArrayLike<number>[], meta?: (i: number) => RecordMetadata, first = 0): Promise<void> {
+  const idx = db.index(index);
+  const batch = vectors[0]!.length > 256 ? 200 : 500;
+  for (let i = 0; i < vectors.length; i += batch) {
+    const end = Math.min(vectors.length, i + batch);
+    const records = [];
+    for (let j = i; j < end; j++) records.push({ id: String(first + j), values: Array.from(vectors[j]!), ...(meta ? { metadata: meta(j) } : {}) });
+    await idx.upsert(records);
+  }
+}
+
+/** Queries one at a time (c=1), topK 10. */
+export async function queryAll(db: LarchDB, index: string, queries: ArrayLike<number>[], filter?: object): Promise<QueryResponse[]> {
+  const idx = db.index(index);
+  const out: QueryResponse[] = [];
+  for (const q of queries) out.push(await idx.query({ vector: Array.from(q), topK: 10, ...(filter ? { filter: filter as Record<string, unknown> } : {}) }));
+  return out;
+}
+
+/** Mean recall@10 of `got` against `truth` (ids). */
+export function meanRecall(got: QueryResponse[], truth: string[][]): number {
+  let sum = 0;
+  got.forEach((r, i) => (sum += recallAt(ids(r), truth[i]!, 10)));
+  return sum / got.length;
+}
+
+/** The namespace's storage info, with the number of slabs that have a graph. */
+export async function slabInfo(db: LarchDB, index: string) {
+  const info = (await db.storageInfo(index))!;
+  return { ...info, graphs: info.slabGraphBytes.filter((b) => b > 0).length };
 }

@@ -1,48 +1,16 @@
 /**
  * Approximate search through the engine: slabs of 4096 rows or more get an HNSW graph from the index builder and
  * are searched through it by the query executors. Recall@10 with the default settings on real data (ngt-sift-5k
- * against its ground truth) and on 200k clustered vectors (128-d and 768-d, against the engine's exact search of
- * the same data before it became a slab), filtered recall at 1%, 10% and 50% selectivity, deletes, the same answers
- * after a restart, correct answers while slabs are built and merged, and the HNSW settings (API and wire).
+ * against its ground truth), filtered recall at 1%, 10% and 50% selectivity, deletes, the same answers after a
+ * restart, correct answers while slabs are built and merged, and the HNSW settings (API and wire). The 200k-vector
+ * recall tests are in test/long/ann-scale.test.ts (npm run test:long).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LarchDB, type QueryResponse, type RecordMetadata } from 'larchdb';
-import { DATASETS, clustered, readVecs, recallAt } from './ann-data.js';
+import { LarchDB, type QueryResponse } from 'larchdb';
+import { DATASETS, clustered, ids, meanRecall, queryAll, readVecs, recallAt, slabInfo, upsertAll } from './ann-data.js';
 import { SPEC, dense, httpCall, rng, tempDir, topK } from './helpers.js';
 import { createServer } from '../server/app.js';
-
-const ids = (r: QueryResponse) => r.matches.map((m) => m.id);
-
-/** Upserts `vectors` with ids `first`, `first + 1`, …. */
-async function upsertAll(db: LarchDB, index: string, vectors: ArrayLike<number>[], meta?: (i: number) => RecordMetadata, first = 0): Promise<void> {
-  const idx = db.index(index);
-  const batch = vectors[0]!.length > 256 ? 200 : 500;
-  for (let i = 0; i < vectors.length; i += batch) {
-    const end = Math.min(vectors.length, i + batch);
-    const records = [];
-    for (let j = i; j < end; j++) records.push({ id: String(first + j), values: Array.from(vectors[j]!), ...(meta ? { metadata: meta(j) } : {}) });
-    await idx.upsert(records);
-  }
-}
-
-async function queryAll(db: LarchDB, index: string, queries: ArrayLike<number>[], filter?: object): Promise<QueryResponse[]> {
-  const idx = db.index(index);
-  const out: QueryResponse[] = [];
-  for (const q of queries) out.push(await idx.query({ vector: Array.from(q), topK: 10, ...(filter ? { filter: filter as Record<string, unknown> } : {}) }));
-  return out;
-}
-
-function meanRecall(got: QueryResponse[], truth: string[][]): number {
-  let sum = 0;
-  got.forEach((r, i) => (sum += recallAt(ids(r), truth[i]!, 10)));
-  return sum / got.length;
-}
-
-async function slabInfo(db: LarchDB, index: string) {
-  const info = (await db.storageInfo(index))!;
-  return { ...info, graphs: info.slabGraphBytes.filter((b) => b > 0).length };
-}
 
 test('ngt-sift-5k through the engine: defaults reach recall@10 >= 0.95 from a graph slab; deletes; same answers after a restart', async () => {
   const dir = new URL('ngt-sift-5k/', DATASETS);
@@ -93,39 +61,6 @@ test('ngt-sift-5k through the engine: defaults reach recall@10 >= 0.95 from a gr
     await tmp.cleanup();
   }
 });
-
-for (const dim of [128, 768]) {
-  test(`200k clustered ${dim}-d (cosine): recall@10 >= 0.95 with defaults against exact search`, async () => {
-    const n = 200_000;
-    const { vectors } = clustered(n + 100, dim, 7 + dim, 200);
-    const queries = vectors.slice(n);
-    const tmp = await tempDir();
-    // One slab, one graph: a 1 GiB memtable holds all of it until the flush.
-    const db = await LarchDB.open({ path: tmp.path, memtableBytes: 1 << 30, durability: 'none' });
-    try {
-      await db.createIndex({ name: 'big', dimension: dim, metric: 'cosine', spec: SPEC });
-      await upsertAll(db, 'big', vectors.slice(0, n));
-      const exact = (await queryAll(db, 'big', queries)).map(ids);
-      const t0 = performance.now();
-      await db.flush('big');
-      const buildS = (performance.now() - t0) / 1000;
-      const info = await slabInfo(db, 'big');
-      assert.equal(info.graphs, 1);
-      const t1 = performance.now();
-      const got = await queryAll(db, 'big', queries);
-      const ms = (performance.now() - t1) / queries.length;
-      const recall = meanRecall(got, exact);
-      console.log(
-        `200k x ${dim}: recall@10=${recall.toFixed(4)} flush+build ${buildS.toFixed(1)} s, ` +
-          `graph ${(info.slabGraphBytes[0]! / n).toFixed(1)} B/vector, ${ms.toFixed(2)} ms/query (c=1, through the engine)`,
-      );
-      assert.ok(recall >= 0.95, `recall@10 ${recall}`);
-    } finally {
-      await db.close();
-      await tmp.cleanup();
-    }
-  });
-}
 
 test('filtered search on a graph slab: recall@10 >= 0.95 at 1%, 10% and 50% selectivity, and for a filter against the query', async () => {
   const n = 20_000;

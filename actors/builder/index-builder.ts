@@ -14,7 +14,7 @@ import { FileSlabStore } from '../../engine/storage/slab-store.js';
 import { toLarchError } from '../../engine/core/errors.js';
 import { arenaFromColumns, gatherColumns } from '../shared/slab-columns.js';
 import { graphBytes } from '../shared/hnsw-layout.js';
-import type { BuildJob, BuildMessage, BuildReply, BuildResult } from '../shared/build-job.js';
+import type { BuilderApi, BuildJob, BuildMessage, BuildReply, BuildResult } from '../shared/build-job.js';
 import { buildHnswParallel } from './hnsw-build.js';
 
 async function build(job: BuildJob): Promise<BuildResult> {
@@ -57,17 +57,13 @@ function serve(port: MessagePort): void {
   });
 }
 
-const api = {
-  /** A namespace host's job port. */
+const api: BuilderApi = {
   connect(port: MessagePort): void {
     serve(port);
   },
-  /** Fault injection for tests: the thread dies as a crash would kill it. */
   crash(): void {
     setImmediate(() => process.exit(72));
   },
 };
-
-export type BuilderApi = typeof api;
 
 Comlink.expose(api, nodeEndpoint(parentPort!));

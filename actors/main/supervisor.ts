@@ -13,7 +13,7 @@ import { Piscina } from 'piscina';
 import { LarchError, unavailable } from '../../engine/core/errors.js';
 import type { IndexConfig } from '../../engine/core/index-config.js';
 import type { Settings } from '../../engine/core/settings.js';
-import type { BuilderApi } from '../builder/index-builder.js';
+import type { BuilderApi } from '../shared/build-job.js';
 import type { ScanTask } from '../shared/query-plan.js';
 import { hostFor } from '../shared/routing.js';
 import { HostHandle } from './host-handle.js';

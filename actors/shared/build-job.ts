@@ -2,6 +2,7 @@
  * Messages between a namespace host and an index builder (over a MessagePort per pair): a job names rows of source
  * segments in shared memory to turn into one slab; the answer is the new slab's arena, postings and graph.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { RecordMetadata } from '../../engine/core/types.js';
 import type { SerializedError } from '../../engine/core/errors.js';
 import type { KernelMetric } from '../../wasm/kernels.js';
@@ -53,3 +54,11 @@ export interface BuildMessage {
 }
 
 export type BuildReply = { id: number; ok: BuildResult } | { id: number; err: SerializedError };
+
+/** An index builder's control calls (comlink); jobs travel over the ports it is given. */
+export interface BuilderApi {
+  /** A namespace host's job port. */
+  connect(port: MessagePort): void;
+  /** Fault injection for tests: the thread dies as a crash would kill it. */
+  crash(): void;
+}
