@@ -179,9 +179,9 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
   private async counts(filter?: Filter): Promise<Map<string, number>> {
     this.requireIndex();
     compileFilter(filter); // a bad filter fails here even when no namespace exists yet
-    const parts = await Promise.all(this.ctx.supervisor().allHosts().map((h) => h.call.stats(this.name, filter)));
+    const perHost = await Promise.all(this.ctx.supervisor().allHosts().map((h) => h.call.stats(this.name, filter)));
     const out = new Map<string, number>();
-    for (const p of parts) for (const [ns, n] of Object.entries(p)) out.set(ns, n);
+    for (const counts of perHost) for (const [ns, n] of Object.entries(counts)) out.set(ns, n);
     return out;
   }
 

@@ -46,26 +46,26 @@ export function compileFilter(filter: unknown): Predicate | null {
 
 function compileObject(obj: Record<string, unknown>, depth: number): Predicate {
   if (depth > MAX_FILTER_DEPTH) throw bad(`filter nesting is deeper than ${MAX_FILTER_DEPTH} levels`);
-  const parts: Predicate[] = [];
+  const clauses: Predicate[] = [];
   for (const key of Object.keys(obj)) {
     const value = obj[key];
-    if (key === '$and' || key === '$or') parts.push(compileLogical(key, value, depth));
+    if (key === '$and' || key === '$or') clauses.push(compileLogical(key, value, depth));
     else if (key.startsWith('$')) {
       if (FIELD_OPERATORS.has(key)) throw bad(`operator '${key}' must be applied to a field (only $and and $or are allowed at the top level)`);
       throw bad(`unknown operator '${key}'`);
-    } else parts.push(compileField(key, value));
+    } else clauses.push(compileField(key, value));
   }
-  return allOf(parts);
+  return allOf(clauses);
 }
 
 function compileLogical(op: '$and' | '$or', operand: unknown, depth: number): Predicate {
   if (!Array.isArray(operand)) throw bad(`${op} needs a non-empty array of filter objects, got ${typeName(operand)}`);
   if (operand.length === 0) throw bad(`${op} needs a non-empty array of filter objects, got an empty array`);
-  const parts = operand.map((sub, i) => {
+  const clauses = operand.map((sub, i) => {
     if (!isPlainObject(sub)) throw bad(`${op}[${i}] must be a filter object, got ${typeName(sub)}`);
     return Object.keys(sub).length === 0 ? matchAll : compileObject(sub, depth + 1);
   });
-  return op === '$and' ? allOf(parts) : anyOf(parts);
+  return op === '$and' ? allOf(clauses) : anyOf(clauses);
 }
 
 function compileField(field: string, value: unknown): Predicate {
@@ -167,20 +167,20 @@ function allTests(tests: Test[]): Test {
   };
 }
 
-function allOf(parts: Predicate[]): Predicate {
-  if (parts.length === 1) return parts[0]!;
-  const n = parts.length;
+function allOf(clauses: Predicate[]): Predicate {
+  if (clauses.length === 1) return clauses[0]!;
+  const n = clauses.length;
   return (md) => {
-    for (let i = 0; i < n; i++) if (!parts[i]!(md)) return false;
+    for (let i = 0; i < n; i++) if (!clauses[i]!(md)) return false;
     return true;
   };
 }
 
-function anyOf(parts: Predicate[]): Predicate {
-  if (parts.length === 1) return parts[0]!;
-  const n = parts.length;
+function anyOf(clauses: Predicate[]): Predicate {
+  if (clauses.length === 1) return clauses[0]!;
+  const n = clauses.length;
   return (md) => {
-    for (let i = 0; i < n; i++) if (parts[i]!(md)) return true;
+    for (let i = 0; i < n; i++) if (clauses[i]!(md)) return true;
     return false;
   };
 }

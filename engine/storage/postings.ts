@@ -154,11 +154,11 @@ export class MetadataPostings {
 
   /** Inverse of encode(). @throws Error naming what is wrong with `bytes`. */
   static decode(bytes: Uint8Array): MetadataPostings {
-    if (bytes.length < 20) throw decodeError(`${bytes.length} bytes is too short for a field index`);
+    if (bytes.length < 20) throw decodeError(`${bytes.length} bytes is too short for metadata postings`);
     const r = new Reader(bytes.subarray(0, bytes.length - 4));
     const version = r.u32();
     if (version !== VERSION) throw decodeError(`unsupported version ${version} (expected ${VERSION})`);
-    if (r.u32() !== MAGIC) throw decodeError('bad magic number; not a field index');
+    if (r.u32() !== MAGIC) throw decodeError('bad magic number; not metadata postings');
     const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
     if (crc32c(bytes.subarray(0, bytes.length - 4)) !== stored) throw decodeError('checksum mismatch; the bytes are damaged');
 

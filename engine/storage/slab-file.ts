@@ -60,14 +60,14 @@ const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a
 
 /** A string table: u32 count n, u32 offsets[n+1], UTF-8 text (`undefined` is stored as an empty string). */
 function encodeStrings(list: readonly (string | undefined)[]): Uint8Array {
-  const parts = list.map((s) => (s === undefined ? new Uint8Array(0) : encoder.encode(s)));
+  const encoded = list.map((s) => (s === undefined ? new Uint8Array(0) : encoder.encode(s)));
   const offsets = new Uint32Array(list.length + 2);
   offsets[0] = list.length;
-  for (let i = 0; i < parts.length; i++) offsets[i + 2] = offsets[i + 1]! + parts[i]!.length;
+  for (let i = 0; i < encoded.length; i++) offsets[i + 2] = offsets[i + 1]! + encoded[i]!.length;
   const head = 4 * (list.length + 2);
   const out = new Uint8Array(head + offsets[list.length + 1]!);
   out.set(bytesOf(offsets), 0);
-  for (let i = 0; i < parts.length; i++) out.set(parts[i]!, head + offsets[i + 1]!);
+  for (let i = 0; i < encoded.length; i++) out.set(encoded[i]!, head + offsets[i + 1]!);
   return out;
 }
 
