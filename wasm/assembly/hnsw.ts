@@ -278,9 +278,9 @@ function nextEpoch(s: usize): u32 {
 /** The neighbor list (count, then rows) of node v on layer `level`. */
 // @ts-ignore: decorator
 @inline
-function linksOf(g: usize, links0: usize, upperOff: usize, M: i32, M0: i32, v: u32, level: i32): usize {
-  if (level == 0) return links0 + <usize>v * (<usize>(M0 + 1) << 2);
-  return g + <usize>load<u32>(upperOff + (<usize>v << 2)) + <usize>(level - 1) * (<usize>(M + 1) << 2);
+function linksOf(g: usize, v: u32, level: i32): usize {
+  if (level == 0) return links0Of(g) + <usize>v * (<usize>(graphM0(g) + 1) << 2);
+  return g + <usize>load<u32>(upperOffOf(g) + (<usize>v << 2)) + <usize>(level - 1) * (<usize>(graphM(g) + 1) << 2);
 }
 
 /**
@@ -293,10 +293,6 @@ function greedy(
 ): u32 {
   const dim = graphDim(g);
   const metric = graphMetric(g);
-  const M = graphM(g);
-  const M0 = graphM0(g);
-  const links0 = links0Of(g);
-  const upperOff = upperOffOf(g);
   const stride = <usize>dim << 2;
   let cur = ep;
   let curKey = epKey;
@@ -307,7 +303,7 @@ function greedy(
     changed = false;
     // A copy of the list, taken under the node's lock while others may be building.
     lockNode(locks, cur);
-    const nl = linksOf(g, links0, upperOff, M, M0, cur, level);
+    const nl = linksOf(g, cur, level);
     const cnt = <i32>load<u32>(nl);
     memory.copy(nbR, nl + 4, <usize>cnt << 2);
     unlockNode(locks, cur);
@@ -341,10 +337,6 @@ function searchLayer(
 ): i32 {
   const dim = graphDim(g);
   const metric = graphMetric(g);
-  const M = graphM(g);
-  const M0 = graphM0(g);
-  const links0 = links0Of(g);
-  const upperOff = upperOffOf(g);
   const stride = <usize>dim << 2;
   const n = <usize>load<u32>(s + S_N);
   const visited = s + S_HEADER;
@@ -376,7 +368,7 @@ function searchLayer(
     cPop(candK, candR, cc);
     cc--;
     lockNode(locks, c);
-    const nl = linksOf(g, links0, upperOff, M, M0, c, level);
+    const nl = linksOf(g, c, level);
     const cnt = <i32>load<u32>(nl);
     // Three passes: the unvisited neighbors, their keys, then the heaps. The key loop has no data-dependent
     // branches, so the CPU overlaps the cache misses of consecutive vectors.
@@ -475,12 +467,8 @@ function addLink(
 ): void {
   const dim = graphDim(g);
   const metric = graphMetric(g);
-  const M = graphM(g);
-  const M0 = graphM0(g);
-  const links0 = links0Of(g);
-  const upperOff = upperOffOf(g);
   const stride = <usize>dim << 2;
-  const el = linksOf(g, links0, upperOff, M, M0, e, level);
+  const el = linksOf(g, e, level);
   lockNode(locks, e);
   const cnt = <i32>load<u32>(el);
   if (locks != 0) {
@@ -543,12 +531,10 @@ function insertOne(
   const metric = graphMetric(g);
   const M = graphM(g);
   const M0 = graphM0(g);
-  const links0 = links0Of(g);
-  const upperOff = upperOffOf(g);
   const stride = <usize>dim << 2;
   const level = levelOf(g, q);
 
-  for (let l = 0; l <= level; l++) store<u32>(linksOf(g, links0, upperOff, M, M0, q, l), 0);
+  for (let l = 0; l <= level; l++) store<u32>(linksOf(g, q, l), 0);
   if (ctl != 0) spinLock(ctl + BuildControl.Global);
   const maxLevel = graphMaxLevel(g);
   let cur = graphEntry(g);
@@ -574,7 +560,7 @@ function insertOne(
     cur = load<u32>(resR);
     curKey = load<f32>(resK);
     const m = selectNeighbors(resK, resR, rc, M, g, table, B, shift, invDelta, s);
-    const ql = linksOf(g, links0, upperOff, M, M0, q, lc);
+    const ql = linksOf(g, q, lc);
     lockNode(locks, q);
     for (let j = 0; j < m; j++) store<u32>(ql + 4 + (<usize>j << 2), load<u32>(resR + (<usize>j << 2)));
     store<u32>(ql, m);
