@@ -171,7 +171,7 @@ test('memtable flushes and slab merges under concurrent queries: results equal b
     for (const g of [0, 1, 2, 3]) {
       const want = [...model.values()].filter((rec) => rec.metadata.g === g && rec.metadata.v >= 0).length;
       const got = await idx.describeIndexStats({ filter: { g, v: { $gte: 0 } } });
-      assert.equal(got.namespaces!.ns!.recordCount, want, `filtered stats (g=${g}) from slab field indexes + memtable`);
+      assert.equal(got.namespaces!.ns!.recordCount, want, `filtered stats (g=${g}) from slab postings + memtable`);
     }
     const info = (await db.storageInfo('m', 'ns'))!;
     assert.ok(info.flushes >= 10, `memtables were flushed (${info.flushes})`);

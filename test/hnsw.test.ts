@@ -132,9 +132,9 @@ function popcount(bits: Uint32Array): number {
 }
 
 /**
- * Checks a graph's structure from its header (layout in actors/hnsw-index.ts): list sizes within M / M0, neighbors
- * are other existing nodes of a high enough level, no duplicates; returns the share of nodes reachable on layer 0
- * from the entry point.
+ * Checks a graph's structure from its header (wasm/assembly/layout.ts, read here by position as an independent
+ * check): list sizes within M / M0, neighbors are other existing nodes of a high enough level, no duplicates;
+ * returns the share of nodes reachable on layer 0 from the entry point.
  */
 function checkGraph(memory: WebAssembly.Memory, h: HnswHandle): number {
   const u = new Uint32Array(memory.buffer);
