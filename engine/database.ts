@@ -112,10 +112,12 @@ export class LarchDB {
     });
   }
 
+  /** An index's settings and host (NOT_FOUND when it does not exist). */
   async describeIndex(name: string): Promise<IndexModel> {
     return this.model(this.config(validateIndexName(name)));
   }
 
+  /** Every index, as {@link describeIndex} shows it. */
   async listIndexes(): Promise<IndexList> {
     this.live();
     return { indexes: this.catalog.list().map((c) => this.model(c)) };

@@ -135,6 +135,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     return (await this.host().withFrame('update', [this.name, this.namespaceName], encodeRecords([u]))).lsn;
   }
 
+  /** Deletes one record by id (an id that does not exist is not an error). */
   async deleteOne(id: string): Promise<void> {
     await this.deleteMany([id]);
   }
@@ -211,6 +212,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     return res;
   }
 
+  /** A namespace's record count (NOT_FOUND when it does not exist). */
   async describeNamespace(ns: string): Promise<NamespaceDescription> {
     const name = validateNamespaceName(ns);
     const n = (await this.counts()).get(name);
