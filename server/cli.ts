@@ -5,6 +5,7 @@
  * With DIMENSION, INDEX_TYPE or VECTOR_TYPE in the environment it also emulates Pinecone Local's `pinecone-index`
  * image (see emulator.ts and the help text).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LarchDB, type Durability } from '../engine/index.js';
 import { createServer } from './app.js';
@@ -21,6 +22,7 @@ import {
 
 const USAGE = `Usage: larchdb serve [options]
        larchdb [serve] [options]    with DIMENSION, INDEX_TYPE or VECTOR_TYPE set (index-emulator mode)
+       larchdb --version
 
 Options:
   --port <n>              port to listen on (default 5080)
@@ -34,6 +36,7 @@ Options:
                           (default: http:// + the Host header the client used)
   --log-level <level>     fatal, error, warn, info, debug (logs every request) or trace (default info)
   -h, --help              show this help
+  -v, --version           print the version and exit
 
 Index-emulator mode (like Pinecone Local's pinecone-index image):
   Turned on when any of DIMENSION, INDEX_TYPE or VECTOR_TYPE is set to a non-empty value; the subcommand
@@ -55,6 +58,11 @@ start (data directory busy, port in use, an existing index of that name with ano
 `;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The version in package.json, read at run time: dist/server/cli.js sits two folders below the package root. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 function fail(message: string): never {
   process.stderr.write(`larchdb: ${message}\n\n${USAGE}`);
@@ -90,14 +98,20 @@ function parse(argv: string[]): ServeConfig | null {
         'advertise-host': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (err) {
     fail((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) {
+  // Plain `larchdb` (no arguments) outside emulator mode is a newcomer asking what it does: show the help.
+  if (values.help || (argv.length === 0 && !emulatorRequested(process.env))) {
     process.stdout.write(USAGE);
+    return null;
+  }
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
     return null;
   }
   let emulator: EmulatorConfig | undefined;

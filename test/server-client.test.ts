@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Pinecone, type QueryOptions } from '@pinecone-database/pinecone';
 import { LarchDB, type Metric } from 'larchdb';
@@ -315,10 +316,12 @@ test('larchdb serve: the client works against the CLI; SIGTERM/SIGINT shut down 
   }
 });
 
-test('larchdb: --help, bad flags and a busy data directory', async () => {
+test('larchdb: --help, --version, bad flags and a busy data directory', async () => {
   const run = promisify(execFile);
   const help = await run(process.execPath, [CLI, '--help']);
   assert.match(help.stdout, /Usage: larchdb serve/);
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-v']) assert.equal((await run(process.execPath, [CLI, flag])).stdout, `${version}\n`, flag);
   await assert.rejects(run(process.execPath, [CLI, 'serve', '--port', 'eighty']), (e: { code: number; stderr: string }) => e.code === 2 && /--port/.test(e.stderr));
   await assert.rejects(run(process.execPath, [CLI, 'serve', '--bogus']), (e: { code: number; stderr: string }) => e.code === 2 && /bogus/.test(e.stderr));
   await assert.rejects(run(process.execPath, [CLI, 'launch']), (e: { code: number }) => e.code === 2);
