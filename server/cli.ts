@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LarchDB, type Durability } from '../engine/index.js';
+import { DEFAULTS, MAX_MEMTABLE_BYTES } from '../engine/internal.js';
 import { createServer } from './app.js';
 import {
   EMULATOR_DEFAULT_INDEX_NAME,
@@ -30,7 +31,7 @@ Options:
   --data <dir>            data directory (default ./larch-data)
   --durability <mode>     fsync (default): a write is answered once it is on disk; none: once the OS has it
                           (survives kill -9, but a power failure or OS crash may lose the last writes)
-  --memtable-bytes <n>    memtable size at which a namespace writes it out as a slab (default 33554432)
+  --memtable-bytes <n>    memtable size at which a namespace writes it out as a slab (default ${DEFAULTS.memtableBytes})
   --api-key <key>         require this Api-Key header; repeat for several keys (default: no authentication)
   --advertise-host <url>  base URL reported in index hosts, e.g. https://vectors.example.com
                           (default: http:// + the Host header the client used)
@@ -135,13 +136,15 @@ function parse(argv: string[]): ServeConfig | null {
   if (advertiseHost !== undefined && !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(advertiseHost)) {
     fail(`--advertise-host must be an http:// or https:// URL, got '${advertiseHost}'`);
   }
-  const durability = values.durability ?? 'fsync';
+  const durability = values.durability ?? DEFAULTS.durability;
   if (durability !== 'fsync' && durability !== 'none') fail(`--durability must be fsync or none, got '${durability}'`);
   const mt = values['memtable-bytes'];
-  if (mt !== undefined && (!/^\d+$/.test(mt) || Number(mt) < 1 || Number(mt) > 2 ** 30)) fail(`--memtable-bytes must be an integer from 1 to 1073741824 (1 GiB), got '${mt}'`);
+  if (mt !== undefined && (!/^\d+$/.test(mt) || Number(mt) < 1 || Number(mt) > MAX_MEMTABLE_BYTES)) {
+    fail(`--memtable-bytes must be an integer from 1 to ${MAX_MEMTABLE_BYTES} (1 GiB), got '${mt}'`);
+  }
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
-  return { port, host: values.host ?? '127.0.0.1', data: values.data ?? './larch-data', durability, ...(mt ? { memtableBytes: Number(mt) } : {}), apiKeys, advertiseHost, logLevel, ...(emulator ? { emulator } : {}) };
+  return { port, host: values.host ?? '127.0.0.1', data: values.data ?? DEFAULTS.path, durability, ...(mt ? { memtableBytes: Number(mt) } : {}), apiKeys, advertiseHost, logLevel, ...(emulator ? { emulator } : {}) };
 }
 
 async function serve(cfg: ServeConfig): Promise<void> {
