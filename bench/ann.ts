@@ -58,7 +58,7 @@ import { makeLog, posInt, prng, systemBusyMs, threadTimes } from './common.js';
 import { LatencyHistogram, type LatencySummary } from './stats.js';
 import { LarchDB } from '../engine/index.js';
 import { Arena, MAX_BATCH, MAX_REQUEST_BYTES, METRIC_CODE, buildHnswParallel, type HnswHandle } from '../engine/internal.js';
-import { HnswSearcher, allocHnswScratch } from './hnsw-searcher.js';
+import { HnswSearcher, allocHnswScratch, exactTopK } from './kernel-search.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -206,33 +206,6 @@ function texmex(dir: string): Dataset {
 }
 
 const row = (d: Dataset, i: number): Float32Array => d.base.subarray(i * d.dim, (i + 1) * d.dim);
-
-/** Exact top-k of every query: the WASM scan kernel over the arena's blocks (as test/hnsw.test.ts does). */
-function exactTopK(arena: Arena, metric: number, queries: Float32Array[], k: number): Int32Array[] {
-  const Kr = arena.kernels;
-  const L = arena.layout;
-  const dim = arena.dim;
-  const qBytes = Math.ceil((dim * 4) / 16) * 16;
-  const sc = arena.allocScratch(qBytes + k * 8);
-  const [q, heap] = [sc.offset, sc.offset + qBytes];
-  try {
-    return queries.map((query) => {
-      new Float32Array(arena.memory.buffer, q, dim).set(query);
-      const nrm = Kr.norm(q, dim);
-      let count = 0;
-      for (let b = 0; b * L.rows < arena.rows; b++) {
-        const rows = Math.min(L.rows, arena.rows - b * L.rows);
-        const blk = arena.blocks[b]!;
-        count = Kr.scanTopK(q, nrm > 0 ? 1 / nrm : 0, blk + L.vecs, blk + L.invNorms, rows, dim, metric,
-          0, 0, 0, 0, 0, 0, 0, 0, 0, heap, k, count, b * L.rows, 0);
-      }
-      Kr.heapSortDesc(heap, k, count);
-      return Int32Array.from(new Uint32Array(arena.memory.buffer, heap + k * 4, count));
-    });
-  } finally {
-    arena.releaseScratch(sc);
-  }
-}
 
 /** Exact top-k of one query in float64 (a check on the kernel's float32 ground truth). */
 function exactTopK64(d: Dataset, q: Float32Array, k: number): number[] {
@@ -501,7 +474,7 @@ async function main(): Promise<void> {
   const rssArena1 = await rssMb();
   const kmetric = METRIC_CODE[METRIC];
   const tTruth = performance.now();
-  const scanned = exactTopK(arena, kmetric, data.queries, K);
+  const scanned = exactTopK(arena, kmetric, data.queries, K).map((r) => Int32Array.from(r.rows));
   const truth = data.truth ?? scanned;
   // Check the float32 scan against float64 on a few queries (and the file's truth against the scan when there is one).
   const checkN = Math.min(nq, 10);

@@ -78,8 +78,8 @@ const SKIP = new Set(list(args.skip));
 const SEED = posInt('seed', args.seed);
 const JSON_FILE = args.json;
 const CORES = availableParallelism();
-/** Large enough that a memtable never fills (it is compared with bytes of write payload). */
-const NEVER_FLUSH = 2 ** 50;
+/** The largest memtable (1 GiB of write payload): with --log-mb up to a few hundred it never fills. */
+const NEVER_FLUSH = 2 ** 30;
 const MB = 1e6;
 
 for (const l of LAYOUTS) if (l !== 'shared' && l !== 'spread') throw new Error(`--layouts takes shared,spread; got ${l}`);

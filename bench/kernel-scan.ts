@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { makeLog, posInt, prng } from './common.js';
 import { performance } from 'node:perf_hooks';
-import { createArenaMemory, instantiateKernels, type Kernels } from '../engine/internal.js';
+import { alignUp, createArenaMemory, instantiateKernels, type Kernels } from '../engine/internal.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,7 +38,7 @@ const log = makeLog(JSON_OUT);
 // ---------------------------------------------------------------------------
 // Arena layout (mirrors real use: vectors in shared memory above 64 KiB)
 
-const align = (x: number, a = 64): number => Math.ceil(x / a) * a;
+const align = (x: number): number => alignUp(x, 64);
 const VECS = 65536;
 const INV_NORMS = align(VECS + MATRIX_BYTES);
 const QUERY = align(INV_NORMS + N * 4);

@@ -10,7 +10,7 @@ import { Arena, KernelMetric, buildHnsw, buildHnswParallel, type HnswHandle } fr
 import { HNSW_DEFAULTS } from '../engine/core/index-config.js';
 import type { Metric } from '../engine/core/types.js';
 import { WALK_SURPRISE } from '../actors/shared/hnsw-search.js';
-import { HnswSearcher, allocHnswScratch, bytesPerVector, searchHnsw } from '../bench/hnsw-searcher.js';
+import { HnswSearcher, allocHnswScratch, bytesPerVector, exactTopK, searchHnsw } from '../bench/kernel-search.js';
 import { rng } from './helpers.js';
 import { DATASETS, clustered, readVecs, recallAt } from './ann-data.js';
 
@@ -82,40 +82,6 @@ test('ngt-sift-5k (euclidean): defaults reach recall@10 >= 0.95 against the grou
   assert.ok(recallAt(big.rows, truth[1]!, 10) >= 0.9);
 });
 
-/** Exact top-k of each query with the scan kernel (scanTopK block by block), optionally over a bitmap. */
-function exactTopK(arena: Arena, metric: number, queries: Float32Array[], k: number, bits?: Uint32Array): { rows: Uint32Array; keys: Float32Array }[] {
-  const K = arena.kernels;
-  const L = arena.layout;
-  const dim = arena.dim;
-  const qBytes = Math.ceil((dim * 4) / 16) * 16;
-  const sc = arena.allocScratch(qBytes + k * 8 + (bits ? bits.length * 4 : 0));
-  const [q, heap] = [sc.offset, sc.offset + qBytes];
-  const bitsAt = heap + k * 8;
-  const out: { rows: Uint32Array; keys: Float32Array }[] = [];
-  try {
-    if (bits) new Uint32Array(arena.memory.buffer, bitsAt, bits.length).set(bits);
-    for (const query of queries) {
-      new Float32Array(arena.memory.buffer, q, dim).set(query);
-      const nrm = K.norm(q, dim);
-      let count = 0;
-      for (let b = 0; b * L.rows < arena.rows; b++) {
-        const blk = arena.blocks[b]!;
-        const rows = Math.min(L.rows, arena.rows - b * L.rows);
-        const bw = bits ? bitsAt + ((b * L.rows) / 32) * 4 : 0;
-        count = K.scanTopK(q, nrm > 0 ? 1 / nrm : 0, blk + L.vecs, blk + L.invNorms, rows, dim, metric,
-          0, 0, 0, 0, 0, 0, 0, 0, bw, heap, k, count, b * L.rows, 0);
-      }
-      K.heapSortDesc(heap, k, count);
-      out.push({
-        rows: new Uint32Array(arena.memory.buffer, heap + k * 4, count).slice(),
-        keys: new Float32Array(arena.memory.buffer, heap, count).slice(),
-      });
-    }
-  } finally {
-    arena.releaseScratch(sc);
-  }
-  return out;
-}
 
 /** A bitmap over n rows with each bit set with probability `p` (seeded). */
 function randomBitmap(n: number, p: number, seed: number): Uint32Array {
@@ -394,7 +360,7 @@ test('two worker threads searching one graph at once get the sequential answers'
   const { arena, h, s, queries } = synIndex();
   const bits = randomBitmap(h.n, 0.3, 99);
   const want = [undefined, bits].map((b) => queries.map((q) => Array.from(s.search(q, 10, b ? { bits: b, mode: 'graph' } : {}).rows)));
-  const module = new URL('../bench/hnsw-searcher.js', import.meta.url).href;
+  const module = new URL('../bench/kernel-search.js', import.meta.url).href;
   const workers = [undefined, bits].map(
     (b) =>
       new Worker(SEARCH_WORKER, {
