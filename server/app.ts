@@ -114,7 +114,7 @@ function installJsonParser(app: FastifyInstance): void {
       done(null, value);
     });
   });
-  // Text-record upserts are refused by their route with a clear 501 rather than a 415.
+  // Text-record upserts are refused by their route with a clear UNIMPLEMENTED error rather than a 415.
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 }
 

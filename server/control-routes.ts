@@ -1,4 +1,4 @@
-/** Control-plane routes (API-DIGEST §4): indexes, plus 501s for the parts of the API LarchDB does not implement. */
+/** Control-plane routes (API-DIGEST §4): indexes, plus clear 400s (code UNIMPLEMENTED) for the parts of the API LarchDB does not implement. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LarchError, type LarchDB } from '../engine/index.js';
 import { configureIndexBody, createIndexBody } from './schemas.js';

@@ -7,7 +7,7 @@ import { LarchError, type Filter, type Index, type LarchDB, type QueryOptions, t
 import { compileFilter, invalidArgument } from '../engine/internal.js';
 import { ALIASES, deleteBody, queryBody, statsBody, updateBody } from './schemas.js';
 import { prepareUpsert, type PrepareReply, type PreparedUpsert } from './upsert-prepare.js';
-import { WireError, withStatus } from './errors.js';
+import { WireError } from './errors.js';
 
 /** Upsert bodies from this size on are parsed on an executor thread; below it a thread hop costs more than parsing. */
 const OFFLOAD_BYTES = 64 * 1024;
@@ -125,7 +125,7 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
       preValidation: normalize((b) => {
         const byFilter = ['filter', 'setMetadata', 'set_metadata', 'namespace', 'dry_run'];
         if (isObject(b.filter) && b.id === undefined && Object.keys(b).every((k) => byFilter.includes(k))) {
-          throw withStatus(501, 'UNIMPLEMENTED', 'Updating records by metadata filter (API 2025-10) is not implemented in LarchDB yet; update by id.');
+          throw new LarchError('UNIMPLEMENTED', 'Updating records by metadata filter (API 2025-10) is not implemented in LarchDB yet; update by id.');
         }
         normalizeMessage(b, ALIASES.update);
         normalizeMessage(b.sparseValues);

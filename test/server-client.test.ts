@@ -78,7 +78,7 @@ test('control plane errors: 409 conflict (and suppressConflicts), 404, 400', asy
   await rejectsWith(pc.deleteIndex('no-such-index'), 'PineconeNotFoundError');
   await rejectsWith(pc.createIndex({ name: 'Upper_Case', dimension: 2, spec: SPEC }), 'PineconeBadRequestError', /lowercase/);
   await rejectsWith(pc.createIndex({ name: 'too-wide', dimension: 20001, spec: SPEC }), 'PineconeBadRequestError', /20000/);
-  await rejectsWith(pc.listCollections(), 'PineconeNotImplementedError');
+  await rejectsWith(pc.listCollections(), 'PineconeBadRequestError', /Collections are not supported by LarchDB/);
   await pc.deleteIndex('cp-errors');
 });
 

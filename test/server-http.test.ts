@@ -121,8 +121,8 @@ test('control plane errors: 409, 404, 400 values, 422 body shape, unsupported fe
   controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { serverless: { ...spec.serverless, source_collection: 'c' } } }), 400, 'INVALID_ARGUMENT', /collections/);
   controlError(await call('PATCH', '/indexes/h', { spec: { pod: { replicas: 2 } } }), 400, 'INVALID_ARGUMENT', /spec/);
   controlError(await call('PATCH', '/indexes/h', { embed: { model: 'llama-text-embed-v2' } }), 400, 'INVALID_ARGUMENT', /embed/);
-  controlError(await call('GET', '/collections'), 501, 'UNIMPLEMENTED', /Collections/);
-  controlError(await call('POST', '/indexes/create-for-model', { name: 'x' }), 501, 'UNIMPLEMENTED');
+  controlError(await call('GET', '/collections'), 400, 'UNIMPLEMENTED', /Collections/);
+  controlError(await call('POST', '/indexes/create-for-model', { name: 'x' }), 400, 'UNIMPLEMENTED');
 });
 
 test('data plane: camelCase bodies, usage, results: [], values: [] when not requested', async () => {
@@ -248,11 +248,11 @@ test('data plane errors: rpcStatus shape with the gRPC code and the HTTP status'
   dataError(await call('GET', `${D}/vectors/list?paginationToken=%25%25`), 400, 3, /paginationToken/);
   dataError(await call('POST', '/index/nope/query', { topK: 1, vector: [1] }), 404, 5, /nope/);
   dataError(await call('GET', `${D}/namespaces/never-written`), 404, 5);
-  dataError(await call('POST', `${D}/records/namespaces/x/search`, {}), 501, 12, /not supported/);
-  // API 2025-10 verbs of client 7.x: a clear 501, not a bare 404 or a schema error.
-  dataError(await call('POST', `${D}/vectors/fetch_by_metadata`, { filter: { a: 1 } }), 501, 12, /by metadata/);
-  dataError(await call('POST', `${D}/namespaces`, { name: 'n' }), 501, 12, /namespace/);
-  dataError(await call('POST', `${D}/vectors/update`, { filter: { a: 1 }, setMetadata: { b: 2 } }), 501, 12, /metadata filter/);
+  dataError(await call('POST', `${D}/records/namespaces/x/search`, {}), 400, 12, /not supported/);
+  // API 2025-10 verbs of client 7.x: a clear 400 (UNIMPLEMENTED), not a bare 404 or a schema error.
+  dataError(await call('POST', `${D}/vectors/fetch_by_metadata`, { filter: { a: 1 } }), 400, 12, /by metadata/);
+  dataError(await call('POST', `${D}/namespaces`, { name: 'n' }), 400, 12, /namespace/);
+  dataError(await call('POST', `${D}/vectors/update`, { filter: { a: 1 }, setMetadata: { b: 2 } }), 400, 12, /metadata filter/);
 });
 
 test('namespaces with reserved URL characters round-trip through paths and query strings', async () => {

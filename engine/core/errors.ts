@@ -35,7 +35,8 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   UNPROCESSABLE_ENTITY: { status: 422, grpc: 3 },
   RESOURCE_EXHAUSTED: { status: 429, grpc: 8 },
   DEADLINE_EXCEEDED: { status: 504, grpc: 4 },
-  UNIMPLEMENTED: { status: 501, grpc: 12 },
+  // A 4xx, not Pinecone's 501: clients 7.x+ retry every 5xx and then lose the message saying what is unsupported.
+  UNIMPLEMENTED: { status: 400, grpc: 12 },
   INTERNAL: { status: 500, grpc: 13 },
   UNAVAILABLE: { status: 503, grpc: 14 },
   DATA_LOSS: { status: 500, grpc: 15 },
@@ -55,8 +56,6 @@ function clientErrorName(status: number): string {
       return 'PineconeConflictError';
     case 500:
       return 'PineconeInternalServerError';
-    case 501:
-      return 'PineconeNotImplementedError';
     case 503:
       return 'PineconeUnavailableError';
     default:
