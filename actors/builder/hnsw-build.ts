@@ -67,8 +67,9 @@ function checkRange(name: keyof typeof HNSW_RANGES, v: number): void {
 function prepareGraph(arena: Arena, metric: Metric | KernelMetric, opts: HnswBuildOptions, n: number): HnswHandle {
   const M = opts.M ?? HNSW_DEFAULTS.M;
   checkRange('M', M);
-  checkRange('efConstruction', opts.efConstruction ?? HNSW_DEFAULTS.efConstruction);
-  const efConstruction = Math.max(M, opts.efConstruction ?? HNSW_DEFAULTS.efConstruction);
+  const efConstructionGiven = opts.efConstruction ?? HNSW_DEFAULTS.efConstruction;
+  checkRange('efConstruction', efConstructionGiven);
+  const efConstruction = Math.max(M, efConstructionGiven);
   const efSearch = opts.efSearch ?? HNSW_DEFAULTS.efSearch;
   const seed = opts.seed ?? HNSW_DEFAULTS.seed;
   checkRange('efSearch', efSearch);
@@ -137,7 +138,7 @@ function prepareGraph(arena: Arena, metric: Metric | KernelMetric, opts: HnswBui
     Object.assign(header, { count: n0, maxLevel: pre.handle.maxLevel, entry: pre.handle.entry });
   }
   writeGraphHeader(buf, g, header);
-  return { ...handleOf(arena, g, header, efSearch), seed };
+  return handleOf(arena, g, header, efSearch);
 }
 
 /** Inserts rows [count, to) on this thread; returns the distance computations. */

@@ -70,10 +70,6 @@ export class NamespaceActor {
     return this.isClosed;
   }
 
-  get count(): number {
-    return this.data.count;
-  }
-
   // ---- writes ------------------------------------------------------------------------------------------------
 
   /** Decodes a logged write into the function that applies it (used for new writes and for log replay). */

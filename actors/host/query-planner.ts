@@ -26,7 +26,7 @@ interface HeldPlan {
 }
 
 /** One read unit per GiB of namespace (vectors plus ~128 bytes of id and metadata a record), at least one. */
-export function readUnits(data: NamespaceData): number {
+function readUnits(data: NamespaceData): number {
   return Math.max(1, Math.ceil((data.count * (data.dim * 4 + 128)) / 2 ** 30));
 }
 
@@ -71,7 +71,8 @@ export class QueryPlanner {
   /** Plans `req` against the namespace as it is now (`lsn`: its applied LSN); `query` is the vector, unless by id. */
   plan(cfg: IndexConfig, req: PlanRequest, query: DecodedRecord | undefined, lsn: number): PlanResult {
     const data = this.data;
-    const empty = { empty: true as const, readUnits: readUnits(data), lsn };
+    const units = readUnits(data);
+    const empty = { empty: true as const, readUnits: units, lsn };
     let dense: ArrayLike<number> | undefined = query?.values;
     let sparse = query?.sparse;
     if (req.id !== undefined) {
@@ -172,7 +173,7 @@ export class QueryPlanner {
       flags: cfg.vectorType === 'sparse' ? SCAN_SKIP_ZERO : 0,
       tasks,
       segments,
-      readUnits: readUnits(data),
+      readUnits: units,
       lsn,
     };
   }

@@ -66,26 +66,31 @@ export interface GraphHeaderFields {
 
 const u32At = (buf: ArrayBufferLike, g: number, field: GraphHeader) => new Uint32Array(buf, g + field, 1);
 
+/** Where each field of {@link GraphHeaderFields} sits in the header. */
+const FIELDS: readonly [keyof GraphHeaderFields, GraphHeader][] = [
+  ['n', GraphHeader.N],
+  ['count', GraphHeader.Count],
+  ['M', GraphHeader.M],
+  ['M0', GraphHeader.M0],
+  ['maxLevel', GraphHeader.MaxLevel],
+  ['entry', GraphHeader.Entry],
+  ['dim', GraphHeader.Dim],
+  ['metric', GraphHeader.Metric],
+  ['links0', GraphHeader.Links0],
+  ['levels', GraphHeader.Levels],
+  ['upperOff', GraphHeader.UpperOff],
+  ['bytes', GraphHeader.Bytes],
+  ['efConstruction', GraphHeader.EfConstruction],
+  ['seed', GraphHeader.Seed],
+];
+
 /** Reads the header of the graph at `g`; null when it is not a graph of this version. */
 export function readGraphHeader(buf: ArrayBufferLike, g: number): GraphHeaderFields | null {
   const get = (f: GraphHeader) => u32At(buf, g, f)[0]!;
   if (get(GraphHeader.Magic) !== GRAPH_MAGIC || get(GraphHeader.Version) !== GRAPH_VERSION) return null;
-  return {
-    n: get(GraphHeader.N),
-    count: get(GraphHeader.Count),
-    M: get(GraphHeader.M),
-    M0: get(GraphHeader.M0),
-    maxLevel: get(GraphHeader.MaxLevel) | 0,
-    entry: get(GraphHeader.Entry),
-    dim: get(GraphHeader.Dim),
-    metric: get(GraphHeader.Metric),
-    links0: get(GraphHeader.Links0),
-    levels: get(GraphHeader.Levels),
-    upperOff: get(GraphHeader.UpperOff),
-    bytes: get(GraphHeader.Bytes),
-    efConstruction: get(GraphHeader.EfConstruction),
-    seed: get(GraphHeader.Seed),
-  };
+  const h = Object.fromEntries(FIELDS.map(([name, f]) => [name, get(f)])) as unknown as GraphHeaderFields;
+  h.maxLevel |= 0; // an i32
+  return h;
 }
 
 /** Writes the header of the graph at `g` (magic and version included). */
@@ -93,20 +98,7 @@ export function writeGraphHeader(buf: ArrayBufferLike, g: number, h: GraphHeader
   const set = (f: GraphHeader, v: number) => (u32At(buf, g, f)[0] = v >>> 0);
   set(GraphHeader.Magic, GRAPH_MAGIC);
   set(GraphHeader.Version, GRAPH_VERSION);
-  set(GraphHeader.N, h.n);
-  set(GraphHeader.Count, h.count);
-  set(GraphHeader.M, h.M);
-  set(GraphHeader.M0, h.M0);
-  set(GraphHeader.MaxLevel, h.maxLevel);
-  set(GraphHeader.Entry, h.entry);
-  set(GraphHeader.Dim, h.dim);
-  set(GraphHeader.Metric, h.metric);
-  set(GraphHeader.Links0, h.links0);
-  set(GraphHeader.Levels, h.levels);
-  set(GraphHeader.UpperOff, h.upperOff);
-  set(GraphHeader.Bytes, h.bytes);
-  set(GraphHeader.EfConstruction, h.efConstruction);
-  set(GraphHeader.Seed, h.seed);
+  for (const [name, f] of FIELDS) set(f, h[name]);
 }
 
 /** Nodes inserted so far. */
