@@ -24,7 +24,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { makeLog, posInt, prng, systemBusyMs } from './common.js';
 import { performance } from 'node:perf_hooks';
-import { Pinecone } from '@pinecone-database/pinecone';
+import { Pinecone } from 'pinecone-client-6';
 import { LarchDB } from '../engine/index.js';
 import { MAX_BATCH, MAX_REQUEST_BYTES } from '../engine/internal.js';
 import { createServer } from '../server/app.js';

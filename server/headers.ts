@@ -4,8 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LarchError } from '../engine/index.js';
 import { invalidArgument } from '../engine/internal.js';
 
-/** API versions whose wire format LarchDB speaks; 2025-01 and 2025-10 do not differ in the parts implemented. */
-export const SUPPORTED_API_VERSIONS = ['2025-01', '2025-04', '2025-10'] as const;
+/** API versions whose wire format LarchDB speaks (every one the official clients 3.x to 9.x send). */
+export const SUPPORTED_API_VERSIONS = ['2024-07', '2024-10', '2025-01', '2025-04', '2025-10', '2026-04', '2026-07'] as const;
 export const DEFAULT_API_VERSION = '2025-04';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { Pinecone, type QueryOptions } from '@pinecone-database/pinecone';
+import { Pinecone, type QueryOptions } from 'pinecone-client-6';
 import { LarchDB, type Metric } from 'larchdb';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../server/app.js';

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createNetServer } from 'node:net';
 import { promisify } from 'node:util';
-import { Pinecone, type QueryOptions } from '@pinecone-database/pinecone';
+import { Pinecone, type QueryOptions } from 'pinecone-client-6';
 import { tempDir, rejectsWith } from './helpers.js';
 import { CLI, startCli, stopCli } from './cli-process.js';
 
