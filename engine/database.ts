@@ -3,11 +3,11 @@
  * verbs on {@link Index}. Shaped like the official client's `Pinecone` class.
  */
 import { rm } from 'node:fs/promises';
-import { LarchError, alreadyExists, forbidden, notFound } from './core/errors.js';
+import { LarchError, alreadyExists, forbidden, invalidArgument, notFound } from './core/errors.js';
 import type { IndexConfig } from './core/index-config.js';
 import { DEFAULT_NAMESPACE } from './core/limits.js';
 import { defaultIndexHost, resolveSettings, type OpenOptions } from './core/settings.js';
-import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, RecordMetadata } from './core/types.js';
+import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, IndexModelSpec, IndexSpec, ReadCapacityResponse, RecordMetadata } from './core/types.js';
 import { validateConfigureIndex, validateCreateIndex, validateIndexName } from './core/validation/control.js';
 import { Catalog } from './storage/catalog.js';
 import { acquireDirLock, type DirLock } from './storage/dir-lock.js';
@@ -85,13 +85,14 @@ export class LarchDB {
       metric: cfg.metric,
       host: this.hostFor(cfg.name),
       deletionProtection: cfg.deletionProtection,
-      spec: cfg.spec,
+      spec: modelSpec(cfg.spec),
       status: { ready: true, state: 'Ready' },
       vectorType: cfg.vectorType,
     };
     if (cfg.dimension !== undefined) m.dimension = cfg.dimension;
     if (cfg.tags && Object.keys(cfg.tags).length > 0) m.tags = cfg.tags;
     if (cfg.hnsw) m.hnsw = { ...cfg.hnsw };
+    if (cfg.vectorFields) m.vectorFields = { ...cfg.vectorFields };
     return m;
   }
 
@@ -138,6 +139,11 @@ export class LarchDB {
         cfg.tags = tags;
       }
       if (change.hnsw?.efSearch !== undefined) cfg.hnsw = { ...cfg.hnsw, efSearch: change.hnsw.efSearch };
+      const readCapacity = change.spec?.serverless?.readCapacity;
+      if (readCapacity) {
+        if (!cfg.spec.serverless) throw invalidArgument(`Index ${cfg.name} is not serverless: only serverless indexes have a read capacity.`);
+        cfg.spec = { ...cfg.spec, serverless: { ...cfg.spec.serverless, readCapacity } };
+      }
       await this.catalog.put(cfg);
       await Promise.all(this.live().allHosts().map((h) => h.call.configureIndex(cfg)));
       return this.model(cfg);
@@ -149,7 +155,7 @@ export class LarchDB {
     return this.serial(async () => {
       const cfg = this.config(validateIndexName(name));
       if (cfg.deletionProtection === 'enabled') {
-        throw forbidden(`Deletion protection is enabled for index ${cfg.name}. Disable deletion protection before retrying.`);
+        throw forbidden(`Deletion protection is enabled for this index (${cfg.name}). Disable deletion protection before retrying.`);
       }
       await this.catalog.remove(cfg.name);
       await Promise.all(this.live().allHosts().map((h) => h.call.dropIndex(cfg.name)));
@@ -218,4 +224,13 @@ export class LarchDB {
       }
     });
   }
+}
+
+/** The spec as describe_index reports it: a serverless index's read capacity (default OnDemand) is always Ready. */
+function modelSpec(spec: IndexSpec): IndexModelSpec {
+  if (!spec.serverless) return spec as IndexModelSpec;
+  const rc = spec.serverless.readCapacity ?? { mode: 'OnDemand' };
+  const status: ReadCapacityResponse['status'] =
+    rc.mode === 'Dedicated' ? { state: 'Ready', currentReplicas: rc.dedicated.manual.replicas, currentShards: rc.dedicated.manual.shards } : { state: 'Ready' };
+  return { ...spec, serverless: { ...spec.serverless, readCapacity: { ...rc, status } } };
 }

@@ -2,14 +2,18 @@
  * `db.index(name)` and `.namespace(ns)`: the data-plane verbs of one index, shaped like the official client's
  * `Index` (a handle targets one namespace; the default is `__default__`).
  */
-import { invalidArgument, notFound } from './core/errors.js';
+import { alreadyExists, invalidArgument, notFound } from './core/errors.js';
 import { compileFilter } from './core/filter.js';
 import type { IndexConfig } from './core/index-config.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_NAMESPACE, MAX_DELETE_IDS, MAX_FETCH_IDS, MAX_REQUEST_BYTES } from './core/limits.js';
 import type {
+  CreateNamespaceOptions,
+  FetchByMetadataOptions,
+  FetchByMetadataResponse,
   FetchResponse,
   Filter,
   IndexStatsDescription,
+  ListNamespacesOptions,
   ListNamespacesResponse,
   ListOptions,
   ListResponse,
@@ -19,10 +23,22 @@ import type {
   QueryResponse,
   RecordMetadata,
   UpdateOptions,
+  UpdateResponse,
   UpsertResponse,
 } from './core/types.js';
-import { validateIdList, validateListOptions, validateQuery, validateUpdate, validateUpsert } from './core/validation/data.js';
+import {
+  validateFetchByMetadata,
+  validateIdList,
+  validateListOptions,
+  validateQuery,
+  validateUpdate,
+  validateUpdateByFilter,
+  validateUpsert,
+} from './core/validation/data.js';
+import { filterableFields, validateMetadataSchema } from './core/validation/metadata-schema.js';
 import { validateNamespaceName } from './core/validation/records.js';
+import { isPlainObject } from './core/validation/shape.js';
+import type { FetchResult } from '../actors/shared/host-api.js';
 import { encodeRecords } from './storage/record-frame.js';
 import { readHits, runQuery } from '../actors/main/query-coordinator.js';
 import type { Supervisor } from '../actors/main/supervisor.js';
@@ -110,7 +126,27 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
   async fetch(ids: string[]): Promise<FetchResponse<T>> {
     const valid = validateIdList(ids, MAX_FETCH_IDS, 'fetch ids');
     this.requireIndex();
-    const got = await this.host().call.fetch(this.name, this.namespaceName, valid);
+    return this.fetched(await this.host().call.fetch(this.name, this.namespaceName, valid));
+  }
+
+  /**
+   * Records whose metadata matches `filter` (API 2025-10), in id order, a page at a time: pass `pagination.next`
+   * back as `paginationToken` for the next page.
+   */
+  async fetchByMetadata(options: FetchByMetadataOptions): Promise<FetchByMetadataResponse<T>> {
+    const o = validateFetchByMetadata(options);
+    compileFilter(o.filter);
+    this.requireIndex();
+    const after = o.paginationToken !== undefined ? decodeToken(o.paginationToken) : undefined;
+    const got = await this.host().call.fetchMatching(this.name, this.namespaceName, o.filter, o.limit, after);
+    const res: FetchByMetadataResponse<T> = this.fetched(got?.fetched ?? null);
+    const ids = got?.fetched.rows ?? [];
+    if (got?.more && ids.length > 0) res.pagination = { next: encodeToken(ids[ids.length - 1]!.id) };
+    return res;
+  }
+
+  /** A fetch answer from the rows a host found (values read from shared memory). */
+  private fetched(got: FetchResult | null): FetchResponse<T> {
     const records: Record<string, PineconeRecord<T>> = {};
     if (got && got.rows.length > 0) {
       const vals = readHits(got.views, got.rows.map((r) => [r.view, r.row]));
@@ -124,15 +160,28 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     return { records, namespace: this.namespaceName, usage: { readUnits: Math.max(1, Math.ceil((got?.rows.length ?? 0) / 10)) } };
   }
 
-  /** Replaces the given vector parts of a record and merges `metadata` into its metadata key by key. */
-  async update(options: UpdateOptions<T>): Promise<void> {
-    await this.updateWithLsn(options);
+  /**
+   * By id: replaces the given vector parts of a record and merges `metadata` into its metadata key by key. By
+   * `filter` (API 2025-10): merges `metadata` into every matching record in one atomic, durable write, and answers
+   * `matchedRecords` (with `dryRun`, only counts them).
+   */
+  async update(options: UpdateOptions<T>): Promise<UpdateResponse> {
+    return (await this.updateWithLsn(options)).response;
   }
 
-  /** @internal {@link update}, answering the write's LSN (0 when the namespace does not exist). */
-  async updateWithLsn(options: UpdateOptions<T>): Promise<number> {
+  /** @internal {@link update}, answering the write's LSN (0 when nothing was written). */
+  async updateWithLsn(options: UpdateOptions<T>): Promise<{ response: UpdateResponse; lsn: number }> {
+    if (isPlainObject(options) && options.filter !== undefined && options.id === undefined) {
+      const u = validateUpdateByFilter(options as Record<string, unknown>);
+      compileFilter(u.filter);
+      this.requireIndex();
+      const host = this.host();
+      if (u.dryRun) return { response: { matchedRecords: await host.call.countMatching(this.name, this.namespaceName, u.filter) }, lsn: 0 };
+      const r = await host.call.updateByFilter(this.name, this.namespaceName, u.filter, u.metadata);
+      return { response: { matchedRecords: r.value ?? 0 }, lsn: r.lsn };
+    }
     const u = validateUpdate(options, this.cfg);
-    return (await this.host().withFrame('update', [this.name, this.namespaceName], encodeRecords([u]))).lsn;
+    return { response: {}, lsn: (await this.host().withFrame('update', [this.name, this.namespaceName], encodeRecords([u]))).lsn };
   }
 
   /** Deletes one record by id (an id that does not exist is not an error). */
@@ -196,28 +245,73 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
       namespaces[ns] = { recordCount: n };
       total += n;
     }
-    const res: IndexStatsDescription = { namespaces, indexFullness: 0, totalRecordCount: total, metric: cfg.metric, vectorType: cfg.vectorType };
+    const res: IndexStatsDescription = {
+      namespaces,
+      indexFullness: 0,
+      totalRecordCount: total,
+      metric: cfg.metric,
+      vectorType: cfg.vectorType,
+      memoryFullness: 0,
+      storageFullness: 0,
+    };
     if (cfg.dimension !== undefined) res.dimension = cfg.dimension;
     return res;
   }
 
-  /** Namespaces of the index in bitwise order of name. */
-  async listNamespaces(limit: number = DEFAULT_LIST_LIMIT, paginationToken?: string): Promise<ListNamespacesResponse> {
-    const { limit: lim } = validateListOptions({ limit });
-    const after = paginationToken !== undefined ? decodeToken(paginationToken) : undefined;
-    const names = [...(await this.counts())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).filter(([n]) => after === undefined || n > after);
-    const page = names.slice(0, lim);
-    const res: ListNamespacesResponse = { namespaces: page.map(([name, recordCount]) => ({ name, recordCount })) };
-    if (names.length > lim) res.pagination = { next: encodeToken(page[page.length - 1]![0]) };
+  /** The namespaces' descriptions from every host (one namespace's, with its indexed fields, when `ns` is given). */
+  private async namespaceInfos(ns?: string): Promise<[string, NamespaceDescription][]> {
+    this.requireIndex();
+    const perHost = await Promise.all(this.ctx.supervisor().allHosts().map((h) => h.call.namespaces(this.name, ns)));
+    const out: [string, NamespaceDescription][] = [];
+    for (const infos of perHost) {
+      for (const [name, info] of Object.entries(infos)) {
+        const d: NamespaceDescription = { name, recordCount: info.recordCount };
+        if (info.schema) d.schema = info.schema;
+        if (info.indexedFields) d.indexedFields = { fields: info.indexedFields };
+        out.push([name, d]);
+      }
+    }
+    return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /**
+   * Namespaces of the index in bitwise order of name, optionally only those starting with `prefix`; `totalCount`
+   * counts them over every page. Takes `{ limit, paginationToken, prefix }` or (as older clients) `(limit, token)`.
+   */
+  async listNamespaces(options: ListNamespacesOptions | number = {}, paginationToken?: string): Promise<ListNamespacesResponse> {
+    const o = typeof options === 'number' ? { limit: options, paginationToken } : options;
+    const { limit, prefix } = validateListOptions({ limit: o.limit ?? DEFAULT_LIST_LIMIT, prefix: o.prefix });
+    const after = o.paginationToken ? decodeToken(o.paginationToken) : undefined;
+    const matching = (await this.namespaceInfos()).filter(([n]) => prefix === undefined || n.startsWith(prefix));
+    const rest = matching.filter(([n]) => after === undefined || n > after);
+    const page = rest.slice(0, limit);
+    const res: ListNamespacesResponse = { namespaces: page.map(([, d]) => d), totalCount: matching.length };
+    if (rest.length > limit) res.pagination = { next: encodeToken(page[page.length - 1]![0]) };
     return res;
   }
 
-  /** A namespace's record count (NOT_FOUND when it does not exist). */
+  /** A namespace's record count, schema and indexed fields (NOT_FOUND when it does not exist). */
   async describeNamespace(ns: string): Promise<NamespaceDescription> {
     const name = validateNamespaceName(ns);
-    const n = (await this.counts()).get(name);
-    if (n === undefined) throw notFound(`Namespace ${name} not found in index ${this.name}.`);
-    return { name, recordCount: n };
+    const found = (await this.namespaceInfos(name))[0];
+    if (!found) throw notFound(`Namespace ${name} not found in index ${this.name}.`);
+    return found[1];
+  }
+
+  /**
+   * Creates an empty namespace (API 2025-10), optionally with its own metadata schema: only the fields it declares
+   * `filterable` are indexed and can be filtered on. ALREADY_EXISTS (409) when the namespace exists.
+   */
+  async createNamespace(options: CreateNamespaceOptions): Promise<NamespaceDescription> {
+    if (!isPlainObject(options)) throw invalidArgument('createNamespace needs options { name, schema? }.');
+    const name = validateNamespaceName(options.name);
+    const schema = options.schema === undefined ? undefined : validateMetadataSchema(options.schema, 'schema');
+    this.requireIndex();
+    const created = await this.ctx.supervisor().host(this.name, name).call.createNamespace(this.name, name, schema);
+    if (!created) throw alreadyExists(`Namespace ${name} already exists in index ${this.name}.`);
+    const d: NamespaceDescription = { name, recordCount: 0, indexedFields: { fields: filterableFields(schema ?? this.cfg.spec.serverless?.schema) ?? [] } };
+    if (schema) d.schema = schema;
+    return d;
   }
 
   /** Deletes a namespace and all its records. */

@@ -1,6 +1,7 @@
 /** Control-plane routes (API-DIGEST §4): indexes, plus clear 400s (code UNIMPLEMENTED) for the parts of the API LarchDB does not implement. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LarchError, type LarchDB } from '../engine/index.js';
+import { LarchError, type IndexModel, type LarchDB } from '../engine/index.js';
+import { versionOf } from './api-versions.js';
 import { configureIndexBody, createIndexBody } from './schemas.js';
 import { configureIndexFromWire, createIndexFromWire, indexModelToWire, isObject, normalizeMessage } from './wire.js';
 
@@ -13,9 +14,14 @@ export interface RouteContext {
   hostOf(req: FastifyRequest, index: string): string;
 }
 
-/** Drops nulls in the create body's messages (serde reads `null` as absent). */
+/** Maps the create body to the canonical version, then drops nulls in its messages (serde reads `null` as absent). */
 function normalizeCreate(req: FastifyRequest): void {
-  const body = (req.body ??= {}) as Json;
+  if (!isObject(req.body)) {
+    req.body ??= {}; // not an object: the schema check says so
+    return;
+  }
+  const body = versionOf(req).createIndexIn(req.body);
+  req.body = body;
   normalizeMessage(body);
   if (isObject(body.spec)) {
     normalizeMessage(body.spec);
@@ -25,6 +31,13 @@ function normalizeCreate(req: FastifyRequest): void {
 
 const UNIMPLEMENTED: [string, string, string][] = [
   ['POST', '/indexes/create-for-model', 'Integrated embedding is'],
+  // API 2026-07: backup schedules.
+  ['GET', '/indexes/:name/backup-schedules', 'Backup schedules are'],
+  ['POST', '/indexes/:name/backup-schedules', 'Backup schedules are'],
+  ['GET', '/backup-schedules/:id', 'Backup schedules are'],
+  ['PATCH', '/backup-schedules/:id', 'Backup schedules are'],
+  ['DELETE', '/backup-schedules/:id', 'Backup schedules are'],
+  ['GET', '/backup-schedules/:id/history', 'Backup schedules are'],
   ['GET', '/collections', 'Collections are'],
   ['POST', '/collections', 'Collections are'],
   ['GET', '/collections/:name', 'Collections are'],
@@ -44,30 +57,39 @@ const UNIMPLEMENTED: [string, string, string][] = [
 ];
 
 /** Registers `/indexes` and friends on `app`. */
-export function registerControlRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { db } = ctx;
+export function registerControlRoutes(app: FastifyInstance, route: RouteContext): void {
+  const { db } = route;
+  const ctx = {
+    /** An index as the request's API version shows it. */
+    modelOut: (req: FastifyRequest, m: IndexModel) => versionOf(req).indexModelOut(indexModelToWire(m, route.hostOf(req, m.name))),
+  };
 
   app.post<{ Body: Json }>('/indexes', { schema: { body: createIndexBody }, preValidation: async (req) => normalizeCreate(req) }, async (req, reply) => {
     const model = await db.createIndex(createIndexFromWire(req.body));
-    return reply.code(201).send(indexModelToWire(model, ctx.hostOf(req, model.name)));
+    return reply.code(201).send(ctx.modelOut(req, model));
   });
 
   app.get('/indexes', async (req) => {
     const list = await db.listIndexes();
-    return { indexes: (list.indexes ?? []).map((m) => indexModelToWire(m, ctx.hostOf(req, m.name))) };
+    return { indexes: (list.indexes ?? []).map((m) => ctx.modelOut(req, m)) };
   });
 
   app.get<{ Params: { name: string } }>('/indexes/:name', async (req) => {
-    const model = await db.describeIndex(req.params.name);
-    return indexModelToWire(model, ctx.hostOf(req, model.name));
+    return ctx.modelOut(req, await db.describeIndex(req.params.name));
   });
 
   app.patch<{ Params: { name: string }; Body: Json }>(
     '/indexes/:name',
-    { schema: { body: configureIndexBody }, preValidation: async (req) => normalizeMessage((req.body ??= {})) },
+    {
+      schema: { body: configureIndexBody },
+      preValidation: async (req) => {
+        req.body = isObject(req.body) ? versionOf(req).configureIndexIn(req.body) : (req.body ?? {});
+        normalizeMessage(req.body);
+      },
+    },
     async (req, reply) => {
       const model = await db.configureIndex(req.params.name, configureIndexFromWire(req.body));
-      return reply.code(202).send(indexModelToWire(model, ctx.hostOf(req, model.name)));
+      return reply.code(202).send(ctx.modelOut(req, model));
     },
   );
 

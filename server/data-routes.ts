@@ -3,9 +3,10 @@
  * Bodies are camelCase; snake_case aliases and nulls are normalised before schema validation.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LarchError, type Filter, type Index, type LarchDB, type QueryOptions, type UpdateOptions } from '../engine/index.js';
+import { LarchError, type Filter, type Index, type LarchDB, type MetadataSchema, type QueryOptions, type UpdateOptions } from '../engine/index.js';
 import { compileFilter, invalidArgument } from '../engine/internal.js';
-import { ALIASES, deleteBody, queryBody, statsBody, updateBody } from './schemas.js';
+import { versionOf } from './api-versions.js';
+import { ALIASES, createNamespaceBody, deleteBody, fetchByMetadataBody, queryBody, statsBody, updateBody } from './schemas.js';
 import { prepareUpsert, type PrepareReply, type PreparedUpsert } from './upsert-prepare.js';
 import { WireError } from './errors.js';
 
@@ -104,6 +105,8 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
         filter: b.filter,
         includeValues: b.includeValues,
         includeMetadata: b.includeMetadata,
+        scanFactor: b.scanFactor,
+        maxCandidates: b.maxCandidates,
       }) as unknown as QueryOptions;
       const { response, lsn } = await target(req, b.namespace).queryWithLsn(options);
       lsnHeaders(reply, lsn, false);
@@ -123,27 +126,33 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
     {
       schema: { body: updateBody },
       preValidation: normalize((b) => {
-        const byFilter = ['filter', 'setMetadata', 'set_metadata', 'namespace', 'dry_run'];
-        if (isObject(b.filter) && b.id === undefined && Object.keys(b).every((k) => byFilter.includes(k))) {
-          throw new LarchError('UNIMPLEMENTED', 'Updating records by metadata filter (API 2025-10) is not implemented in LarchDB yet; update by id.');
-        }
         normalizeMessage(b, ALIASES.update);
         normalizeMessage(b.sparseValues);
       }),
     },
     async (req, reply) => {
       const b = req.body;
-      if (b.values === undefined && b.sparseValues === undefined && b.setMetadata === undefined) {
-        throw invalidArgument(`Update of record '${String(b.id)}' must set at least one of values, sparseValues or setMetadata.`);
+      let options: UpdateOptions;
+      if (b.filter !== undefined) {
+        // API 2025-10: update by filter, answering matchedRecords.
+        if (b.id !== undefined) throw invalidArgument('Give id or filter, not both: an update targets one record by id or every record matching a filter.');
+        if (b.values !== undefined || b.sparseValues !== undefined) throw invalidArgument('An update by filter can only set metadata (setMetadata); values and sparseValues are set by id.');
+        options = defined({ filter: b.filter as Filter, metadata: b.setMetadata as Json, dryRun: b.dryRun as boolean | undefined }) as UpdateOptions;
+      } else {
+        if (b.id === undefined) throw invalidArgument('Update needs id (one record) or filter (every matching record, API 2025-10).');
+        if (b.values === undefined && b.sparseValues === undefined && b.setMetadata === undefined) {
+          throw invalidArgument(`Update of record '${String(b.id)}' must set at least one of values, sparseValues or setMetadata.`);
+        }
+        options = defined({
+          id: b.id as string,
+          values: b.values as number[] | undefined,
+          sparseValues: b.sparseValues as { indices: number[]; values: number[] } | undefined,
+          metadata: b.setMetadata as Json | undefined,
+        }) as UpdateOptions;
       }
-      const options: UpdateOptions = defined({
-        id: b.id as string,
-        values: b.values as number[] | undefined,
-        sparseValues: b.sparseValues as UpdateOptions['sparseValues'],
-        metadata: b.setMetadata as UpdateOptions['metadata'],
-      });
-      lsnHeaders(reply, await target(req, b.namespace).updateWithLsn(options), true);
-      return {};
+      const { response, lsn } = await target(req, b.namespace).updateWithLsn(options);
+      if (lsn > 0 || options.filter === undefined) lsnHeaders(reply, lsn, true);
+      return response;
     },
   );
 
@@ -179,21 +188,48 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
   });
 
   app.post<{ Params: Params; Body: Json }>(
+    '/vectors/fetch_by_metadata',
+    { schema: { body: fetchByMetadataBody }, preValidation: normalize((b) => normalizeMessage(b, ALIASES.fetchByMetadata)) },
+    async (req) => {
+      const b = req.body;
+      const options = defined({ filter: (b.filter ?? {}) as Filter, limit: b.limit as number | undefined, paginationToken: b.paginationToken as string | undefined });
+      const r = await target(req, b.namespace).fetchByMetadata(options);
+      return defined({ ...fetchToWire(r), pagination: r.pagination?.next ? { next: r.pagination.next } : undefined });
+    },
+  );
+
+  const stats = async (req: FastifyRequest<{ Params: Params }>, filter: Filter | undefined) =>
+    versionOf(req).statsOut(statsToWire(await db.index(req.params.index).describeIndexStats(defined({ filter }))));
+  app.post<{ Params: Params; Body: Json }>(
     '/describe_index_stats',
     { schema: { body: statsBody }, preValidation: normalize((b) => normalizeMessage(b)) },
-    async (req) => statsToWire(await db.index(req.params.index).describeIndexStats(defined({ filter: req.body.filter as Filter | undefined }))),
+    async (req) => stats(req, req.body.filter as Filter | undefined),
   );
   // Deprecated GET binding, without a filter.
-  app.get<{ Params: Params }>('/describe_index_stats', async (req) => statsToWire(await db.index(req.params.index).describeIndexStats()));
+  app.get<{ Params: Params }>('/describe_index_stats', async (req) => stats(req, undefined));
 
   app.get<{ Params: Params; Querystring: Query }>('/namespaces', async (req) => {
     const q = req.query;
-    const token = param(q, 'paginationToken') ?? param(q, 'pagination_token');
-    return namespacesToWire(await db.index(req.params.index).listNamespaces(intParam(q, 'limit'), token));
+    const options = defined({
+      limit: intParam(q, 'limit'),
+      paginationToken: param(q, 'paginationToken') ?? param(q, 'pagination_token'),
+      prefix: param(q, 'prefix'),
+    });
+    return versionOf(req).namespaceListOut(namespacesToWire(await db.index(req.params.index).listNamespaces(options)));
   });
 
+  app.post<{ Params: Params; Body: Json }>(
+    '/namespaces',
+    { schema: { body: createNamespaceBody }, preValidation: normalize((b) => normalizeMessage(b)) },
+    async (req, reply) => {
+      const b = req.body;
+      const created = await db.index(req.params.index).createNamespace(defined({ name: b.name as string, schema: b.schema as MetadataSchema | undefined }));
+      return reply.code(201).send(versionOf(req).namespaceOut(namespaceToWire(created)));
+    },
+  );
+
   app.get<{ Params: Params }>('/namespaces/:namespace', async (req) =>
-    namespaceToWire(await db.index(req.params.index).describeNamespace(req.params.namespace ?? '')),
+    versionOf(req).namespaceOut(namespaceToWire(await db.index(req.params.index).describeNamespace(req.params.namespace ?? ''))),
   );
 
   app.delete<{ Params: Params }>('/namespaces/:namespace', async (req) => {
@@ -206,9 +242,10 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
   };
   app.post('/records/namespaces/:namespace/upsert', unimplemented('Upserting text records (integrated embedding) is'));
   app.post('/records/namespaces/:namespace/search', unimplemented('Searching text records (integrated embedding) is'));
-  // API 2025-10 verbs (client 7.x) that 2025-04 does not have.
-  app.post('/vectors/fetch_by_metadata', unimplemented('Fetching records by metadata (API 2025-10) is'));
-  app.post('/namespaces', unimplemented('Creating a namespace explicitly (API 2025-10) is'));
+  // API 2026-07's documents API (full-text search).
+  for (const verb of ['upsert', 'search', 'fetch', 'list', 'update', 'delete']) {
+    app.post(`/namespaces/:namespace/documents/${verb}`, unimplemented('The documents API (full-text search, API 2026-07) is'));
+  }
   app.get('/bulk/imports', unimplemented('Bulk imports are'));
   app.post('/bulk/imports', unimplemented('Bulk imports are'));
   app.get('/bulk/imports/:id', unimplemented('Bulk imports are'));

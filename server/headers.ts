@@ -2,11 +2,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LarchError } from '../engine/index.js';
-import { invalidArgument } from '../engine/internal.js';
+import { parseApiVersion, setVersion } from './api-versions.js';
 
-/** API versions whose wire format LarchDB speaks (every one the official clients 3.x to 9.x send). */
-export const SUPPORTED_API_VERSIONS = ['2024-07', '2024-10', '2025-01', '2025-04', '2025-10', '2026-04', '2026-07'] as const;
-export const DEFAULT_API_VERSION = '2025-04';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -27,14 +24,9 @@ export function apiKeyGuard(keys: readonly string[]): (req: FastifyRequest) => P
   };
 }
 
-/** An onRequest hook that refuses API versions LarchDB does not speak and echoes the one in use. */
+/** An onRequest hook that refuses API versions LarchDB does not speak, records the one in use and echoes it. */
 export async function apiVersionGuard(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const raw = req.headers['x-pinecone-api-version'];
-  const version = raw === undefined ? DEFAULT_API_VERSION : String(raw).trim();
-  if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) {
-    throw invalidArgument(
-      `Unsupported API version '${version}' in the X-Pinecone-API-Version header. Supported versions: ${SUPPORTED_API_VERSIONS.join(', ')}.`,
-    );
-  }
-  reply.header('x-pinecone-api-version', version);
+  const shape = parseApiVersion(req.headers['x-pinecone-api-version']);
+  setVersion(req, shape);
+  reply.header('x-pinecone-api-version', shape.version);
 }

@@ -25,7 +25,7 @@ const tags = { type: 'object', additionalProperties: str } as const;
 const hnsw = message({ m: int, ef_construction: int, ef_search: int });
 
 const indexSpec = message({
-  serverless: message({ cloud: { enum: ['aws', 'gcp', 'azure'] }, region: str, source_collection: str }, ['cloud', 'region']),
+  serverless: message({ cloud: { enum: ['aws', 'gcp', 'azure'] }, region: str, source_collection: str, read_capacity: obj, schema: obj }, ['cloud', 'region']),
   pod: message(
     {
       environment: str,
@@ -51,6 +51,7 @@ export const createIndexBody = message(
     spec: indexSpec,
     vector_type: { enum: ['dense', 'sparse'] },
     hnsw,
+    vector_fields: message({ dense: str, sparse: str }),
   },
   ['name', 'spec'],
 );
@@ -76,11 +77,18 @@ export const queryBody = message(
     vector: numbers,
     sparseVector: sparseValues,
     id: str,
+    scanFactor: { type: 'number' },
+    maxCandidates: int,
   },
   ['topK'],
 );
 
-export const updateBody = message({ id: str, values: numbers, sparseValues, setMetadata: obj, namespace: str }, ['id']);
+/** By id (`id` + parts to change) or, API 2025-10, by filter (`filter` + `setMetadata`, optional `dryRun`). */
+export const updateBody = message({ id: str, values: numbers, sparseValues, setMetadata: obj, namespace: str, filter: obj, dryRun: bool });
+
+export const fetchByMetadataBody = message({ namespace: str, filter: obj, limit: int, paginationToken: str });
+
+export const createNamespaceBody = message({ name: str, schema: obj }, ['name']);
 
 export const deleteBody = message({ ids: strings, deleteAll: bool, namespace: str, filter: obj });
 
@@ -88,8 +96,16 @@ export const statsBody = message({ filter: obj });
 
 /** snake_case spellings proto-JSON parsers accept (API-DIGEST §2.4), per request message. */
 export const ALIASES = {
-  query: { top_k: 'topK', include_values: 'includeValues', include_metadata: 'includeMetadata', sparse_vector: 'sparseVector' },
+  query: {
+    top_k: 'topK',
+    include_values: 'includeValues',
+    include_metadata: 'includeMetadata',
+    sparse_vector: 'sparseVector',
+    scan_factor: 'scanFactor',
+    max_candidates: 'maxCandidates',
+  },
   vector: { sparse_values: 'sparseValues' },
-  update: { sparse_values: 'sparseValues', set_metadata: 'setMetadata' },
+  update: { sparse_values: 'sparseValues', set_metadata: 'setMetadata', dry_run: 'dryRun' },
+  fetchByMetadata: { pagination_token: 'paginationToken' },
   delete: { delete_all: 'deleteAll' },
 } as const;

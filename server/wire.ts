@@ -12,8 +12,10 @@ import type {
   IndexSpec,
   IndexStatsDescription,
   ListNamespacesResponse,
+  MetadataSchema,
   NamespaceDescription,
   QueryResponse,
+  ReadCapacity,
 } from '../engine/index.js';
 
 type Json = Record<string, unknown>;
@@ -68,7 +70,12 @@ export function createIndexFromWire(body: Json): CreateIndexOptions {
     if (s.source_collection !== undefined) {
       throw invalidArgument('spec.serverless.source_collection is not supported: LarchDB has no collections.');
     }
-    out.serverless = { cloud: s.cloud as 'aws' | 'gcp' | 'azure', region: s.region as string };
+    out.serverless = defined({
+      cloud: s.cloud as 'aws' | 'gcp' | 'azure',
+      region: s.region as string,
+      readCapacity: s.read_capacity === undefined ? undefined : readCapacityFromWire(s.read_capacity),
+      schema: s.schema as MetadataSchema | undefined,
+    });
   }
   if (isObject(spec.pod)) out.pod = renameKeys(spec.pod, snakeToCamel);
   if (isObject(spec.byoc)) out.byoc = { environment: spec.byoc.environment as string };
@@ -81,6 +88,7 @@ export function createIndexFromWire(body: Json): CreateIndexOptions {
     tags: body.tags as Record<string, string> | undefined,
     spec: out,
     hnsw: isObject(body.hnsw) ? hnswFromWire(body.hnsw) : undefined,
+    vectorFields: body.vector_fields as CreateIndexOptions['vectorFields'],
   });
 }
 
@@ -89,21 +97,35 @@ function hnswFromWire(h: Json): HnswOptions {
   return defined({ M: h.m as number | undefined, efConstruction: h.ef_construction as number | undefined, efSearch: h.ef_search as number | undefined });
 }
 
+/** `read_capacity` (snake_case) → engine ReadCapacity; the engine validates it. */
+function readCapacityFromWire(rc: unknown): ReadCapacity {
+  return (isObject(rc) ? renameKeys(rc, snakeToCamel) : rc) as ReadCapacity;
+}
+
 /** `PATCH /indexes/:name` body → engine options. Pod scaling and integrated embedding are refused. */
 export function configureIndexFromWire(body: Json): ConfigureIndexOptions {
-  if (body.spec !== undefined) throw invalidArgument('spec cannot be configured: LarchDB indexes have no pods to scale.');
-  if (body.embed !== undefined) throw invalidArgument('embed cannot be configured: LarchDB does not support integrated embedding.');
+  if (body.embed !== undefined) throw invalidArgument('embed cannot be configured: LarchDB does not support integrated embedding yet.');
+  const spec = body.spec;
+  if (spec !== undefined && !(isObject(spec) && Object.keys(spec).every((k) => k === 'serverless'))) {
+    throw invalidArgument('Only spec.serverless.read_capacity can be configured: LarchDB has no pods to scale and no BYOC environments.');
+  }
+  const serverless = isObject(spec) && isObject(spec.serverless) ? spec.serverless : undefined;
+  if (serverless && Object.keys(serverless).some((k) => k !== 'read_capacity')) {
+    throw invalidArgument(`spec.serverless accepts only read_capacity when configuring an index, got ${Object.keys(serverless).join(', ')}.`);
+  }
   return defined({
     deletionProtection: body.deletion_protection as ConfigureIndexOptions['deletionProtection'],
     tags: body.tags as Record<string, string> | undefined,
     hnsw: isObject(body.hnsw) ? hnswFromWire(body.hnsw) : undefined,
+    spec: serverless?.read_capacity === undefined ? undefined : { serverless: { readCapacity: readCapacityFromWire(serverless.read_capacity) } },
   });
 }
 
 /** Engine IndexModel → wire IndexModel; `host` is decided by the server (see app.ts). */
 export function indexModelToWire(m: IndexModel, host: string): Json {
   const spec: Json = {};
-  if (m.spec.serverless) spec.serverless = { cloud: m.spec.serverless.cloud, region: m.spec.serverless.region };
+  const s = m.spec.serverless;
+  if (s) spec.serverless = defined({ cloud: s.cloud, region: s.region, read_capacity: renameKeys(s.readCapacity as unknown as Json, camelToSnake), schema: s.schema });
   if (m.spec.pod) spec.pod = renameKeys(m.spec.pod, camelToSnake);
   if (m.spec.byoc) spec.byoc = { environment: m.spec.byoc.environment };
   return defined({
@@ -117,6 +139,7 @@ export function indexModelToWire(m: IndexModel, host: string): Json {
     deletion_protection: m.deletionProtection,
     tags: m.tags,
     hnsw: m.hnsw ? defined({ m: m.hnsw.M, ef_construction: m.hnsw.efConstruction, ef_search: m.hnsw.efSearch }) : undefined,
+    vector_fields: m.vectorFields,
   });
 }
 
@@ -133,7 +156,7 @@ export function fetchToWire(r: FetchResponse): Json {
   return { vectors: r.records, namespace: r.namespace, usage: { readUnits: r.usage?.readUnits ?? 0 } };
 }
 
-/** Index stats → wire: `recordCount` → `vectorCount`, `totalRecordCount` → `totalVectorCount`. */
+/** Index stats → wire: `recordCount` → `vectorCount`, `totalRecordCount` → `totalVectorCount`; 2025-10's fullness in snake_case. */
 export function statsToWire(s: IndexStatsDescription): Json {
   const namespaces: Record<string, { vectorCount: number }> = {};
   for (const [ns, v] of Object.entries(s.namespaces ?? {})) namespaces[ns] = { vectorCount: v.recordCount };
@@ -144,15 +167,21 @@ export function statsToWire(s: IndexStatsDescription): Json {
     totalVectorCount: s.totalRecordCount ?? 0,
     metric: s.metric,
     vectorType: s.vectorType,
+    memory_fullness: s.memoryFullness,
+    storage_fullness: s.storageFullness,
   });
 }
 
-/** Namespace description → wire (`record_count`, snake_case like the docs). */
+/** Namespace description → wire (snake_case like the docs). */
 export function namespaceToWire(n: NamespaceDescription): Json {
-  return { name: n.name, record_count: n.recordCount };
+  return defined({ name: n.name, record_count: n.recordCount, schema: n.schema, indexed_fields: n.indexedFields });
 }
 
 /** Namespace list → wire; `pagination` only when there is a next page. */
 export function namespacesToWire(r: ListNamespacesResponse): Json {
-  return defined({ namespaces: r.namespaces.map(namespaceToWire), pagination: r.pagination?.next ? { next: r.pagination.next } : undefined });
+  return defined({
+    namespaces: r.namespaces.map(namespaceToWire),
+    pagination: r.pagination?.next ? { next: r.pagination.next } : undefined,
+    total_count: r.totalCount,
+  });
 }

@@ -249,10 +249,17 @@ test('data plane errors: rpcStatus shape with the gRPC code and the HTTP status'
   dataError(await call('POST', '/index/nope/query', { topK: 1, vector: [1] }), 404, 5, /nope/);
   dataError(await call('GET', `${D}/namespaces/never-written`), 404, 5);
   dataError(await call('POST', `${D}/records/namespaces/x/search`, {}), 400, 12, /not supported/);
-  // API 2025-10 verbs of client 7.x: a clear 400 (UNIMPLEMENTED), not a bare 404 or a schema error.
-  dataError(await call('POST', `${D}/vectors/fetch_by_metadata`, { filter: { a: 1 } }), 400, 12, /by metadata/);
-  dataError(await call('POST', `${D}/namespaces`, { name: 'n' }), 400, 12, /namespace/);
-  dataError(await call('POST', `${D}/vectors/update`, { filter: { a: 1 }, setMetadata: { b: 2 } }), 400, 12, /metadata filter/);
+  // API 2025-10 verbs of client 7.x: bad input is a 400 naming the field.
+  dataError(await call('POST', `${D}/vectors/fetch_by_metadata`, { filter: { a: { $regex: 1 } } }), 400, 3, /\$regex/);
+  dataError(await call('POST', `${D}/vectors/fetch_by_metadata`, { filter: {}, limit: 0 }), 400, 3, /limit/);
+  dataError(await call('POST', `${D}/namespaces`, {}), 400, 3, /missing required field 'name'/);
+  dataError(await call('POST', `${D}/namespaces`, { name: 'n', schema: { fields: { a: { filterable: 'yes' } } } }), 400, 3, /filterable must be a boolean/);
+  dataError(await call('POST', `${D}/vectors/update`, { filter: { a: 1 } }), 400, 3, /setMetadata/);
+  dataError(await call('POST', `${D}/vectors/update`, { filter: { a: 1 }, id: 'x', setMetadata: { b: 2 } }), 400, 3, /id or filter/);
+  dataError(await call('POST', `${D}/vectors/update`, { filter: { a: 1 }, values: [1, 2, 3], setMetadata: { b: 2 } }), 400, 3, /only set metadata/);
+  dataError(await call('POST', `${D}/query`, { topK: 5, vector: [1, 0, 0], scanFactor: 9 }), 400, 3, /scanFactor must be a number from 0.5 to 4/);
+  dataError(await call('POST', `${D}/query`, { topK: 5, vector: [1, 0, 0], maxCandidates: 2 }), 400, 3, /maxCandidates must be an integer from topK \(5\)/);
+  dataError(await call('POST', `${D}/namespaces/x/documents/search`, {}), 400, 12, /documents API/);
 });
 
 test('namespaces with reserved URL characters round-trip through paths and query strings', async () => {
@@ -307,14 +314,15 @@ test('unknown routes are 404 in the shape of their plane', async () => {
   dataError(await call('GET', `${D}/query`), 404, 5);
 });
 
-test('X-Pinecone-API-Version: 2025-01, 2025-04 and 2025-10 accepted and echoed, others refused naming the supported ones', async () => {
-  for (const v of ['2025-01', '2025-04', '2025-10']) {
+test('X-Pinecone-API-Version: 2024-07 to 2026-07 accepted and echoed, others refused naming the supported ones', async () => {
+  for (const v of ['2024-07', '2024-10', '2025-01', '2025-04', '2025-10', '2026-04', '2026-07']) {
     const r = await call('GET', '/indexes', undefined, { 'X-Pinecone-API-Version': v });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('x-pinecone-api-version'), v);
   }
   assert.equal((await call('GET', '/indexes')).headers.get('x-pinecone-api-version'), '2025-04', 'absent means 2025-04');
-  controlError(await call('GET', '/indexes', undefined, { 'X-Pinecone-API-Version': '2024-10' }), 400, 'INVALID_ARGUMENT', /2025-01, 2025-04, 2025-10/);
+  controlError(await call('GET', '/indexes', undefined, { 'X-Pinecone-API-Version': '2024-04' }), 400, 'INVALID_ARGUMENT', /2024-07, 2024-10, 2025-01, 2025-04, 2025-10, 2026-04, 2026-07/);
+  controlError(await call('GET', '/indexes', undefined, { 'X-Pinecone-API-Version': '2026-01.alpha' }), 400, 'INVALID_ARGUMENT', /Unsupported API version '2026-01.alpha'/);
   dataError(await call('GET', `${D}/namespaces`, undefined, { 'x-pinecone-api-version': 'unstable' }), 400, 3, /2025-04/);
 });
 

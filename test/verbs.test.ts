@@ -20,7 +20,7 @@ test('control plane: create, describe, list, configure, delete', async () => {
   assert.equal(model.vectorType, 'dense');
   assert.equal(model.deletionProtection, 'disabled');
   assert.deepEqual(model.status, { ready: true, state: 'Ready' });
-  assert.deepEqual(model.spec, SPEC);
+  assert.deepEqual(model.spec, { serverless: { ...SPEC.serverless, readCapacity: { mode: 'OnDemand', status: { state: 'Ready' } } } }, 'read capacity defaults to OnDemand');
   assert.deepEqual(model.tags, { team: 'a' });
   assert.equal(typeof model.host, 'string');
 
@@ -112,7 +112,7 @@ test('data plane: upsert, query, fetch, update, delete, list, stats, namespaces'
   const firstPage = await index.listNamespaces(1);
   assert.deepEqual(firstPage.namespaces.map((n) => n.name), ['ns1']);
   assert.deepEqual((await index.listNamespaces(1, firstPage.pagination!.next)).namespaces.map((n) => n.name), ['ns2']);
-  assert.deepEqual(await index.describeNamespace('ns2'), { name: 'ns2', recordCount: 1 });
+  assert.deepEqual(await index.describeNamespace('ns2'), { name: 'ns2', recordCount: 1, indexedFields: { fields: ['genre'] } });
 
   // deletes.
   await ns.deleteOne('doc3#0');

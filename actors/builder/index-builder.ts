@@ -19,7 +19,7 @@ import { buildHnswParallel } from './hnsw-build.js';
 
 async function build(job: BuildJob): Promise<BuildResult> {
   const cols = gatherColumns(job.dim, job.sources);
-  const postings = MetadataPostings.build(job.meta).encode();
+  const postings = MetadataPostings.build(job.meta, job.indexed).encode();
   const rows = job.ids.length;
   const arena = arenaFromColumns(job.dim, rows, cols);
   const g = job.graph;

@@ -11,11 +11,13 @@ import type { IndexConfig } from '../../engine/core/index-config.js';
 import { compileFilter } from '../../engine/core/filter.js';
 import { LarchError, diskError, resourceExhausted, unavailable } from '../../engine/core/errors.js';
 import type { Settings } from '../../engine/core/settings.js';
-import { LogOp, readDeleteIdsBody, readFilterBody } from '../../engine/storage/log-ops.js';
+import type { MetadataSchema } from '../../engine/core/types.js';
+import { assertFilterable, filterableFields } from '../../engine/core/validation/metadata-schema.js';
+import { LogOp, readDeleteIdsBody, readFilterBody, readUpdateByFilterBody } from '../../engine/storage/log-ops.js';
 import type { Manifest } from '../../engine/storage/manifest.js';
 import { decodeRecords, type DecodedRecord } from '../../engine/storage/record-frame.js';
 import type { LogEntry, ReplayReport } from '../../engine/storage/request-log.js';
-import type { Applied, FetchResult, Hydrated, ListResult, NamespaceStorageInfo } from '../shared/host-api.js';
+import type { Applied, FetchResult, Hydrated, ListResult, NamespaceInfo, NamespaceStorageInfo } from '../shared/host-api.js';
 import type { PlanHit, PlanRequest, PlanResult } from '../shared/query-plan.js';
 import type { BuilderLink } from './builder-link.js';
 import { Mailbox } from './mailbox.js';
@@ -31,6 +33,8 @@ export interface ActorOptions {
   storage: NamespaceStorage | null;
   /** State loaded from disk: slabs in order, the manifest's LSN and next slab number. */
   loaded?: { segments: Segment[]; lsn: number; nextSeq: number };
+  /** The namespace's own metadata schema (from its creation, or its manifest). */
+  schema?: MetadataSchema;
 }
 
 export class NamespaceActor {
@@ -70,10 +74,34 @@ export class NamespaceActor {
     return this.isClosed;
   }
 
+  /** The namespace's own metadata schema. */
+  get schema(): MetadataSchema | undefined {
+    return this.opts.schema;
+  }
+
+  /** The schema filters obey: the namespace's own, else the index's. */
+  private get effectiveSchema(): MetadataSchema | undefined {
+    return this.opts.schema ?? this.cfg.spec.serverless?.schema;
+  }
+
+  /** Metadata fields slabs index (undefined: every field). */
+  get indexedFields(): string[] | undefined {
+    return filterableFields(this.effectiveSchema);
+  }
+
+  /** Refuses a filter on a field the schema does not make filterable (a 400 naming the field). */
+  checkFilter(filter: unknown): void {
+    compileFilter(filter);
+    assertFilterable(filter, this.effectiveSchema, `namespace '${this.name}' of index '${this.cfg.name}'`);
+  }
+
   // ---- writes ------------------------------------------------------------------------------------------------
 
-  /** Decodes a logged write into the function that applies it (used for new writes and for log replay). */
-  private applier(op: LogOp, body: Uint8Array): (lsn: number) => unknown {
+  /**
+   * Decodes a logged write into the function that applies it (used for new writes and for log replay). A `fresh`
+   * write's filter is checked first, so a bad one fails before it is logged.
+   */
+  private applier(op: LogOp, body: Uint8Array, fresh = false): (lsn: number) => unknown {
     const data = this.data;
     switch (op) {
       case LogOp.Upsert: {
@@ -90,8 +118,13 @@ export class NamespaceActor {
       }
       case LogOp.DeleteByFilter: {
         const filter = readFilterBody(body);
-        compileFilter(filter); // a bad filter fails before it is logged
+        if (fresh) this.checkFilter(filter);
         return () => data.applyDeleteByFilter(filter);
+      }
+      case LogOp.UpdateByFilter: {
+        const { filter, metadata } = readUpdateByFilterBody(body);
+        if (fresh) this.checkFilter(filter);
+        return () => data.applyUpdateByFilter(filter, metadata);
       }
       case LogOp.DeleteAll:
         return (lsn) => this.applyDeleteAll(lsn);
@@ -109,7 +142,7 @@ export class NamespaceActor {
     if (this.inFlight >= this.opts.settings.mailboxLimit) {
       throw resourceExhausted(`Too many writes waiting for the disk in namespace '${this.name}' (${this.inFlight}); retry with backoff.`);
     }
-    const apply = this.applier(op, body);
+    const apply = this.applier(op, body, true);
     const lsn = ++this.lsn;
     const finish = (): Applied<T> => {
       const value = apply(lsn) as T;
@@ -191,11 +224,28 @@ export class NamespaceActor {
   // ---- reads -------------------------------------------------------------------------------------------------
 
   countMatching(filter: unknown): number {
+    this.checkFilter(filter);
     return this.data.countMatching(filter);
   }
 
   plan(req: PlanRequest, query: DecodedRecord | undefined): PlanResult {
+    if (req.filter !== undefined) this.checkFilter(req.filter);
     return this.planner.plan(this.cfg, req, query, this.appliedLsn);
+  }
+
+  /** Records matching `filter` in id order after `after`, at most `limit`, read as a fetch reads them. */
+  fetchMatching(filter: unknown, limit: number, after: string | undefined): { fetched: FetchResult; more: boolean } {
+    this.checkFilter(filter);
+    const { ids, more } = this.data.matchingIds(filter, limit, after);
+    return { fetched: this.data.fetch(ids), more };
+  }
+
+  /** Record count, schema and (`withFields`) the fields filters can use. */
+  info(withFields: boolean): NamespaceInfo {
+    const info: NamespaceInfo = { recordCount: this.data.count };
+    if (this.opts.schema) info.schema = this.opts.schema;
+    if (withFields) info.indexedFields = this.indexedFields ?? this.data.metadataFields();
+    return info;
   }
 
   hydrate(planId: number, hits: PlanHit[], includeMetadata: boolean): Hydrated {

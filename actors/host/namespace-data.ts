@@ -125,6 +125,39 @@ export class NamespaceData {
     }
   }
 
+  /** Merges `metadata` into every live record matching `filter`, as one version; answers how many matched. */
+  applyUpdateByFilter(filter: unknown, metadata: RecordMetadata): number {
+    const hits: { id: string; seg: Segment; row: number }[] = [];
+    this.forEachMatching(filter, (seg, row) => hits.push({ id: seg.ids[row]!, seg, row }));
+    const v = ++this.version;
+    for (const { id, seg, row } of hits) {
+      const values = this.dim > 0 ? seg.arena.dense(row) : undefined;
+      this.put(id, values, seg.arena.sparse(row), { ...seg.meta[row], ...metadata }, v);
+    }
+    return hits.length;
+  }
+
+  /** Ids of live records matching `filter`, in bitwise order, after `after`; at most `limit` (and whether more follow). */
+  matchingIds(filter: unknown, limit: number, after: string | undefined): { ids: string[]; more: boolean } {
+    const ids: string[] = [];
+    this.forEachMatching(filter, (seg, row) => {
+      const id = seg.ids[row]!;
+      if (after === undefined || id > after) ids.push(id);
+    });
+    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return { ids: ids.slice(0, limit), more: ids.length > limit };
+  }
+
+  /** Metadata fields any live record holds, sorted. */
+  metadataFields(): string[] {
+    const names = new Set<string>();
+    for (const seg of this.segs) {
+      if (seg.postings) for (const f of seg.postings.fieldNames()) names.add(f);
+      else for (let row = 0; row < seg.arena.rows; row++) if (seg.arena.deletedAt(row) === ALIVE) for (const k of Object.keys(seg.meta[row] ?? {})) names.add(k);
+    }
+    return [...names].sort();
+  }
+
   applyDeleteByFilter(filter: unknown): number {
     const doomed: string[] = [];
     this.forEachMatching(filter, (seg, row) => doomed.push(seg.ids[row]!));

@@ -15,11 +15,12 @@ import { toLarchError } from '../../engine/core/errors.js';
 import { hnswSettings } from '../../engine/core/index-config.js';
 import { fsyncDir } from '../../engine/storage/atomic-file.js';
 import { indexDir, isNamespaceDir, logDir, namespaceDir, trashDir } from '../../engine/storage/layout.js';
-import { LogOp, deleteIdsBody, filterBody } from '../../engine/storage/log-ops.js';
+import type { MetadataSchema } from '../../engine/core/types.js';
+import { LogOp, deleteIdsBody, filterBody, updateByFilterBody } from '../../engine/storage/log-ops.js';
 import { readManifest, writeManifest } from '../../engine/storage/manifest.js';
 import { decodeRecords } from '../../engine/storage/record-frame.js';
 import { RequestLog } from '../../engine/storage/request-log.js';
-import type { Applied, HostApi, HostInit, Reply } from '../shared/host-api.js';
+import type { Applied, HostApi, HostInit, NamespaceInfo, Reply } from '../shared/host-api.js';
 import { RingConsumer } from '../shared/ring.js';
 import { hostFor } from '../shared/routing.js';
 import { BuilderLink } from './builder-link.js';
@@ -41,8 +42,11 @@ function config(index: string): IndexConfig {
   return cfg;
 }
 
-/** The actor of (index, ns); a new namespace gets one whose first durable write creates its directory. */
-function actor(index: string, ns: string, create: boolean): NamespaceActor | undefined {
+/**
+ * The actor of (index, ns); a new namespace gets one whose first durable write creates its directory (`schema`: its
+ * own metadata schema, when it is created explicitly).
+ */
+function actor(index: string, ns: string, create: boolean, schema?: MetadataSchema): NamespaceActor | undefined {
   const k = key(index, ns);
   let a = actors.get(k);
   if (!a && create) {
@@ -55,10 +59,10 @@ function actor(index: string, ns: string, create: boolean): NamespaceActor | und
         await makeDurableDir(dataDir, dir);
         await writeManifest(dir, created.manifest());
       });
-      const created: NamespaceActor = new NamespaceActor(cfg, ns, { settings, builder, storage: namespaceStorage(dir, log) });
+      const created: NamespaceActor = new NamespaceActor(cfg, ns, { settings, builder, storage: namespaceStorage(dir, log), schema });
       a = created;
     } else {
-      a = new NamespaceActor(cfg, ns, { settings, builder, storage: null });
+      a = new NamespaceActor(cfg, ns, { settings, builder, storage: null, schema });
     }
     actors.set(k, a);
   }
@@ -79,7 +83,7 @@ async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
   const { settings } = init;
   const storage = namespaceStorage(dir, null as unknown as RequestLog);
   const segments = await loadSlabSegments(storage.slabs, storage.slabDir, m, cfg.dimension ?? 0, hnswSettings(cfg).efSearch);
-  const a = new NamespaceActor(cfg, m.namespace, { settings, builder, storage, loaded: { segments, lsn: m.lsn, nextSeq: m.nextSeq } });
+  const a = new NamespaceActor(cfg, m.namespace, { settings, builder, storage, loaded: { segments, lsn: m.lsn, nextSeq: m.nextSeq }, schema: m.schema });
   const { log, report } = await RequestLog.open(logDir(dir), { durability: settings.durability, afterLsn: m.lsn }, (e) => a.replay(e));
   storage.log = log;
   a.recovery = report;
@@ -166,6 +170,22 @@ const api: HostApi = {
   deleteAll(index, ns) {
     return submit<undefined>(index, ns, LogOp.DeleteAll, new Uint8Array(0), false);
   },
+  updateByFilter(index, ns, filter, metadata) {
+    return submit<number>(index, ns, LogOp.UpdateByFilter, updateByFilterBody(filter, metadata), false);
+  },
+  async createNamespace(index, ns, schema) {
+    if (actor(index, ns, false)) return false;
+    const a = actor(index, ns, true, schema)!;
+    const dataDir = init.settings.dataDir;
+    if (dataDir) {
+      const dir = namespaceDir(dataDir, index, ns);
+      await a.mailbox.run(async () => {
+        await makeDurableDir(dataDir, dir);
+        await writeManifest(dir, a.manifest());
+      });
+    }
+    return true;
+  },
   /** Deletes a namespace: its writes drain, its directory is renamed away (atomically), then removed. */
   async deleteNamespace(index, ns) {
     const a = actor(index, ns, false);
@@ -204,6 +224,22 @@ const api: HostApi = {
   fetch(index, ns, ids) {
     const a = actor(index, ns, false);
     return a ? a.mailbox.run(() => a.fetch(ids)) : null;
+  },
+  fetchMatching(index, ns, filter, limit, after) {
+    const a = actor(index, ns, false);
+    return a ? a.mailbox.run(() => a.fetchMatching(filter, limit, after)) : null;
+  },
+  countMatching(index, ns, filter) {
+    const a = actor(index, ns, false);
+    return a ? a.mailbox.run(() => a.countMatching(filter)) : 0;
+  },
+  async namespaces(index, ns) {
+    const out: Record<string, NamespaceInfo> = {};
+    for (const a of actors.values()) {
+      if (a.cfg.name !== index || (ns !== undefined && a.name !== ns)) continue;
+      out[a.name] = await a.mailbox.run(() => a.info(ns !== undefined));
+    }
+    return out;
   },
   list(index, ns, prefix, limit, after) {
     const a = actor(index, ns, false);

@@ -5,9 +5,9 @@
  * actor. A failed job is retried with backoff.
  */
 import { hnswSettings, METRIC_CODE, type IndexConfig } from '../../engine/core/index-config.js';
-import type { RecordMetadata } from '../../engine/core/types.js';
 import { unavailable } from '../../engine/core/errors.js';
 import { slabFileName } from '../../engine/storage/layout.js';
+import type { MetadataSchema, RecordMetadata } from '../../engine/core/types.js';
 import { writeManifest, type Manifest } from '../../engine/storage/manifest.js';
 import { MetadataPostings } from '../../engine/storage/postings.js';
 import { Arena } from '../shared/arena.js';
@@ -27,6 +27,10 @@ export interface JobsOwner {
   /** LSN of the last delete-all: slabs before it are gone. */
   readonly baseLsn: number;
   readonly closed: boolean;
+  /** The namespace's own metadata schema (kept in its manifest). */
+  readonly schema: MetadataSchema | undefined;
+  /** Metadata fields its slabs index (undefined: every field). */
+  readonly indexedFields: string[] | undefined;
 }
 
 export interface JobsOptions {
@@ -125,6 +129,7 @@ export class SlabJobs {
       ids,
       meta,
       tombstones: [...tombstones],
+      indexed: this.ns.indexedFields,
       slabDir: storage?.slabDir ?? null,
       name: slabFileName(seq),
       graph:
@@ -191,7 +196,9 @@ export class SlabJobs {
 
   /** The manifest for `slabs` (durable ones only) covering writes up to `lsn`. */
   manifest(lsn = this.ns.baseLsn, slabs: Segment[] = []): Manifest {
-    return { namespace: this.ns.name, dimension: this.ns.data.dim, lsn, nextSeq: this.ns.data.nextSeq, slabs: slabs.map((s) => s.slab!) };
+    const m: Manifest = { namespace: this.ns.name, dimension: this.ns.data.dim, lsn, nextSeq: this.ns.data.nextSeq, slabs: slabs.map((s) => s.slab!) };
+    if (this.ns.schema) m.schema = this.ns.schema;
+    return m;
   }
 
   /**

@@ -31,6 +31,8 @@ export interface BuildJob {
   /** Ids and metadata of the output rows, in order. */
   ids: string[];
   meta: (RecordMetadata | undefined)[];
+  /** Metadata fields to index for filters (absent: every field). */
+  indexed?: string[];
   tombstones: string[];
   /** Where to write the slab file (null: in memory only). */
   slabDir: string | null;

@@ -7,7 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { IndexConfig } from '../../engine/core/index-config.js';
 import type { SerializedError } from '../../engine/core/errors.js';
 import type { Settings } from '../../engine/core/settings.js';
-import type { RecordMetadata } from '../../engine/core/types.js';
+import type { MetadataSchema, RecordMetadata } from '../../engine/core/types.js';
 import type { ReplayReport } from '../../engine/storage/request-log.js';
 import type { ArenaView } from './arena.js';
 import type { PlanHit, PlanRequest, PlanResult } from './query-plan.js';
@@ -56,6 +56,21 @@ export interface Hydrated {
   metadata?: (RecordMetadata | undefined)[];
 }
 
+/** What describe_namespace shows of a namespace. */
+export interface NamespaceInfo {
+  recordCount: number;
+  schema?: MetadataSchema;
+  /** Fields filters can use (left out of listings: it reads every memtable row). */
+  indexedFields?: string[];
+}
+
+/** A page of records matching a filter, read as a fetch reads them. */
+export interface FetchMatchingResult {
+  fetched: FetchResult;
+  /** More matching records follow the last one. */
+  more: boolean;
+}
+
 /** Storage state of a namespace (see `LarchDB.storageInfo`). */
 export interface NamespaceStorageInfo {
   /** Segments in memory: slabs, frozen memtables waiting for their slab, and the memtable. */
@@ -99,6 +114,10 @@ export interface HostApi {
   deleteIds(index: string, ns: string, ids: string[]): Promise<Applied<undefined>>;
   deleteByFilter(index: string, ns: string, filter: unknown): Promise<Applied<number | undefined>>;
   deleteAll(index: string, ns: string): Promise<Applied<undefined>>;
+  /** Merges metadata into every record matching the filter (one logged write); answers how many matched. */
+  updateByFilter(index: string, ns: string, filter: unknown, metadata: RecordMetadata): Promise<Applied<number | undefined>>;
+  /** Creates an empty namespace, durable on return; answers false when it exists already. */
+  createNamespace(index: string, ns: string, schema: MetadataSchema | undefined): Promise<boolean>;
   /** Answers whether the namespace existed. */
   deleteNamespace(index: string, ns: string): Promise<boolean>;
   /** Frame (when `hasQuery`): the query vector as a one-record frame. */
@@ -108,6 +127,12 @@ export interface HostApi {
   /** Frees the scratch of a plan whose query failed. */
   release(index: string, ns: string, planId: number): void;
   fetch(index: string, ns: string, ids: string[]): Promise<FetchResult> | null;
+  /** Null: the namespace does not exist. */
+  fetchMatching(index: string, ns: string, filter: unknown, limit: number, after: string | undefined): Promise<FetchMatchingResult> | null;
+  /** Records matching `filter` in one namespace (0 when it does not exist). */
+  countMatching(index: string, ns: string, filter: unknown): Promise<number> | number;
+  /** This host's namespaces of an index (only `ns` when given, then with its indexed fields). */
+  namespaces(index: string, ns: string | undefined): Promise<Record<string, NamespaceInfo>>;
   list(index: string, ns: string, prefix: string, limit: number, after: string | undefined): ListResult | Promise<ListResult>;
   /** Record counts of this host's namespaces of an index (matching `filter` when given). */
   stats(index: string, filter: unknown): Promise<Record<string, number>>;

@@ -15,6 +15,8 @@ export const MAX_TOP_K = 10_000;
 export const MAX_FETCH_IDS = 1000;
 export const MAX_DELETE_IDS = 1000;
 export const MAX_LIST_LIMIT = 1000;
+/** Upper bound of a query's maxCandidates hint (API 2025-10). */
+export const MAX_CANDIDATES = 100_000;
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_INDEX_NAME_LENGTH = 45;
 export const MAX_TAG_KEY_LENGTH = 80;

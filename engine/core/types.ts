@@ -39,6 +39,10 @@ export interface QueryShared {
   includeValues?: boolean;
   includeMetadata?: boolean;
   filter?: Filter;
+  /** Tuning hint of Pinecone's dedicated read nodes (0.5–4); validated, otherwise ignored (recall follows HNSW efSearch). */
+  scanFactor?: number;
+  /** Tuning hint of Pinecone's dedicated read nodes (topK–100000); validated, otherwise ignored. */
+  maxCandidates?: number;
 }
 export type QueryByRecordId = QueryShared & { id: string; vector?: undefined; sparseVector?: undefined };
 export type QueryByVectorValues = QueryShared & { vector?: RecordValues; sparseVector?: RecordSparseValues; id?: undefined };
@@ -56,12 +60,43 @@ export interface FetchResponse<T extends RecordMetadata = RecordMetadata> {
   usage?: OperationUsage;
 }
 
-export interface UpdateOptions<T extends RecordMetadata = RecordMetadata> {
+/** Update one record by id: the vector parts given are replaced, `metadata` is merged key by key. */
+export interface UpdateByIdOptions<T extends RecordMetadata = RecordMetadata> {
   id: string;
   values?: RecordValues;
   sparseValues?: RecordSparseValues;
   /** Merged into the stored metadata key by key. */
   metadata?: Partial<T>;
+  filter?: undefined;
+}
+
+/**
+ * Update every record matching `filter` (API 2025-10): `metadata` is merged into each, in one atomic, durable write.
+ * With `dryRun` nothing changes and the answer counts the records that would.
+ */
+export interface UpdateByFilterOptions<T extends RecordMetadata = RecordMetadata> {
+  filter: Filter;
+  metadata: Partial<T>;
+  dryRun?: boolean;
+  id?: undefined;
+}
+
+export type UpdateOptions<T extends RecordMetadata = RecordMetadata> = UpdateByIdOptions<T> | UpdateByFilterOptions<T>;
+
+export interface UpdateResponse {
+  /** Records that matched the filter (updates by filter only). */
+  matchedRecords?: number;
+}
+
+export interface FetchByMetadataOptions {
+  filter: Filter;
+  /** Records per page: 1–10000, default 100. */
+  limit?: number;
+  paginationToken?: string;
+}
+
+export interface FetchByMetadataResponse<T extends RecordMetadata = RecordMetadata> extends FetchResponse<T> {
+  pagination?: { next?: string };
 }
 
 export interface ListOptions {
@@ -88,21 +123,78 @@ export interface IndexStatsDescription {
   totalRecordCount?: number;
   metric?: Metric;
   vectorType?: VectorType;
+  /** Dedicated read nodes' memory and storage use (API 2025-10): always 0, LarchDB has no capacity cap. */
+  memoryFullness?: number;
+  storageFullness?: number;
+}
+
+/**
+ * Which metadata fields are indexed for filtering (API 2025-10). Without a schema every field is; with one, only
+ * the fields declared `filterable: true`, and a filter on any other field is refused.
+ */
+export interface MetadataSchema {
+  fields: Record<string, MetadataField>;
+}
+
+/** A metadata field of a schema; `type` and `description` come from API 2026-07's typed schemas (not enforced). */
+export interface MetadataField {
+  filterable?: boolean;
+  type?: 'string' | 'integer' | 'float' | 'boolean' | 'string_list';
+  description?: string;
+}
+
+/** Names of an index's vector fields in API 2026-07's typed schema (default `_values` and `_sparse_values`). */
+export interface VectorFieldNames {
+  dense?: string;
+  sparse?: string;
+}
+
+export interface CreateNamespaceOptions {
+  name: string;
+  /** Overrides the index's schema for this namespace. */
+  schema?: MetadataSchema;
 }
 
 export interface NamespaceDescription {
   name: string;
   recordCount: number;
+  schema?: MetadataSchema;
+  /** The metadata fields filters can use: the schema's filterable fields, or every field the records hold. */
+  indexedFields?: { fields: string[] };
+}
+
+export interface ListNamespacesOptions {
+  limit?: number;
+  paginationToken?: string;
+  /** Only namespaces whose name starts with it. */
+  prefix?: string;
 }
 
 export interface ListNamespacesResponse {
   namespaces: NamespaceDescription[];
   pagination?: { next?: string };
+  /** Namespaces matching the prefix, over every page. */
+  totalCount?: number;
 }
+
+/**
+ * Read capacity of a serverless index (API 2025-10). Accepted and reported so clients round-trip it; LarchDB
+ * serves every index from its own process, so the mode changes nothing about how queries run.
+ */
+export type ReadCapacity =
+  | { mode: 'OnDemand' }
+  | { mode: 'Dedicated'; dedicated: { nodeType: string; scaling: 'Manual'; manual: { replicas: number; shards: number } } };
+
+/** {@link ReadCapacity} as describe_index reports it. */
+export type ReadCapacityResponse = ReadCapacity & {
+  status: { state: 'Ready'; currentReplicas?: number; currentShards?: number };
+};
 
 export interface ServerlessSpec {
   cloud: 'aws' | 'gcp' | 'azure';
   region: string;
+  readCapacity?: ReadCapacity;
+  schema?: MetadataSchema;
 }
 
 export interface IndexSpec {
@@ -139,6 +231,8 @@ export interface CreateIndexOptions {
   suppressConflicts?: boolean;
   /** HNSW settings (dense indexes only); see {@link HnswOptions}. */
   hnsw?: HnswOptions;
+  /** The vector fields' names when the index was described by a typed schema (API 2026-07). */
+  vectorFields?: VectorFieldNames;
 }
 
 export interface ConfigureIndexOptions {
@@ -147,7 +241,14 @@ export interface ConfigureIndexOptions {
   tags?: Record<string, string>;
   /** Only `efSearch` can change after creation; it applies to the next query. */
   hnsw?: Pick<HnswOptions, 'efSearch'>;
+  /** A serverless index's read capacity. */
+  spec?: { serverless?: { readCapacity?: ReadCapacity } };
 }
+
+/** An index's spec as describe_index reports it: a serverless index's read capacity comes with its status. */
+export type IndexModelSpec = Omit<IndexSpec, 'serverless'> & {
+  serverless?: Omit<ServerlessSpec, 'readCapacity'> & { readCapacity: ReadCapacityResponse };
+};
 
 export interface IndexModel {
   name: string;
@@ -156,11 +257,13 @@ export interface IndexModel {
   host: string;
   deletionProtection: DeletionProtection;
   tags?: Record<string, string>;
-  spec: IndexSpec;
+  spec: IndexModelSpec;
   status: { ready: boolean; state: 'Ready' | 'Initializing' | 'Terminating' };
   vectorType: VectorType;
   /** The HNSW settings given at creation or configured since (absent: all defaults). */
   hnsw?: HnswOptions;
+  /** See {@link CreateIndexOptions.vectorFields}. */
+  vectorFields?: VectorFieldNames;
 }
 
 export interface IndexList {

@@ -5,7 +5,9 @@
  *   DeleteIds       a record frame of id-only records
  *   DeleteByFilter  the filter as UTF-8 JSON
  *   DeleteAll       empty
+ *   UpdateByFilter  `{ filter, metadata }` as UTF-8 JSON: metadata merged into every record the filter matches
  */
+import type { RecordMetadata } from '../core/types.js';
 import { decodeRecords, encodeRecordsToBytes } from './record-frame.js';
 
 export const enum LogOp {
@@ -14,6 +16,7 @@ export const enum LogOp {
   DeleteIds = 3,
   DeleteByFilter = 4,
   DeleteAll = 5,
+  UpdateByFilter = 6,
 }
 
 const encoder = new TextEncoder();
@@ -26,3 +29,7 @@ export const readDeleteIdsBody = (body: Uint8Array): string[] => decodeRecords(b
 export const filterBody = (filter: unknown): Uint8Array => encoder.encode(JSON.stringify(filter));
 
 export const readFilterBody = (body: Uint8Array): unknown => JSON.parse(decoder.decode(body));
+
+export const updateByFilterBody = (filter: unknown, metadata: RecordMetadata): Uint8Array => encoder.encode(JSON.stringify({ filter, metadata }));
+
+export const readUpdateByFilterBody = (body: Uint8Array): { filter: unknown; metadata: RecordMetadata } => JSON.parse(decoder.decode(body));

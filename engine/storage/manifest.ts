@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { readCheckedJson, writeCheckedJson } from './checked-json.js';
+import type { MetadataSchema } from '../core/types.js';
 import { MANIFEST_FILE } from './layout.js';
 
 const FORMAT = 1;
@@ -24,6 +25,8 @@ export interface Manifest {
   /** Next slab sequence number, so file names are never reused. */
   nextSeq: number;
   slabs: SlabEntry[];
+  /** The namespace's own metadata schema, when it was created with one (API 2025-10). */
+  schema?: MetadataSchema;
 }
 
 export const readManifest = (dir: string) => readCheckedJson<Manifest>(join(dir, MANIFEST_FILE), FORMAT, 'Manifest');

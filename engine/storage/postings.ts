@@ -74,7 +74,8 @@ export class MetadataPostings {
    * Builds the index over rows 0..meta.length-1.
    * @throws Error when a value is outside RecordMetadataValue (metadata is validated before it gets here).
    */
-  static build(meta: readonly (RecordMetadata | undefined)[]): MetadataPostings {
+  static build(meta: readonly (RecordMetadata | undefined)[], indexed?: readonly string[]): MetadataPostings {
+    const only = indexed ? new Set(indexed) : null;
     interface Draft {
       present: number[];
       trueRows: number[];
@@ -96,6 +97,7 @@ export class MetadataPostings {
       for (const name of Object.keys(md)) {
         const value: unknown = md[name];
         if (value === undefined) continue; // filter.ts cannot tell an own `undefined` from a missing field
+        if (only && !only.has(name)) continue; // not filterable under the namespace's schema
         let d = drafts.get(name);
         if (d === undefined) {
           d = { present: [], trueRows: [], falseRows: [], strings: new Map(), numbers: new Map() };
@@ -125,6 +127,11 @@ export class MetadataPostings {
       });
     }
     return index;
+  }
+
+  /** The fields this index holds. */
+  fieldNames(): string[] {
+    return [...this.fields.keys()];
   }
 
   /** The binary form described at the top of this file. */

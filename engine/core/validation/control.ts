@@ -2,7 +2,8 @@
 import { invalidArgument } from '../errors.js';
 import { HNSW_RANGES, type IndexConfig } from '../index-config.js';
 import { MAX_DIMENSION, MAX_INDEX_NAME_LENGTH, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH } from '../limits.js';
-import type { ConfigureIndexOptions, DeletionProtection, HnswOptions, IndexSpec, Metric, VectorType } from '../types.js';
+import type { ConfigureIndexOptions, DeletionProtection, HnswOptions, IndexSpec, Metric, ReadCapacity, ServerlessSpec, VectorFieldNames, VectorType } from '../types.js';
+import { validateMetadataSchema } from './metadata-schema.js';
 import { absent, isPlainObject, optionalEnum, quote, rejectUnknown, show, typeName } from './shape.js';
 
 const INDEX_NAME_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -12,7 +13,8 @@ const METRICS: readonly Metric[] = ['cosine', 'euclidean', 'dotproduct'];
 const VECTOR_TYPES: readonly VectorType[] = ['dense', 'sparse'];
 const DELETION_PROTECTION: readonly DeletionProtection[] = ['enabled', 'disabled'];
 const CLOUDS = ['aws', 'gcp', 'azure'] as const;
-const CREATE_FIELDS = ['name', 'dimension', 'metric', 'vectorType', 'deletionProtection', 'tags', 'spec', 'waitUntilReady', 'suppressConflicts', 'hnsw'];
+const CREATE_FIELDS = ['name', 'dimension', 'metric', 'vectorType', 'deletionProtection', 'tags', 'spec', 'waitUntilReady', 'suppressConflicts', 'hnsw', 'vectorFields'];
+const FIELD_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * Validates an index name: 1–45 characters, lowercase alphanumerics or `-`, starting and ending alphanumeric.
@@ -68,6 +70,7 @@ export function validateCreateIndex(opts: unknown): IndexConfig {
   const cfg: IndexConfig = { name, metric, vectorType, deletionProtection, spec, createdAt: new Date().toISOString() };
   if (dimension !== undefined) cfg.dimension = dimension;
   if (!absent(opts.tags)) cfg.tags = validateTags(opts.tags, false);
+  if (!absent(opts.vectorFields)) cfg.vectorFields = validateVectorFields(opts.vectorFields, vectorType);
   if (!absent(opts.hnsw)) {
     if (vectorType === 'sparse') throw invalidArgument('hnsw settings apply only to dense indexes; a sparse index is searched exactly.');
     const h = validateHnsw(opts.hnsw, ['M', 'efConstruction', 'efSearch']);
@@ -104,8 +107,22 @@ export function validateHnsw(opts: unknown, allowed: readonly (keyof HnswOptions
  */
 export function validateConfigureIndex(opts: unknown): ConfigureIndexOptions {
   if (!isPlainObject(opts)) throw invalidArgument(`Configure index options must be an object, got ${typeName(opts)}.`);
-  rejectUnknown(opts, ['deletionProtection', 'tags', 'hnsw'], 'Configure index options');
+  rejectUnknown(opts, ['deletionProtection', 'tags', 'hnsw', 'spec'], 'Configure index options');
   const out: ConfigureIndexOptions = {};
+  if (!absent(opts.spec)) {
+    const spec = opts.spec;
+    if (!isPlainObject(spec)) throw invalidArgument(`spec must be an object, got ${typeName(spec)}.`);
+    if (!absent(spec.pod) || !absent(spec.byoc)) {
+      throw invalidArgument('Only spec.serverless.readCapacity can be configured: LarchDB has no pods to scale and no BYOC environments.');
+    }
+    rejectUnknown(spec, ['serverless'], 'spec');
+    if (!absent(spec.serverless)) {
+      if (!isPlainObject(spec.serverless)) throw invalidArgument(`spec.serverless must be an object, got ${typeName(spec.serverless)}.`);
+      rejectUnknown(spec.serverless, ['readCapacity'], 'spec.serverless');
+      const rc = spec.serverless.readCapacity;
+      out.spec = { serverless: absent(rc) ? {} : { readCapacity: validateReadCapacity(rc) } };
+    }
+  }
   if (!absent(opts.hnsw)) out.hnsw = validateHnsw(opts.hnsw, ['efSearch']);
   const dp = optionalEnum(opts.deletionProtection, DELETION_PROTECTION, 'deletionProtection');
   if (dp !== undefined) out.deletionProtection = dp;
@@ -125,7 +142,7 @@ function validateSpec(spec: unknown): IndexSpec {
   const body = spec[kind];
   if (!isPlainObject(body)) throw invalidArgument(`spec.${kind} must be an object, got ${typeName(body)}.`);
   if (kind === 'serverless') {
-    rejectUnknown(body, ['cloud', 'region'], 'spec.serverless');
+    rejectUnknown(body, ['cloud', 'region', 'readCapacity', 'schema'], 'spec.serverless');
     const cloud = body.cloud;
     if (typeof cloud !== 'string' || !(CLOUDS as readonly string[]).includes(cloud)) {
       throw invalidArgument(`spec.serverless.cloud must be one of ${CLOUDS.join(', ')}, got ${show(cloud)}.`);
@@ -133,7 +150,10 @@ function validateSpec(spec: unknown): IndexSpec {
     if (typeof body.region !== 'string' || body.region.length === 0) {
       throw invalidArgument(`spec.serverless.region must be a non-empty string, got ${show(body.region)}.`);
     }
-    return { serverless: { cloud: cloud as (typeof CLOUDS)[number], region: body.region } };
+    const serverless: ServerlessSpec = { cloud: cloud as (typeof CLOUDS)[number], region: body.region };
+    if (!absent(body.readCapacity)) serverless.readCapacity = validateReadCapacity(body.readCapacity);
+    if (!absent(body.schema)) serverless.schema = validateMetadataSchema(body.schema, 'spec.serverless.schema');
+    return { serverless };
   }
   if (typeof body.environment !== 'string' || body.environment.length === 0) {
     throw invalidArgument(`spec.${kind}.environment must be a non-empty string, got ${show(body.environment)}.`);
@@ -172,3 +192,52 @@ export function validateTags(tags: unknown, allowEmptyValues: boolean): Record<s
   return Object.fromEntries(out);
 }
 
+/**
+ * Validates a read capacity: `{ mode: 'OnDemand' }` or `{ mode: 'Dedicated', dedicated: { nodeType, scaling:
+ * 'Manual', manual: { replicas, shards } } }` (API 2025-10).
+ */
+export function validateReadCapacity(rc: unknown): ReadCapacity {
+  if (!isPlainObject(rc)) throw invalidArgument(`readCapacity must be an object, got ${typeName(rc)}.`);
+  const mode = optionalEnum(rc.mode, ['OnDemand', 'Dedicated'] as const, 'readCapacity.mode');
+  if (mode === undefined) throw invalidArgument("readCapacity.mode is required: 'OnDemand' or 'Dedicated'.");
+  if (mode === 'OnDemand') {
+    rejectUnknown(rc, ['mode'], 'readCapacity (mode OnDemand)');
+    return { mode };
+  }
+  rejectUnknown(rc, ['mode', 'dedicated'], 'readCapacity');
+  const d = rc.dedicated;
+  if (!isPlainObject(d)) throw invalidArgument(`readCapacity.dedicated is required with mode 'Dedicated': { nodeType, scaling: 'Manual', manual: { replicas, shards } }, got ${typeName(d)}.`);
+  rejectUnknown(d, ['nodeType', 'scaling', 'manual'], 'readCapacity.dedicated');
+  const nodeType = optionalEnum(d.nodeType, ['b1', 't1'] as const, 'readCapacity.dedicated.nodeType');
+  if (nodeType === undefined) throw invalidArgument("readCapacity.dedicated.nodeType is required: 'b1' or 't1'.");
+  const scaling = optionalEnum(d.scaling, ['Manual'] as const, 'readCapacity.dedicated.scaling');
+  if (scaling === undefined) throw invalidArgument("readCapacity.dedicated.scaling is required: 'Manual'.");
+  const m = d.manual;
+  if (!isPlainObject(m)) throw invalidArgument(`readCapacity.dedicated.manual must be an object { replicas, shards }, got ${typeName(m)}.`);
+  rejectUnknown(m, ['replicas', 'shards'], 'readCapacity.dedicated.manual');
+  const count = (v: unknown, name: string, min: number) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 100) {
+      throw invalidArgument(`readCapacity.dedicated.manual.${name} must be an integer from ${min} to 100, got ${show(v)}.`);
+    }
+    return v;
+  };
+  return { mode, dedicated: { nodeType, scaling, manual: { replicas: count(m.replicas, 'replicas', 0), shards: count(m.shards, 'shards', 1) } } };
+}
+
+/** Validates vector field names (API 2026-07 typed schemas): a sparse index has no dense field. */
+function validateVectorFields(v: unknown, vectorType: VectorType): VectorFieldNames {
+  if (!isPlainObject(v)) throw invalidArgument(`vectorFields must be an object { dense?, sparse? }, got ${typeName(v)}.`);
+  rejectUnknown(v, ['dense', 'sparse'], 'vectorFields');
+  const out: VectorFieldNames = {};
+  for (const kind of ['dense', 'sparse'] as const) {
+    const name = v[kind];
+    if (absent(name)) continue;
+    if (typeof name !== 'string' || !FIELD_NAME_RE.test(name)) {
+      throw invalidArgument(`vectorFields.${kind} must be a field name of 1 to 64 letters, digits, '_', '.' or '-' (not starting with a digit), got ${show(name)}.`);
+    }
+    out[kind] = name;
+  }
+  if (vectorType === 'sparse' && out.dense !== undefined) throw invalidArgument('A sparse index has no dense vector field.');
+  if (out.dense !== undefined && out.dense === out.sparse) throw invalidArgument(`The dense and sparse vector fields need different names, both are ${quote(out.dense)}.`);
+  return out;
+}

@@ -5,13 +5,13 @@
  */
 import { invalidArgument } from '../errors.js';
 import type { IndexConfig } from '../index-config.js';
-import { DEFAULT_LIST_LIMIT, MAX_BATCH, MAX_ID_LENGTH, MAX_LIST_LIMIT, MAX_TOP_K } from '../limits.js';
+import { DEFAULT_LIST_LIMIT, MAX_BATCH, MAX_CANDIDATES, MAX_ID_LENGTH, MAX_LIST_LIMIT, MAX_TOP_K } from '../limits.js';
 import type { RecordMetadata } from '../types.js';
 import { validateDense, validateMetadata, validateRecordId, validateSparse, type SparseVector } from './records.js';
 import { absent, cap, isNumberArray, isPlainObject, optionalBoolean, quote, rejectUnknown, show, typeName } from './shape.js';
 
 const RECORD_FIELDS = ['id', 'values', 'sparseValues', 'metadata'];
-const QUERY_FIELDS = ['topK', 'id', 'vector', 'sparseVector', 'filter', 'includeValues', 'includeMetadata'];
+const QUERY_FIELDS = ['topK', 'id', 'vector', 'sparseVector', 'filter', 'includeValues', 'includeMetadata', 'scanFactor', 'maxCandidates'];
 const LIST_FIELDS = ['prefix', 'limit', 'paginationToken'];
 
 /** A validated record, ready to store. */
@@ -130,7 +130,61 @@ export function validateQuery(opts: unknown, cfg: IndexConfig): ValidQuery {
   }
   if (hasSparse) q.sparse = validateSparse(opts.sparseVector, 'query sparseVector');
   if (!absent(opts.filter)) q.filter = opts.filter;
+  validateQueryHints(opts, topK);
   return q;
+}
+
+/**
+ * `scanFactor` (0.5–4) and `maxCandidates` (topK–100000) are tuning hints of Pinecone's dedicated read nodes (API
+ * 2025-10). They are checked as Pinecone checks them and otherwise ignored: LarchDB's recall is set by the index's
+ * HNSW efSearch.
+ */
+function validateQueryHints(opts: Record<string, unknown>, topK: number): void {
+  const sf = opts.scanFactor;
+  if (!absent(sf) && (typeof sf !== 'number' || !Number.isFinite(sf) || sf < 0.5 || sf > 4)) {
+    throw invalidArgument(`scanFactor must be a number from 0.5 to 4, got ${show(sf)}.`);
+  }
+  const mc = opts.maxCandidates;
+  if (!absent(mc) && (typeof mc !== 'number' || !Number.isInteger(mc) || mc < topK || mc > MAX_CANDIDATES)) {
+    throw invalidArgument(`maxCandidates must be an integer from topK (${topK}) to ${MAX_CANDIDATES}, got ${show(mc)}.`);
+  }
+}
+
+/** A validated update by filter: metadata merged into every record the filter matches. */
+export interface ValidUpdateByFilter {
+  /** Not yet validated: compileFilter does that. */
+  filter: unknown;
+  metadata: RecordMetadata;
+  dryRun: boolean;
+}
+
+/** Validates an update by metadata filter (API 2025-10): a non-empty filter, metadata to merge, optional dryRun. */
+export function validateUpdateByFilter(opts: Record<string, unknown>): ValidUpdateByFilter {
+  rejectUnknown(opts, ['filter', 'metadata', 'dryRun'], 'Update by filter');
+  if (!isPlainObject(opts.filter) || Object.keys(opts.filter).length === 0) {
+    throw invalidArgument(`Update by filter needs a non-empty filter object, got ${isPlainObject(opts.filter) ? 'an empty object' : typeName(opts.filter)}.`);
+  }
+  if (absent(opts.metadata)) throw invalidArgument('Update by filter needs metadata to set (setMetadata on the wire); values cannot be set by filter.');
+  const metadata = validateMetadata(opts.metadata, 'update by filter')!;
+  return { filter: opts.filter, metadata, dryRun: optionalBoolean(opts.dryRun, 'dryRun') };
+}
+
+/** Validated fetch-by-metadata options. */
+export interface ValidFetchByMetadata {
+  filter: unknown;
+  limit: number;
+  paginationToken?: string;
+}
+
+/** Validates fetch-by-metadata options: a filter (`{}` matches every record), `limit` 1–1000 (default 100). */
+export function validateFetchByMetadata(opts: unknown): ValidFetchByMetadata {
+  if (!isPlainObject(opts)) throw invalidArgument(`Fetch by metadata options must be an object, got ${typeName(opts)}.`);
+  rejectUnknown(opts, ['filter', 'limit', 'paginationToken'], 'Fetch by metadata');
+  if (!absent(opts.filter) && !isPlainObject(opts.filter)) throw invalidArgument(`filter must be an object, got ${typeName(opts.filter)}.`);
+  const { limit, paginationToken } = validateListOptions({ limit: opts.limit, paginationToken: opts.paginationToken });
+  const out: ValidFetchByMetadata = { filter: opts.filter ?? {}, limit };
+  if (paginationToken !== undefined) out.paginationToken = paginationToken;
+  return out;
 }
 
 /**
