@@ -6,8 +6,8 @@
  * server-client.test.ts.)
  *
  * Headers each client sends, as recorded below on every request (control and data plane alike), besides `Api-Key`
- * and a `User-Agent: @pinecone-database/pinecone v<version>; lang=typescript; node v…` (whose version lags: 5.1.2
- * says v5.1.1):
+ * and a `User-Agent: @pinecone-database/pinecone v<version>; lang=typescript; node v…` (whose version lags: 3.0.3
+ * says v3.0.2, 4.1.0 says v4.0.0, 5.1.2 says v5.1.1):
  *   3.0.3: X-Pinecone-Api-Version: 2024-07
  *   4.1.0: X-Pinecone-Api-Version: 2024-10
  *   5.1.2: X-Pinecone-Api-Version: 2025-01
