@@ -92,7 +92,6 @@ export class LarchDB {
     if (cfg.dimension !== undefined) m.dimension = cfg.dimension;
     if (cfg.tags && Object.keys(cfg.tags).length > 0) m.tags = cfg.tags;
     if (cfg.hnsw) m.hnsw = { ...cfg.hnsw };
-    if (cfg.vectorFields) m.vectorFields = { ...cfg.vectorFields };
     return m;
   }
 

@@ -1,9 +1,9 @@
 /**
  * API 2026-07's control plane (client 9.x): indexes are described by a `deployment` and a typed `schema.fields`
  * instead of `spec` + `dimension` + `metric`. These functions translate its bodies to the canonical (2025-10) wire
- * shape and back. The vector fields keep their names (`_values` / `_sparse_values` by default, which the client's
- * legacy getters `.dimension`, `.metric` and `.spec` read); scalar fields (`string`, `integer`, `float`, `boolean`,
- * `string_list`) become the metadata schema, `filterable: true` making a field filterable as in 2025-10.
+ * shape and back. Vector fields carry the reserved names `_values` / `_sparse_values` (which the client's legacy
+ * getters `.dimension`, `.metric` and `.spec` read); metadata fields (`string`, `integer`, `float`, `boolean`,
+ * `string_list`, or untyped, each `filterable: true`) become the metadata schema, as in 2025-10.
  */
 import { LarchError } from '../engine/index.js';
 import { invalidArgument } from '../engine/internal.js';
@@ -44,48 +44,52 @@ function specFromDeployment(d: unknown, readCapacity: unknown): Json {
   }
 }
 
-/** Typed `schema.fields` → canonical vector settings and metadata schema. */
+/**
+ * Typed `schema.fields` → canonical vector settings and metadata schema. Pinecone serves an index through the
+ * vectors API when its vector fields carry the reserved names; other names make a documents-API (full-text search)
+ * index, which LarchDB does not serve yet.
+ */
 function fieldsFromSchema(schema: unknown): Json {
-  if (!isObject(schema) || !isObject(schema.fields)) throw invalidArgument('schema must be an object with a fields object, e.g. {"fields": {"_values": {"type": "dense_vector", "dimension": 1536, "metric": "cosine"}}}.');
-  let dense: [string, Json] | undefined;
-  let sparse: [string, Json] | undefined;
+  if (!isObject(schema) || !isObject(schema.fields)) {
+    throw invalidArgument('schema must be an object with a fields object, e.g. {"fields": {"_values": {"type": "dense_vector", "dimension": 1536, "metric": "cosine"}}}.');
+  }
+  let dense: Json | undefined;
+  let sparse: Json | undefined;
   const metadata: Json = {};
   for (const [name, f] of Object.entries(schema.fields)) {
     if (!isObject(f)) throw invalidArgument(`schema.fields.${name} must be an object with a type.`);
     const type = f.type;
     if (type === 'dense_vector' || type === 'sparse_vector') {
-      if ((type === 'dense_vector' ? dense : sparse) !== undefined) throw invalidArgument(`schema.fields declares more than one ${type} field; an index has at most one.`);
-      if (type === 'dense_vector') dense = [name, f];
-      else sparse = [name, f];
+      const reserved = type === 'dense_vector' ? DENSE_FIELD : SPARSE_FIELD;
+      if (name !== reserved) {
+        throw unsupported(`schema.fields.${name}: a ${type} field not named ${reserved} makes a documents-API index (full-text search), which is`);
+      }
+      if (type === 'dense_vector') dense = f;
+      else sparse = f;
     } else if (type === 'semantic_text') {
       throw unsupported(`schema.fields.${name}: semantic_text fields (integrated embedding) are`);
-    } else if (typeof type === 'string' && SCALAR_TYPES.includes(type)) {
-      if (f.full_text_search !== undefined) throw unsupported(`schema.fields.${name}: full-text search is`);
-      unknownKeys(f, ['type', 'filterable', 'description'], `schema.fields.${name}`);
-      metadata[name] = f;
-    } else if (type === undefined && f.filterable !== undefined) {
-      metadata[name] = f; // the 2025-10 form {filterable}
+    } else if (f.full_text_search !== undefined) {
+      throw unsupported(`schema.fields.${name}: full-text search is`);
+    } else if (type === undefined || (typeof type === 'string' && SCALAR_TYPES.includes(type))) {
+      metadata[name] = f; // a metadata field for filtering; the engine checks filterable
     } else {
-      throw invalidArgument(`schema.fields.${name}.type must be one of dense_vector, sparse_vector, ${SCALAR_TYPES.join(', ')}, got ${JSON.stringify(type ?? null)}.`);
+      throw invalidArgument(`schema.fields.${name}.type must be one of dense_vector, sparse_vector, ${SCALAR_TYPES.join(', ')}, got ${JSON.stringify(type)}.`);
     }
   }
-  if (!dense && !sparse) throw invalidArgument('schema.fields needs a vector field: {"type": "dense_vector", "dimension": …, "metric": …} or {"type": "sparse_vector"}.');
   const out: Json = {};
   if (dense) {
-    unknownKeys(dense[1], ['type', 'dimension', 'metric'], `schema.fields.${dense[0]}`);
-    Object.assign(out, { vector_type: 'dense', dimension: dense[1].dimension, metric: dense[1].metric });
-    if (sparse && dense[1].metric !== 'dotproduct') {
-      throw invalidArgument(`An index with both a dense_vector and a sparse_vector field needs metric 'dotproduct' on ${dense[0]}, got ${JSON.stringify(dense[1].metric ?? null)}.`);
-    }
+    unknownKeys(dense, ['type', 'dimension', 'metric'], `schema.fields.${DENSE_FIELD}`);
+    Object.assign(out, { vector_type: 'dense', dimension: dense.dimension, metric: dense.metric });
+  } else if (sparse) {
+    unknownKeys(sparse, ['type', 'metric'], `schema.fields.${SPARSE_FIELD}`);
+    Object.assign(out, { vector_type: 'sparse', metric: sparse.metric ?? 'dotproduct' });
   } else {
-    unknownKeys(sparse![1], ['type', 'metric'], `schema.fields.${sparse![0]}`);
-    Object.assign(out, { vector_type: 'sparse', metric: sparse![1].metric ?? 'dotproduct' });
+    throw invalidArgument(`schema.fields needs a vector field: "${DENSE_FIELD}": {"type": "dense_vector", "dimension": …, "metric": …} or "${SPARSE_FIELD}": {"type": "sparse_vector"}.`);
   }
-  const names: Json = {};
-  if (dense && dense[0] !== DENSE_FIELD) names.dense = dense[0];
-  if (sparse) names.sparse = sparse[0];
-  if (sparse && sparse[0] === SPARSE_FIELD && !dense) delete names.sparse;
-  if (Object.keys(names).length > 0) out.vector_fields = names;
+  for (const [name, f] of Object.entries(metadata)) {
+    const { type, ...rest } = f as Json;
+    metadata[name] = type === undefined ? rest : { type, ...rest };
+  }
   if (Object.keys(metadata).length > 0) out.metadata_schema = { fields: metadata };
   return out;
 }
@@ -98,14 +102,14 @@ export function createFrom2026(body: Json): Json {
   if (body.source_collection !== undefined) throw unsupported('source_collection: creating an index from a collection is');
   if (body.source_backup_id !== undefined) throw unsupported('source_backup_id: creating an index from a backup is');
   if (typeof body.name !== 'string') throw invalidArgument('name is required: LarchDB does not generate index names.');
-  const { vector_type, dimension, metric, vector_fields, metadata_schema } = fieldsFromSchema(body.schema);
+  const { vector_type, dimension, metric, metadata_schema } = fieldsFromSchema(body.schema);
   const spec = specFromDeployment(body.deployment, body.read_capacity);
   if (metadata_schema !== undefined) {
     if (!spec.serverless) throw invalidArgument('Metadata fields in schema need a managed deployment.');
     (spec.serverless as Json).schema = metadata_schema;
   }
   const out: Json = { name: body.name, spec, vector_type, metric };
-  for (const [k, v] of Object.entries({ dimension, tags: body.tags, deletion_protection: body.deletion_protection, hnsw: body.hnsw, vector_fields })) {
+  for (const [k, v] of Object.entries({ dimension, tags: body.tags, deletion_protection: body.deletion_protection, hnsw: body.hnsw })) {
     if (v !== undefined) out[k] = v;
   }
   return out;
@@ -120,16 +124,18 @@ export function configureFrom2026(body: Json): Json {
   return read_capacity === undefined ? rest : { ...rest, spec: { serverless: { read_capacity } } };
 }
 
-/** Canonical IndexModel → 2026-07's (deployment, typed schema, top-level read_capacity). */
+/**
+ * Canonical IndexModel → 2026-07's (deployment, typed schema, top-level read_capacity). As Pinecone reports
+ * vectors-API indexes: a dense index shows both `_values` and `_sparse_values` (its records may carry sparse values),
+ * a sparse one `_sparse_values`; metadata fields as declared.
+ */
 export function indexModelTo2026(m: Json): Json {
-  const spec = (m.spec ?? {}) as Json;
-  const { spec: _spec, dimension, metric, vector_type, vector_fields, ...rest } = m;
-  const names = (vector_fields ?? {}) as Json;
-  const fields: Json = {};
-  if (vector_type === 'dense') fields[(names.dense as string) ?? DENSE_FIELD] = { type: 'dense_vector', dimension, metric };
-  if (vector_type === 'sparse' || names.sparse !== undefined) {
-    fields[(names.sparse as string) ?? SPARSE_FIELD] = vector_type === 'sparse' ? { type: 'sparse_vector', metric } : { type: 'sparse_vector' };
-  }
+  const { spec: rawSpec, dimension, metric, vector_type: vectorType, ...rest } = m;
+  const spec = (rawSpec ?? {}) as Json;
+  const fields: Json =
+    vectorType === 'dense'
+      ? { [DENSE_FIELD]: { type: 'dense_vector', dimension, metric }, [SPARSE_FIELD]: { type: 'sparse_vector' } }
+      : { [SPARSE_FIELD]: { type: 'sparse_vector' } }; // sparse indexes are dotproduct: 2026-07 gives the field no metric
   let deployment: Json;
   let readCapacity: unknown;
   if (isObject(spec.serverless)) {

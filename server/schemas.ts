@@ -51,7 +51,6 @@ export const createIndexBody = message(
     spec: indexSpec,
     vector_type: { enum: ['dense', 'sparse'] },
     hnsw,
-    vector_fields: message({ dense: str, sparse: str }),
   },
   ['name', 'spec'],
 );

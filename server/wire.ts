@@ -67,9 +67,7 @@ export function createIndexFromWire(body: Json): CreateIndexOptions {
   const out: IndexSpec = {};
   if (isObject(spec.serverless)) {
     const s = spec.serverless;
-    if (s.source_collection !== undefined) {
-      throw invalidArgument('spec.serverless.source_collection is not supported: LarchDB has no collections.');
-    }
+    noCollection(s.source_collection);
     out.serverless = defined({
       cloud: s.cloud as 'aws' | 'gcp' | 'azure',
       region: s.region as string,
@@ -77,7 +75,10 @@ export function createIndexFromWire(body: Json): CreateIndexOptions {
       schema: s.schema as MetadataSchema | undefined,
     });
   }
-  if (isObject(spec.pod)) out.pod = renameKeys(spec.pod, snakeToCamel);
+  if (isObject(spec.pod)) {
+    noCollection(spec.pod.source_collection);
+    out.pod = renameKeys(spec.pod, snakeToCamel);
+  }
   if (isObject(spec.byoc)) out.byoc = { environment: spec.byoc.environment as string };
   return defined({
     name: body.name as string,
@@ -88,8 +89,15 @@ export function createIndexFromWire(body: Json): CreateIndexOptions {
     tags: body.tags as Record<string, string> | undefined,
     spec: out,
     hnsw: isObject(body.hnsw) ? hnswFromWire(body.hnsw) : undefined,
-    vectorFields: body.vector_fields as CreateIndexOptions['vectorFields'],
   });
+}
+
+/**
+ * LarchDB has no collections (yet), so every source collection is one that does not exist: a 400 "Resource … not
+ * found", as Pinecone answers (the official client's own test checks it).
+ */
+function noCollection(name: unknown): void {
+  if (name !== undefined) throw invalidArgument(`Resource ${String(name)} not found: LarchDB has no collections, so an index cannot be created from one.`);
 }
 
 /** `hnsw: { m, ef_construction, ef_search }` (LarchDB extension) → engine HnswOptions. */
@@ -139,7 +147,6 @@ export function indexModelToWire(m: IndexModel, host: string): Json {
     deletion_protection: m.deletionProtection,
     tags: m.tags,
     hnsw: m.hnsw ? defined({ m: m.hnsw.M, ef_construction: m.hnsw.efConstruction, ef_search: m.hnsw.efSearch }) : undefined,
-    vector_fields: m.vectorFields,
   });
 }
 

@@ -118,7 +118,8 @@ test('control plane errors: 409, 404, 400 values, 422 body shape, unsupported fe
   controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, metric: 'l2', spec }), 422, 'UNPROCESSABLE_ENTITY', /metric must be one of/);
   controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { serverless: { cloud: 'aws' } } }), 422, 'UNPROCESSABLE_ENTITY', /spec\.serverless is missing required field 'region'/);
   controlError(await call('POST', '/indexes', '[1,2]'), 422, 'UNPROCESSABLE_ENTITY', /must be a JSON object, got array/);
-  controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { serverless: { ...spec.serverless, source_collection: 'c' } } }), 400, 'INVALID_ARGUMENT', /collections/);
+  controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { serverless: { ...spec.serverless, source_collection: 'c' } } }), 400, 'INVALID_ARGUMENT', /Resource c not found: LarchDB has no collections/);
+  controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { pod: { environment: 'e', pod_type: 'p1.x1', source_collection: 'c' } } }), 400, 'INVALID_ARGUMENT', /collections/);
   controlError(await call('PATCH', '/indexes/h', { spec: { pod: { replicas: 2 } } }), 400, 'INVALID_ARGUMENT', /spec/);
   controlError(await call('PATCH', '/indexes/h', { embed: { model: 'llama-text-embed-v2' } }), 400, 'INVALID_ARGUMENT', /embed/);
   controlError(await call('GET', '/collections'), 400, 'UNIMPLEMENTED', /Collections/);

@@ -136,18 +136,16 @@ export interface MetadataSchema {
   fields: Record<string, MetadataField>;
 }
 
-/** A metadata field of a schema; `type` and `description` come from API 2026-07's typed schemas (not enforced). */
+/**
+ * A metadata field of a schema: `filterable` must be true (Pinecone supports no other value); `type` and
+ * `description` come from API 2026-07's typed schemas and are kept, not enforced.
+ */
 export interface MetadataField {
-  filterable?: boolean;
+  filterable: true;
   type?: 'string' | 'integer' | 'float' | 'boolean' | 'string_list';
   description?: string;
 }
 
-/** Names of an index's vector fields in API 2026-07's typed schema (default `_values` and `_sparse_values`). */
-export interface VectorFieldNames {
-  dense?: string;
-  sparse?: string;
-}
 
 export interface CreateNamespaceOptions {
   name: string;
@@ -231,8 +229,6 @@ export interface CreateIndexOptions {
   suppressConflicts?: boolean;
   /** HNSW settings (dense indexes only); see {@link HnswOptions}. */
   hnsw?: HnswOptions;
-  /** The vector fields' names when the index was described by a typed schema (API 2026-07). */
-  vectorFields?: VectorFieldNames;
 }
 
 export interface ConfigureIndexOptions {
@@ -262,8 +258,6 @@ export interface IndexModel {
   vectorType: VectorType;
   /** The HNSW settings given at creation or configured since (absent: all defaults). */
   hnsw?: HnswOptions;
-  /** See {@link CreateIndexOptions.vectorFields}. */
-  vectorFields?: VectorFieldNames;
 }
 
 export interface IndexList {

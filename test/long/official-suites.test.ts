@@ -69,13 +69,6 @@ const EXCLUDED_SUITES: { prefix: string; reason: string }[] = [
  */
 const EXCLUDED_TESTS: { suite: string; test: string; versions?: string[]; reason: string }[] = [
   {
-    suite: 'control/createIndex.test.js',
-    test: 'create index › pod index tests › error cases › create from non-existent collection',
-    reason:
-      'collections (pod index from source_collection) are cloud-only; the test has no expect.assertions, so it ' +
-      'would pass vacuously whenever createIndex succeeds',
-  },
-  {
     suite: 'retries.test.js',
     test: 'Testing retry logic via a mock, in-memory http server › Max retries exceeded w/o resolve',
     versions: ['7.2.0'],

@@ -2,7 +2,7 @@
 import { invalidArgument } from '../errors.js';
 import { HNSW_RANGES, type IndexConfig } from '../index-config.js';
 import { MAX_DIMENSION, MAX_INDEX_NAME_LENGTH, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH } from '../limits.js';
-import type { ConfigureIndexOptions, DeletionProtection, HnswOptions, IndexSpec, Metric, ReadCapacity, ServerlessSpec, VectorFieldNames, VectorType } from '../types.js';
+import type { ConfigureIndexOptions, DeletionProtection, HnswOptions, IndexSpec, Metric, ReadCapacity, ServerlessSpec, VectorType } from '../types.js';
 import { validateMetadataSchema } from './metadata-schema.js';
 import { absent, isPlainObject, optionalEnum, quote, rejectUnknown, show, typeName } from './shape.js';
 
@@ -13,8 +13,7 @@ const METRICS: readonly Metric[] = ['cosine', 'euclidean', 'dotproduct'];
 const VECTOR_TYPES: readonly VectorType[] = ['dense', 'sparse'];
 const DELETION_PROTECTION: readonly DeletionProtection[] = ['enabled', 'disabled'];
 const CLOUDS = ['aws', 'gcp', 'azure'] as const;
-const CREATE_FIELDS = ['name', 'dimension', 'metric', 'vectorType', 'deletionProtection', 'tags', 'spec', 'waitUntilReady', 'suppressConflicts', 'hnsw', 'vectorFields'];
-const FIELD_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+const CREATE_FIELDS = ['name', 'dimension', 'metric', 'vectorType', 'deletionProtection', 'tags', 'spec', 'waitUntilReady', 'suppressConflicts', 'hnsw'];
 
 /**
  * Validates an index name: 1–45 characters, lowercase alphanumerics or `-`, starting and ending alphanumeric.
@@ -70,7 +69,6 @@ export function validateCreateIndex(opts: unknown): IndexConfig {
   const cfg: IndexConfig = { name, metric, vectorType, deletionProtection, spec, createdAt: new Date().toISOString() };
   if (dimension !== undefined) cfg.dimension = dimension;
   if (!absent(opts.tags)) cfg.tags = validateTags(opts.tags, false);
-  if (!absent(opts.vectorFields)) cfg.vectorFields = validateVectorFields(opts.vectorFields, vectorType);
   if (!absent(opts.hnsw)) {
     if (vectorType === 'sparse') throw invalidArgument('hnsw settings apply only to dense indexes; a sparse index is searched exactly.');
     const h = validateHnsw(opts.hnsw, ['M', 'efConstruction', 'efSearch']);
@@ -224,20 +222,3 @@ export function validateReadCapacity(rc: unknown): ReadCapacity {
   return { mode, dedicated: { nodeType, scaling, manual: { replicas: count(m.replicas, 'replicas', 0), shards: count(m.shards, 'shards', 1) } } };
 }
 
-/** Validates vector field names (API 2026-07 typed schemas): a sparse index has no dense field. */
-function validateVectorFields(v: unknown, vectorType: VectorType): VectorFieldNames {
-  if (!isPlainObject(v)) throw invalidArgument(`vectorFields must be an object { dense?, sparse? }, got ${typeName(v)}.`);
-  rejectUnknown(v, ['dense', 'sparse'], 'vectorFields');
-  const out: VectorFieldNames = {};
-  for (const kind of ['dense', 'sparse'] as const) {
-    const name = v[kind];
-    if (absent(name)) continue;
-    if (typeof name !== 'string' || !FIELD_NAME_RE.test(name)) {
-      throw invalidArgument(`vectorFields.${kind} must be a field name of 1 to 64 letters, digits, '_', '.' or '-' (not starting with a digit), got ${show(name)}.`);
-    }
-    out[kind] = name;
-  }
-  if (vectorType === 'sparse' && out.dense !== undefined) throw invalidArgument('A sparse index has no dense vector field.');
-  if (out.dense !== undefined && out.dense === out.sparse) throw invalidArgument(`The dense and sparse vector fields need different names, both are ${quote(out.dense)}.`);
-  return out;
-}

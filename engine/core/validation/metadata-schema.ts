@@ -1,9 +1,8 @@
 /**
  * Metadata schemas (API 2025-10): which fields are indexed for filtering. An index may declare one
  * (`spec.serverless.schema`), a namespace may declare its own when it is created; the namespace's wins. Without
- * any, every field is filterable. With one, only fields declared `filterable: true` are indexed, and a filter that
- * names another field is a 400 (Pinecone documents `filterable: false` as unsupported; LarchDB accepts it and treats
- * the field as not filterable).
+ * any, every field is filterable. With one, only the fields it declares (each `filterable: true`, the one value
+ * Pinecone supports) are indexed, and a filter that names another field is a 400.
  */
 import { invalidArgument } from '../errors.js';
 import type { MetadataField, MetadataSchema } from '../types.js';
@@ -28,17 +27,18 @@ export function validateMetadataSchema(schema: unknown, where: string): Metadata
     const f = fields[name];
     if (!isPlainObject(f)) throw invalidArgument(`${where}.fields.${name} must be an object such as { "filterable": true }, got ${typeName(f)}.`);
     rejectUnknown(f, ['filterable', 'type', 'description'], `${where}.fields.${name}`);
-    const field: MetadataField = {};
+    const field: MetadataField = { filterable: true };
     if (!absent(f.type)) {
       if (typeof f.type !== 'string' || !(FIELD_TYPES as readonly string[]).includes(f.type)) {
         throw invalidArgument(`${where}.fields.${name}.type must be one of ${FIELD_TYPES.join(', ')}, got ${show(f.type)}.`);
       }
       field.type = f.type as MetadataField['type'];
     }
-    if (!absent(f.filterable)) {
-      if (typeof f.filterable !== 'boolean') throw invalidArgument(`${where}.fields.${name}.filterable must be a boolean, got ${typeName(f.filterable)}.`);
-      field.filterable = f.filterable;
+    if (!absent(f.filterable) && typeof f.filterable !== 'boolean') {
+      throw invalidArgument(`${where}.fields.${name}.filterable must be a boolean, got ${typeName(f.filterable)}.`);
     }
+    // Pinecone's own rule and message: a field left out of the schema is the way to leave it unindexed.
+    if (f.filterable !== true) throw invalidArgument(`Field '${name}' is set to filterable: false. Only filterable: true is supported.`);
     if (!absent(f.description)) {
       if (typeof f.description !== 'string') throw invalidArgument(`${where}.fields.${name}.description must be a string, got ${typeName(f.description)}.`);
       field.description = f.description;
@@ -51,9 +51,7 @@ export function validateMetadataSchema(schema: unknown, where: string): Metadata
 /** The fields a schema makes filterable, sorted; undefined when there is no schema (every field is). */
 export function filterableFields(schema: MetadataSchema | undefined): string[] | undefined {
   if (!schema) return undefined;
-  return Object.keys(schema.fields)
-    .filter((k) => schema.fields[k]!.filterable === true)
-    .sort();
+  return Object.keys(schema.fields).sort();
 }
 
 /** Field names a (valid) filter refers to, through `$and`/`$or`. */
