@@ -77,6 +77,24 @@ async function sendsVersion(version: string, fn: () => Promise<void>): Promise<v
   assert.deepEqual(other, [], `requests without X-Pinecone-Api-Version: ${version}`);
 }
 
+/** Fetch, update and stats with a positional-API client (3.x to 6.x); `total` records are in the index. */
+async function positionalFetchUpdateStats(index: any, total: number): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const f = await index.fetch(['doc2', 'missing']);
+  assert.deepEqual(Object.keys(f.records), ['doc2']);
+  assert.deepEqual(f.records.doc2!.values, [0.9, 0.1, 0, 0]);
+  assert.deepEqual(f.records.doc2!.metadata, { genre: 'comedy', year: 2021 });
+
+  await index.update({ id: 'doc2', values: [0, 1, 0, 0], metadata: { genre: 'drama' } });
+  const u = (await index.fetch(['doc2'])).records.doc2!;
+  assert.deepEqual(u.values, [0, 1, 0, 0]);
+  assert.deepEqual(u.metadata, { genre: 'drama', year: 2021 });
+
+  const stats = await index.describeIndexStats();
+  assert.equal(stats.totalRecordCount, total);
+  assert.equal(stats.dimension, 4);
+  assert.deepEqual(stats.namespaces, { __default__: { recordCount: total } });
+}
+
 test('client 5.x (API 2025-01): create → describe → upsert → query → fetch → update → stats → delete', async () => {
   const VERSION = '2025-01';
   const pc = new Pinecone5({ apiKey: 'unused', controllerHostUrl: base, maxRetries: 0 });
@@ -108,20 +126,7 @@ test('client 5.x (API 2025-01): create → describe → upsert → query → fet
     assert.ok(Math.abs(q.matches[0]!.score! - 1) < 1e-6);
     assert.equal(q.namespace, '', "5.x reports the namespace it targeted ('' = default), not the response's");
 
-    const f = await index.fetch(['doc2', 'missing']);
-    assert.deepEqual(Object.keys(f.records), ['doc2']);
-    assert.deepEqual(f.records.doc2!.values, [0.9, 0.1, 0, 0]);
-    assert.deepEqual(f.records.doc2!.metadata, { genre: 'comedy', year: 2021 });
-
-    await index.update({ id: 'doc2', values: [0, 1, 0, 0], metadata: { genre: 'drama' } });
-    const u = (await index.fetch(['doc2'])).records.doc2!;
-    assert.deepEqual(u.values, [0, 1, 0, 0]);
-    assert.deepEqual(u.metadata, { genre: 'drama', year: 2021 });
-
-    const stats = await index.describeIndexStats();
-    assert.equal(stats.totalRecordCount, 4);
-    assert.equal(stats.dimension, 4);
-    assert.deepEqual(stats.namespaces, { __default__: { recordCount: 4 } });
+    await positionalFetchUpdateStats(index, 4);
 
     await index.deleteMany(['doc1', 'doc2']);
     await index.deleteMany({ year: { $gte: 2023 } });
@@ -133,6 +138,26 @@ test('client 5.x (API 2025-01): create → describe → upsert → query → fet
     assert.ok(!((await pc.listIndexes()).indexes ?? []).some((i) => i.name === name));
   });
 });
+
+/** Fetch, update and stats with an options-object client (7.x, 8.x); `total` records are in the index. */
+async function fetchUpdateStats(index: any, total: number): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const f = await index.fetch({ ids: ['doc2', 'missing'] });
+  assert.deepEqual(Object.keys(f.records), ['doc2']);
+  assert.deepEqual(f.records.doc2!.values, [0.9, 0.1, 0, 0]);
+  assert.deepEqual(f.records.doc2!.metadata, { genre: 'comedy', year: 2021 });
+
+  await index.update({ id: 'doc2', values: [0, 1, 0, 0], metadata: { genre: 'drama' } });
+  const u = (await index.fetch({ ids: ['doc2'] })).records.doc2!;
+  assert.deepEqual(u.values, [0, 1, 0, 0]);
+  assert.deepEqual(u.metadata, { genre: 'drama', year: 2021 });
+
+  const stats = await index.describeIndexStats();
+  assert.equal(stats.totalRecordCount, total);
+  assert.equal(stats.dimension, 4);
+  assert.deepEqual(stats.namespaces, { __default__: { recordCount: total } });
+  const filtered = await index.describeIndexStats({ filter: { genre: { $eq: 'drama' } } });
+  assert.equal(filtered.totalRecordCount, 4, 'doc2 became drama');
+}
 
 test('client 7.x (API 2025-10): create → describe → upsert → query → fetch → update → stats → delete', async () => {
   const VERSION = '2025-10';
@@ -165,22 +190,7 @@ test('client 7.x (API 2025-10): create → describe → upsert → query → fet
     assert.ok(Math.abs(q.matches[0]!.score! - 1) < 1e-6);
     assert.equal(q.namespace, '__default__');
 
-    const f = await index.fetch({ ids: ['doc2', 'missing'] });
-    assert.deepEqual(Object.keys(f.records), ['doc2']);
-    assert.deepEqual(f.records.doc2!.values, [0.9, 0.1, 0, 0]);
-    assert.deepEqual(f.records.doc2!.metadata, { genre: 'comedy', year: 2021 });
-
-    await index.update({ id: 'doc2', values: [0, 1, 0, 0], metadata: { genre: 'drama' } });
-    const u = (await index.fetch({ ids: ['doc2'] })).records.doc2!;
-    assert.deepEqual(u.values, [0, 1, 0, 0]);
-    assert.deepEqual(u.metadata, { genre: 'drama', year: 2021 });
-
-    const stats = await index.describeIndexStats();
-    assert.equal(stats.totalRecordCount, 4);
-    assert.equal(stats.dimension, 4);
-    assert.deepEqual(stats.namespaces, { __default__: { recordCount: 4 } });
-    const filtered = await index.describeIndexStats({ filter: { genre: { $eq: 'drama' } } });
-    assert.equal(filtered.totalRecordCount, 4, 'doc2 became drama');
+    await fetchUpdateStats(index, 4);
 
     await index.deleteMany({ ids: ['doc1', 'doc2'] });
     await index.deleteMany({ filter: { year: { $gte: 2023 } } });
@@ -220,133 +230,92 @@ async function listAll(
 /** Records of the quick start plus one outside the `doc` prefix (for list). */
 const WITH_OTHER = [...RECORDS, { id: 'other1', values: [0, 0, 0, 1], metadata: { genre: 'news', year: 2019 } }];
 
+/** What the 3.x and 4.x flows share from fetch to delete index: the two lines' positional verbs. */
+async function positionalTail(
+  pc: { deleteIndex(n: string): Promise<void>; listIndexes(): Promise<{ indexes?: { name: string }[] }>; describeIndex(n: string): Promise<unknown> },
+  index: any, // eslint-disable-line @typescript-eslint/no-explicit-any -- 3.x and 4.x Index types differ only in names
+  name: string,
+  pageSize: number,
+  pageLengths: number[],
+): Promise<void> {
+  const pages = await listAll((o) => index.listPaginated(o), 'doc', pageSize);
+  assert.deepEqual(pages.map((p) => p.length), pageLengths);
+  assert.deepEqual(pages.flat().sort(), ['doc1', 'doc2', 'doc3', 'doc4']);
+  await positionalFetchUpdateStats(index, 5);
+
+  await index.deleteMany(['doc1', 'doc2']);
+  await index.deleteMany({ year: { $gte: 2023 } });
+  assert.deepEqual(Object.keys((await index.fetch(['doc1', 'doc2', 'doc3', 'doc4', 'other1'])).records).sort(), ['doc3', 'other1']);
+  await index.deleteOne('doc3');
+  await index.deleteAll();
+  assert.equal((await index.describeIndexStats()).totalRecordCount, 0);
+
+  await pc.deleteIndex(name);
+  assert.ok(!((await pc.listIndexes()).indexes ?? []).some((i) => i.name === name));
+  await assert.rejects(pc.describeIndex(name), { name: 'PineconeNotFoundError' });
+}
+
+/**
+ * The quick-start flow of the positional-API lines 3.x and 4.x (same verbs): create with or without tags, describe,
+ * deletion protection, upsert, a filtered query, then `secondQuery` and {@link positionalTail}.
+ */
+async function positionalFlow(
+  pc: any, // eslint-disable-line @typescript-eslint/no-explicit-any -- 3.x and 4.x types differ only in names
+  name: string,
+  line: string,
+  tags: boolean,
+  secondQuery: (index: any) => Promise<void>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  pageSize: number,
+  pageLengths: number[],
+): Promise<void> {
+  const created = await pc.createIndex({ name, dimension: 4, metric: 'cosine', spec: SPEC, ...(tags ? { tags: { team: 'a' } } : {}), waitUntilReady: true });
+  assert.ok(created);
+  assert.equal(created.name, name);
+  assert.equal(created.status.ready, true);
+  assert.equal(created.status.state, 'Ready');
+
+  const model = await pc.describeIndex(name);
+  assert.equal(model.host, `${base}/index/${name}`);
+  assert.equal(model.dimension, 4);
+  assert.equal(model.metric, 'cosine');
+  assert.equal(model.spec.serverless?.region, 'us-east-1');
+  assert.equal(model.deletionProtection, 'disabled');
+  if (tags) assert.deepEqual(model.tags, { team: 'a' });
+  const configured = await pc.configureIndex(name, { deletionProtection: 'enabled', ...(tags ? { tags: { team: 'b' } } : {}) });
+  assert.equal(configured.deletionProtection, 'enabled');
+  if (tags) assert.deepEqual(configured.tags, { team: 'b' });
+  await assert.rejects(pc.deleteIndex(name), { name: 'PineconeBadRequestError' });
+  await pc.configureIndex(name, { deletionProtection: 'disabled' });
+
+  const index = pc.index(name); // no host: resolved through describe_index
+  await index.upsert(WITH_OTHER);
+  const q = await index.query({ vector: [1, 0, 0, 0], topK: 3, filter: { genre: { $eq: 'drama' } }, includeMetadata: true });
+  assert.deepEqual(q.matches.map((m: { id: string }) => m.id), ['doc1', 'doc3', 'doc4']);
+  assert.deepEqual(q.matches[0]!.metadata, { genre: 'drama', year: 2020 });
+  assert.ok(Math.abs(q.matches[0]!.score! - 1) < 1e-6);
+  assert.equal(q.namespace, '', `like 5.x, ${line} reports the namespace it targeted`);
+  await secondQuery(index);
+  await positionalTail(pc, index, name, pageSize, pageLengths);
+}
+
 test('client 3.x (API 2024-07): create → wait ready → upsert → query → fetch → list → stats → delete → delete index', async () => {
-  const VERSION = '2024-07';
   const pc = new Pinecone3({ apiKey: 'unused', controllerHostUrl: base }); // 3.x has no maxRetries option
-  const name = 'quick-v3';
-  await sendsVersion(VERSION, async () => {
-    const created = await pc.createIndex({ name, dimension: 4, metric: 'cosine', spec: SPEC, waitUntilReady: true });
-    assert.ok(created);
-    assert.equal(created.name, name);
-    assert.equal(created.status.ready, true);
-    assert.equal(created.status.state, 'Ready');
-
-    const model = await pc.describeIndex(name);
-    assert.equal(model.host, `${base}/index/${name}`);
-    assert.equal(model.dimension, 4);
-    assert.equal(model.metric, 'cosine');
-    assert.equal(model.spec.serverless?.region, 'us-east-1');
-    assert.equal(model.deletionProtection, 'disabled');
-    const configured = await pc.configureIndex(name, { deletionProtection: 'enabled' });
-    assert.equal(configured.deletionProtection, 'enabled');
-    await assert.rejects(pc.deleteIndex(name), { name: 'PineconeBadRequestError' });
-    await pc.configureIndex(name, { deletionProtection: 'disabled' });
-
-    const index = pc.index(name); // no host: resolved through describe_index
-    await index.upsert(WITH_OTHER);
-    const q = await index.query({ vector: [1, 0, 0, 0], topK: 3, filter: { genre: { $eq: 'drama' } }, includeMetadata: true });
-    assert.deepEqual(q.matches.map((m) => m.id), ['doc1', 'doc3', 'doc4']);
-    assert.deepEqual(q.matches[0]!.metadata, { genre: 'drama', year: 2020 });
-    assert.ok(Math.abs(q.matches[0]!.score! - 1) < 1e-6);
-    assert.equal(q.namespace, '', 'like 5.x, 3.x reports the namespace it targeted');
-    const q2 = await index.query({ id: 'doc2', topK: 2, filter: { year: { $gte: 2021 }, genre: { $in: ['comedy', 'drama'] } } });
-    assert.deepEqual(q2.matches.map((m) => m.id), ['doc2', 'doc3'], 'query by id with an implicit $and');
-
-    const f = await index.fetch(['doc2', 'missing']);
-    assert.deepEqual(Object.keys(f.records), ['doc2']);
-    assert.deepEqual(f.records.doc2!.values, [0.9, 0.1, 0, 0]);
-    assert.deepEqual(f.records.doc2!.metadata, { genre: 'comedy', year: 2021 });
-
-    const pages = await listAll((o) => index.listPaginated(o), 'doc', 3);
-    assert.deepEqual(pages.map((p) => p.length), [3, 1]);
-    assert.deepEqual(pages.flat().sort(), ['doc1', 'doc2', 'doc3', 'doc4']);
-
-    await index.update({ id: 'doc2', values: [0, 1, 0, 0], metadata: { genre: 'drama' } });
-    const u = (await index.fetch(['doc2'])).records.doc2!;
-    assert.deepEqual(u.values, [0, 1, 0, 0]);
-    assert.deepEqual(u.metadata, { genre: 'drama', year: 2021 });
-
-    const stats = await index.describeIndexStats();
-    assert.equal(stats.totalRecordCount, 5);
-    assert.equal(stats.dimension, 4);
-    assert.deepEqual(stats.namespaces, { __default__: { recordCount: 5 } });
-
-    await index.deleteMany(['doc1', 'doc2']);
-    await index.deleteMany({ year: { $gte: 2023 } });
-    assert.deepEqual(Object.keys((await index.fetch(['doc1', 'doc2', 'doc3', 'doc4', 'other1'])).records).sort(), ['doc3', 'other1']);
-    await index.deleteOne('doc3');
-    await index.deleteAll();
-    assert.equal((await index.describeIndexStats()).totalRecordCount, 0);
-
-    await pc.deleteIndex(name);
-    assert.ok(!((await pc.listIndexes()).indexes ?? []).some((i) => i.name === name));
-    await assert.rejects(pc.describeIndex(name), { name: 'PineconeNotFoundError' });
-  });
+  await sendsVersion('2024-07', () =>
+    positionalFlow(pc, 'quick-v3', '3.x', false, async (index) => {
+      const q2 = await index.query({ id: 'doc2', topK: 2, filter: { year: { $gte: 2021 }, genre: { $in: ['comedy', 'drama'] } } });
+      assert.deepEqual(q2.matches.map((m: { id: string }) => m.id), ['doc2', 'doc3'], 'query by id with an implicit $and');
+    }, 3, [3, 1]),
+  );
 });
 
-test('client 4.x (API 2024-10): create → wait ready → upsert → query → fetch → list → stats → delete → delete index', async () => {
-  const VERSION = '2024-10';
+test('client 4.x (API 2024-10): create with tags → wait ready → upsert → query → fetch → list → stats → delete → delete index', async () => {
   const pc = new Pinecone4({ apiKey: 'unused', controllerHostUrl: base, maxRetries: 0 });
-  const name = 'quick-v4';
-  await sendsVersion(VERSION, async () => {
-    const created = await pc.createIndex({ name, dimension: 4, metric: 'cosine', spec: SPEC, tags: { team: 'a' }, waitUntilReady: true });
-    assert.ok(created);
-    assert.equal(created.name, name);
-    assert.equal(created.status.ready, true);
-    assert.equal(created.status.state, 'Ready');
-
-    const model = await pc.describeIndex(name);
-    assert.equal(model.host, `${base}/index/${name}`);
-    assert.equal(model.dimension, 4);
-    assert.equal(model.metric, 'cosine');
-    assert.equal(model.spec.serverless?.region, 'us-east-1');
-    assert.deepEqual(model.tags, { team: 'a' });
-    const configured = await pc.configureIndex(name, { deletionProtection: 'enabled', tags: { team: 'b' } });
-    assert.equal(configured.deletionProtection, 'enabled');
-    assert.deepEqual(configured.tags, { team: 'b' });
-    await assert.rejects(pc.deleteIndex(name), { name: 'PineconeBadRequestError' });
-    await pc.configureIndex(name, { deletionProtection: 'disabled' });
-
-    const index = pc.index(name);
-    await index.upsert(WITH_OTHER);
-    const q = await index.query({ vector: [1, 0, 0, 0], topK: 3, filter: { genre: { $eq: 'drama' } }, includeMetadata: true });
-    assert.deepEqual(q.matches.map((m) => m.id), ['doc1', 'doc3', 'doc4']);
-    assert.deepEqual(q.matches[0]!.metadata, { genre: 'drama', year: 2020 });
-    assert.ok(Math.abs(q.matches[0]!.score! - 1) < 1e-6);
-    assert.equal(q.namespace, '', 'like 5.x, 4.x reports the namespace it targeted');
-    const q2 = await index.query({ vector: [1, 0, 0, 0], topK: 10, filter: { $or: [{ genre: 'comedy' }, { year: { $lt: 2020 } }] } });
-    assert.deepEqual(q2.matches.map((m) => m.id), ['doc2', 'other1']);
-
-    const f = await index.fetch(['doc2', 'missing']);
-    assert.deepEqual(Object.keys(f.records), ['doc2']);
-    assert.deepEqual(f.records.doc2!.values, [0.9, 0.1, 0, 0]);
-    assert.deepEqual(f.records.doc2!.metadata, { genre: 'comedy', year: 2021 });
-
-    const pages = await listAll((o) => index.listPaginated(o), 'doc', 2);
-    assert.deepEqual(pages.map((p) => p.length), [2, 2]);
-    assert.deepEqual(pages.flat().sort(), ['doc1', 'doc2', 'doc3', 'doc4']);
-
-    await index.update({ id: 'doc2', values: [0, 1, 0, 0], metadata: { genre: 'drama' } });
-    const u = (await index.fetch(['doc2'])).records.doc2!;
-    assert.deepEqual(u.values, [0, 1, 0, 0]);
-    assert.deepEqual(u.metadata, { genre: 'drama', year: 2021 });
-
-    const stats = await index.describeIndexStats();
-    assert.equal(stats.totalRecordCount, 5);
-    assert.equal(stats.dimension, 4);
-    assert.deepEqual(stats.namespaces, { __default__: { recordCount: 5 } });
-
-    await index.deleteMany(['doc1', 'doc2']);
-    await index.deleteMany({ year: { $gte: 2023 } });
-    assert.deepEqual(Object.keys((await index.fetch(['doc1', 'doc2', 'doc3', 'doc4', 'other1'])).records).sort(), ['doc3', 'other1']);
-    await index.deleteOne('doc3');
-    await index.deleteAll();
-    assert.equal((await index.describeIndexStats()).totalRecordCount, 0);
-
-    await pc.deleteIndex(name);
-    assert.ok(!((await pc.listIndexes()).indexes ?? []).some((i) => i.name === name));
-    await assert.rejects(pc.describeIndex(name), { name: 'PineconeNotFoundError' });
-  });
+  await sendsVersion('2024-10', () =>
+    positionalFlow(pc, 'quick-v4', '4.x', true, async (index) => {
+      const q2 = await index.query({ vector: [1, 0, 0, 0], topK: 10, filter: { $or: [{ genre: 'comedy' }, { year: { $lt: 2020 } }] } });
+      assert.deepEqual(q2.matches.map((m: { id: string }) => m.id), ['doc2', 'other1']);
+    }, 2, [2, 2]),
+  );
 });
 
 test('client 8.x (API 2026-04): create → wait ready → upsert → query → fetch → list → stats → delete → delete index', async () => {
@@ -382,26 +351,11 @@ test('client 8.x (API 2026-04): create → wait ready → upsert → query → f
     const q2 = await index.query({ vector: [1, 0, 0, 0], topK: 10, filter: { genre: { $nin: ['drama'] }, year: { $lte: 2021 } } });
     assert.deepEqual(q2.matches.map((m) => m.id), ['doc2', 'other1']);
 
-    const f = await index.fetch({ ids: ['doc2', 'missing'] });
-    assert.deepEqual(Object.keys(f.records), ['doc2']);
-    assert.deepEqual(f.records.doc2!.values, [0.9, 0.1, 0, 0]);
-    assert.deepEqual(f.records.doc2!.metadata, { genre: 'comedy', year: 2021 });
-
     const pages = await listAll((o) => index.listPaginated(o), 'doc', 3);
     assert.deepEqual(pages.map((p) => p.length), [3, 1]);
     assert.deepEqual(pages.flat().sort(), ['doc1', 'doc2', 'doc3', 'doc4']);
 
-    await index.update({ id: 'doc2', values: [0, 1, 0, 0], metadata: { genre: 'drama' } });
-    const u = (await index.fetch({ ids: ['doc2'] })).records.doc2!;
-    assert.deepEqual(u.values, [0, 1, 0, 0]);
-    assert.deepEqual(u.metadata, { genre: 'drama', year: 2021 });
-
-    const stats = await index.describeIndexStats();
-    assert.equal(stats.totalRecordCount, 5);
-    assert.equal(stats.dimension, 4);
-    assert.deepEqual(stats.namespaces, { __default__: { recordCount: 5 } });
-    const filtered = await index.describeIndexStats({ filter: { genre: { $eq: 'drama' } } });
-    assert.equal(filtered.totalRecordCount, 4, 'doc2 became drama');
+    await fetchUpdateStats(index, 5);
 
     await index.deleteMany({ ids: ['doc1', 'doc2'] });
     await index.deleteMany({ filter: { year: { $gte: 2023 } } });

@@ -130,9 +130,13 @@ export class NamespaceData {
     const hits: { id: string; seg: Segment; row: number }[] = [];
     this.forEachMatching(filter, (seg, row) => hits.push({ id: seg.ids[row]!, seg, row }));
     const v = ++this.version;
+    const mdBytes = JSON.stringify(metadata).length;
     for (const { id, seg, row } of hits) {
       const values = this.dim > 0 ? seg.arena.dense(row) : undefined;
-      this.put(id, values, seg.arena.sparse(row), { ...seg.meta[row], ...metadata }, v);
+      const sparse = seg.arena.sparse(row);
+      this.put(id, values, sparse, { ...seg.meta[row], ...metadata }, v);
+      // The rewritten rows fill the memtable though the logged body is small: count them so it freezes in time.
+      this.memBytes += 4 * this.dim + 8 * (sparse?.indices.length ?? 0) + id.length + mdBytes;
     }
     return hits.length;
   }
