@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { LarchError, alreadyExists, forbidden, invalidArgument, notFound } from './core/errors.js';
 import type { IndexConfig } from './core/index-config.js';
 import { DEFAULT_NAMESPACE } from './core/limits.js';
-import { defaultIndexHost, resolveSettings, type OpenOptions } from './core/settings.js';
+import { defaultIndexHost, resolveSettings, type OpenOptions, type Settings } from './core/settings.js';
 import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, IndexModelSpec, IndexSpec, ReadCapacityResponse, RecordMetadata } from './core/types.js';
 import { validateConfigureIndex, validateCreateIndex, validateIndexName } from './core/validation/control.js';
 import { Catalog } from './storage/catalog.js';
@@ -16,6 +16,7 @@ import { sweepDataDir } from './storage/sweep.js';
 import { Supervisor, type SupervisorStats } from '../actors/main/supervisor.js';
 import type { NamespaceStorageInfo } from '../actors/shared/host-api.js';
 import { Index, type EngineContext } from './index-handle.js';
+import { Inference } from './inference.js';
 
 export type { OpenOptions };
 
@@ -24,6 +25,8 @@ export class LarchDB {
   private closed = false;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly ctx: EngineContext;
+  /** Embedding, reranking and the model list, on local models (like the official client's `pc.inference`). */
+  readonly inference: Inference;
 
   private constructor(
     private readonly catalog: Catalog,
@@ -31,10 +34,13 @@ export class LarchDB {
     private readonly dirLock: DirLock | null,
     private readonly hostFor: (index: string) => string,
     readonly path: string | null,
+    settings: Settings,
   ) {
+    this.inference = new Inference(() => this.live(), settings);
     this.ctx = {
       supervisor: () => this.live(),
       config: (name) => this.config(name),
+      inference: () => this.inference,
     };
   }
 
@@ -53,7 +59,7 @@ export class LarchDB {
         await sup.shutdown();
         throw err;
       }
-      return new LarchDB(catalog, sup, dirLock, options.hostFor ?? defaultIndexHost, path);
+      return new LarchDB(catalog, sup, dirLock, options.hostFor ?? defaultIndexHost, path, settings);
     } catch (err) {
       await dirLock?.release();
       throw err;

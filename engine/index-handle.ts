@@ -42,11 +42,13 @@ import type { FetchResult } from '../actors/shared/host-api.js';
 import { encodeRecords } from './storage/record-frame.js';
 import { readHits, runQuery } from '../actors/main/query-coordinator.js';
 import type { Supervisor } from '../actors/main/supervisor.js';
+import type { Inference } from './inference.js';
 
 /** What an index handle needs from the database that made it. */
 export interface EngineContext {
   supervisor(): Supervisor;
   config(index: string): IndexConfig;
+  inference(): Inference;
 }
 
 const encodeToken = (id: string) => Buffer.from(id, 'utf8').toString('base64url');

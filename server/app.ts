@@ -15,6 +15,7 @@ import type { LarchDB } from '../engine/index.js';
 import { MAX_REQUEST_BYTES } from '../engine/internal.js';
 import { registerControlRoutes } from './control-routes.js';
 import { registerDataRoutes } from './data-routes.js';
+import { registerInferenceRoutes } from './inference-routes.js';
 import { DATA_PREFIX, errorBody, planeOf, toWireError, withStatus } from './errors.js';
 import { apiKeyGuard, apiVersionGuard } from './headers.js';
 
@@ -87,6 +88,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const advertised = opts.advertiseHost?.replace(/\/+$/, '');
   const hostOf = (req: FastifyRequest, index: string): string => `${advertised ?? baseUrl(req)}${DATA_PREFIX}${index}`;
   registerControlRoutes(app, { db: opts.db, hostOf });
+  registerInferenceRoutes(app, opts.db);
   app.register(async (scope) => registerDataRoutes(scope, opts.db), { prefix: `${DATA_PREFIX}:index` });
   return app;
 }

@@ -50,10 +50,6 @@ const UNIMPLEMENTED: [string, string, string][] = [
   ['POST', '/backups/:id/create-index', 'Restoring from a backup is'],
   ['GET', '/restore-jobs', 'Restore jobs are'],
   ['GET', '/restore-jobs/:id', 'Restore jobs are'],
-  ['POST', '/embed', 'Inference (embed) is'],
-  ['POST', '/rerank', 'Inference (rerank) is'],
-  ['GET', '/models', 'Inference models are'],
-  ['GET', '/models/:name', 'Inference models are'],
 ];
 
 /** Registers `/indexes` and friends on `app`. */

@@ -58,6 +58,16 @@ export const createIndexBody = message(
 export const configureIndexBody = message({ deletion_protection: deletionProtection, tags, spec: obj, embed: obj, hnsw });
 
 // ---------------------------------------------------------------------------------------------------------------
+// Inference (snake_case; the engine checks inputs and parameters against the model)
+
+export const embedBody = message({ model: str, inputs: { type: 'array' }, parameters: obj }, ['model', 'inputs']);
+
+export const rerankBody = message(
+  { model: str, query: str, documents: { type: 'array' }, top_n: int, return_documents: bool, rank_fields: strings, parameters: obj },
+  ['model', 'query', 'documents'],
+);
+
+// ---------------------------------------------------------------------------------------------------------------
 // Data plane (camelCase; snake_case aliases are renamed before validation)
 
 const sparseValues = message({ indices: { type: 'array', items: int }, values: numbers }, ['indices', 'values']);

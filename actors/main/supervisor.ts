@@ -10,6 +10,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
+import { InferencePool } from './inference-pool.js';
 import { LarchError, unavailable } from '../../engine/core/errors.js';
 import type { IndexConfig } from '../../engine/core/index-config.js';
 import type { Settings } from '../../engine/core/settings.js';
@@ -28,6 +29,8 @@ export interface SupervisorStats {
   scanRetries: number;
   /** Request-preparation tasks run on the executor pool (large upsert bodies). */
   offloaded: number;
+  /** Inference jobs run again after their worker thread died. */
+  inferenceRetries: number;
 }
 
 export class Supervisor {
@@ -39,6 +42,8 @@ export class Supervisor {
   /** Fault injection for tests: the next N scan tasks crash their executor midway. */
   private crashNextScans = 0;
   readonly executorCount: number;
+  /** Embedding and reranking: a pool of its own, so inference never delays queries. */
+  readonly inference: InferencePool;
 
   /** `indexes` lists the open indexes: a host that restarts reopens them. */
   private constructor(
@@ -46,6 +51,7 @@ export class Supervisor {
     private readonly indexes: () => IndexConfig[],
   ) {
     this.executorCount = settings.queryThreads;
+    this.inference = new InferencePool(settings.inferenceThreads);
     this.pool = new Piscina({
       filename: new URL('../executor/query-executor.js', import.meta.url).href,
       minThreads: this.executorCount,
@@ -180,7 +186,7 @@ export class Supervisor {
   }
 
   stats(): SupervisorStats {
-    return { hosts: this.hosts.length, executors: this.executorCount, builders: this.builders.length, ...this.counters };
+    return { hosts: this.hosts.length, executors: this.executorCount, builders: this.builders.length, ...this.counters, inferenceRetries: this.inference.retries };
   }
 
   /** Lets every host drain its writes and close its files, then stops hosts, builders and executors. */
@@ -190,5 +196,6 @@ export class Supervisor {
     await Promise.all(this.hosts.map((h) => h.terminate()));
     await Promise.all(this.builders.map((b) => b.worker.terminate()));
     await this.pool.destroy();
+    await this.inference.close();
   }
 }

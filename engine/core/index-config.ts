@@ -3,7 +3,7 @@
  * defaults and ranges (one place, used by validation, the graph build and the query planner).
  */
 import { KernelMetric } from '../../wasm/kernels.js';
-import type { DeletionProtection, HnswOptions, IndexSpec, Metric, VectorType } from './types.js';
+import type { DeletionProtection, HnswOptions, IndexEmbed, IndexSpec, Metric, VectorType } from './types.js';
 
 /** An index as the catalog stores it (validated, defaults filled in). */
 export interface IndexConfig {
@@ -19,6 +19,8 @@ export interface IndexConfig {
   createdAt: string;
   /** HNSW settings given by the user (absent fields: {@link HNSW_DEFAULTS}). */
   hnsw?: HnswOptions;
+  /** Integrated embedding (indexes created for a model). */
+  embed?: IndexEmbed;
 }
 
 /** The kernel's code for each metric. */

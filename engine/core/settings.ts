@@ -34,6 +34,15 @@ export interface OpenOptions {
   hnswMinRows?: number;
   /** The `host` reported for an index (the server sets its own address here). */
   hostFor?: (index: string) => string;
+  /** Where inference models are loaded from (`<dir>/<org>/<name>/onnx/model.onnx` …). Default `./larch-models`. */
+  modelsDir?: string;
+  /**
+   * Let a model missing from `modelsDir` be downloaded from the Hugging Face hub into it (through
+   * @huggingface/transformers). Default false: nothing is ever downloaded, a missing model is a clear error.
+   */
+  allowModelDownloads?: boolean;
+  /** Inference worker threads (default 1), separate from the query executors. */
+  inferenceThreads?: number;
 }
 
 /** Resolved options: plain data, posted to every actor thread. */
@@ -46,6 +55,10 @@ export interface Settings {
   durability: Durability;
   memtableBytes: number;
   hnswMinRows: number;
+  /** Absolute models directory. */
+  modelsDir: string;
+  allowModelDownloads: boolean;
+  inferenceThreads: number;
   /** Bytes of each host's ring (main thread to host). */
   ringBytes: number;
   /** Messages an actor's mailbox holds before it answers RESOURCE_EXHAUSTED. */
@@ -70,6 +83,8 @@ export const DEFAULTS = {
   durability: 'fsync',
   memtableBytes: 32 << 20,
   hnswMinRows: HNSW_MIN_ROWS,
+  modelsDir: './larch-models',
+  inferenceThreads: 1,
   ringBytes: 8 << 20,
   mailboxLimit: 4096,
 } as const;
@@ -96,6 +111,9 @@ export function resolveSettings(o: OpenOptions = {}): Settings {
     durability: o.durability ?? DEFAULTS.durability,
     memtableBytes: mt ?? DEFAULTS.memtableBytes,
     hnswMinRows: mr ?? DEFAULTS.hnswMinRows,
+    modelsDir: resolve(o.modelsDir ?? DEFAULTS.modelsDir),
+    allowModelDownloads: o.allowModelDownloads === true,
+    inferenceThreads: Math.max(1, o.inferenceThreads ?? DEFAULTS.inferenceThreads),
     ringBytes: DEFAULTS.ringBytes,
     mailboxLimit: DEFAULTS.mailboxLimit,
   };

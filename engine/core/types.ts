@@ -215,6 +215,59 @@ export interface HnswOptions {
   efSearch?: number;
 }
 
+/**
+ * Integrated embedding of an index (API 2025-04 `embed`): records upserted as text have the field named by
+ * `fieldMap.text` embedded by `model` (with `writeParameters`), and text searches embed the query (with
+ * `readParameters`).
+ */
+export interface IndexEmbed {
+  model: string;
+  /** `{ text: '<the record field holding the text>' }`. */
+  fieldMap: Record<string, string>;
+  metric?: Metric;
+  dimension?: number;
+  vectorType?: VectorType;
+  readParameters?: Record<string, unknown>;
+  writeParameters?: Record<string, unknown>;
+}
+
+export interface CreateIndexForModelOptions {
+  name: string;
+  cloud: 'aws' | 'gcp' | 'azure';
+  region: string;
+  embed: Pick<IndexEmbed, 'model' | 'fieldMap' | 'metric' | 'readParameters' | 'writeParameters'>;
+  deletionProtection?: DeletionProtection;
+  tags?: Record<string, string>;
+  /** Accepted for client compatibility; creation is synchronous. */
+  waitUntilReady?: boolean;
+  suppressConflicts?: boolean;
+}
+
+/** A record of an integrated index, as `upsertRecords` takes it: `_id` (or `id`) and fields, one of them the text. */
+export type IntegratedRecord = Record<string, unknown>;
+
+export interface SearchRecordsOptions {
+  query: {
+    topK: number;
+    /** Text to embed with the index's model. */
+    inputs?: { text?: string };
+    /** Or a vector (dense `values`, sparse `sparseValues`/`sparseIndices`), or a stored record's `id`. */
+    vector?: { values?: number[]; sparseValues?: number[]; sparseIndices?: number[] };
+    id?: string;
+    filter?: Filter;
+    /** Sparse integrated indexes: keep only hits whose text holds every term. */
+    matchTerms?: { strategy?: 'all'; terms: string[] };
+  };
+  /** Fields to return (default: all). */
+  fields?: string[];
+  rerank?: { model: string; rankFields: string[]; topN?: number; query?: string; parameters?: Record<string, unknown> };
+}
+
+export interface SearchRecordsResponse {
+  result: { hits: { _id: string; _score: number; fields: Record<string, unknown> }[] };
+  usage: { readUnits: number; embedTotalTokens?: number; rerankUnits?: number };
+}
+
 export interface CreateIndexOptions {
   name: string;
   dimension?: number;
@@ -239,6 +292,8 @@ export interface ConfigureIndexOptions {
   hnsw?: Pick<HnswOptions, 'efSearch'>;
   /** A serverless index's read capacity. */
   spec?: { serverless?: { readCapacity?: ReadCapacity } };
+  /** Integrated embedding: attach a model (when the index fits it), or change `fieldMap` and parameters (not the model). */
+  embed?: Partial<IndexEmbed>;
 }
 
 /** An index's spec as describe_index reports it: a serverless index's read capacity comes with its status. */
@@ -258,6 +313,8 @@ export interface IndexModel {
   vectorType: VectorType;
   /** The HNSW settings given at creation or configured since (absent: all defaults). */
   hnsw?: HnswOptions;
+  /** Integrated embedding, for indexes created for a model. */
+  embed?: IndexEmbed;
 }
 
 export interface IndexList {
