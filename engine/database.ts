@@ -7,7 +7,7 @@ import { LarchError, alreadyExists, forbidden, invalidArgument, notFound } from 
 import type { IndexConfig } from './core/index-config.js';
 import { DEFAULT_NAMESPACE } from './core/limits.js';
 import { defaultIndexHost, resolveSettings, type OpenOptions, type Settings } from './core/settings.js';
-import type { ConfigureIndexOptions, CreateIndexOptions, IndexList, IndexModel, IndexModelSpec, IndexSpec, ReadCapacityResponse, RecordMetadata } from './core/types.js';
+import type { ConfigureIndexOptions, CreateIndexForModelOptions, CreateIndexOptions, IndexEmbed, IndexList, IndexModel, IndexModelSpec, IndexSpec, ReadCapacityResponse, RecordMetadata } from './core/types.js';
 import { validateConfigureIndex, validateCreateIndex, validateIndexName } from './core/validation/control.js';
 import { Catalog } from './storage/catalog.js';
 import { acquireDirLock, type DirLock } from './storage/dir-lock.js';
@@ -17,6 +17,7 @@ import { Supervisor, type SupervisorStats } from '../actors/main/supervisor.js';
 import type { NamespaceStorageInfo } from '../actors/shared/host-api.js';
 import { Index, type EngineContext } from './index-handle.js';
 import { Inference } from './inference.js';
+import { changedEmbed, planIndexForModel } from './integrated.js';
 
 export type { OpenOptions };
 
@@ -98,14 +99,29 @@ export class LarchDB {
     if (cfg.dimension !== undefined) m.dimension = cfg.dimension;
     if (cfg.tags && Object.keys(cfg.tags).length > 0) m.tags = cfg.tags;
     if (cfg.hnsw) m.hnsw = { ...cfg.hnsw };
+    if (cfg.embed) m.embed = { ...cfg.embed };
     return m;
   }
 
   /** Creates an index; it is ready when this resolves. */
   createIndex(options: CreateIndexOptions): Promise<IndexModel> {
+    return this.create(options);
+  }
+
+  /**
+   * Creates an index for an embedding model (integrated embedding): dimension, vector type and metric follow the
+   * model; upsert and search it as text with `upsertRecords` / `searchRecords`.
+   */
+  async createIndexForModel(options: CreateIndexForModelOptions): Promise<IndexModel> {
+    const { create, embed } = await planIndexForModel(options, this.inference);
+    return this.create(create, embed);
+  }
+
+  private create(options: CreateIndexOptions, embed?: IndexEmbed): Promise<IndexModel> {
     return this.serial(async () => {
       const sup = this.live();
       const cfg = validateCreateIndex(options);
+      if (embed) cfg.embed = embed;
       const existing = this.catalog.get(cfg.name);
       if (existing) {
         if (options.suppressConflicts) return this.model(existing);
@@ -144,6 +160,7 @@ export class LarchDB {
         cfg.tags = tags;
       }
       if (change.hnsw?.efSearch !== undefined) cfg.hnsw = { ...cfg.hnsw, efSearch: change.hnsw.efSearch };
+      if (options.embed !== undefined) cfg.embed = changedEmbed(cfg, options.embed);
       const readCapacity = change.spec?.serverless?.readCapacity;
       if (readCapacity) {
         if (!cfg.spec.serverless) throw invalidArgument(`Index ${cfg.name} is not serverless: only serverless indexes have a read capacity.`);

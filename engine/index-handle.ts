@@ -12,6 +12,9 @@ import type {
   FetchByMetadataResponse,
   FetchResponse,
   Filter,
+  IntegratedRecord,
+  SearchRecordsOptions,
+  SearchRecordsResponse,
   IndexStatsDescription,
   ListNamespacesOptions,
   ListNamespacesResponse,
@@ -43,6 +46,7 @@ import { encodeRecords } from './storage/record-frame.js';
 import { readHits, runQuery } from '../actors/main/query-coordinator.js';
 import type { Supervisor } from '../actors/main/supervisor.js';
 import type { Inference } from './inference.js';
+import { embedRecords, searchRecords } from './integrated.js';
 
 /** What an index handle needs from the database that made it. */
 export interface EngineContext {
@@ -109,6 +113,26 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     const r = await this.host().withFrame('upsert', [this.name, this.namespaceName], { size: frame.length, writeTo: (dst) => dst.set(frame) });
     if (r.value !== count) throw new Error(`upsert applied ${r.value} of ${count} records`);
     return { upsertedCount: r.value, lsn: r.lsn };
+  }
+
+  /**
+   * Integrated indexes: upserts text records (`_id` or `id`, and fields, one of them the text named by the index's
+   * `fieldMap`). The text is embedded with the index's model; all fields but the id are stored as metadata.
+   */
+  async upsertRecords(records: IntegratedRecord[]): Promise<void> {
+    await this.upsertRecordsWithLsn(records);
+  }
+
+  /** @internal {@link upsertRecords}, answering the write's LSN. */
+  async upsertRecordsWithLsn(records: IntegratedRecord[]): Promise<number> {
+    const vectors = await embedRecords(this.cfg, records, this.ctx.inference());
+    const valid = validateUpsert(vectors, this.cfg);
+    return (await this.host().withFrame('upsert', [this.name, this.namespaceName], encodeRecords(valid))).lsn;
+  }
+
+  /** Integrated indexes: searches by text (or vector, or record id), optionally reranking the hits. */
+  async searchRecords(options: SearchRecordsOptions): Promise<SearchRecordsResponse> {
+    return searchRecords(this.cfg, options, this.ctx.inference(), (q) => this.query(q));
   }
 
   /** Nearest records to a vector, a sparse vector, both (hybrid), or a stored record's vector (`id`). */

@@ -1,9 +1,9 @@
 /** Control-plane routes (API-DIGEST §4): indexes, plus clear 400s (code UNIMPLEMENTED) for the parts of the API LarchDB does not implement. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LarchError, type IndexModel, type LarchDB } from '../engine/index.js';
+import { LarchError, type CreateIndexForModelOptions, type IndexModel, type LarchDB } from '../engine/index.js';
 import { versionOf } from './api-versions.js';
-import { configureIndexBody, createIndexBody } from './schemas.js';
-import { configureIndexFromWire, createIndexFromWire, indexModelToWire, isObject, normalizeMessage } from './wire.js';
+import { configureIndexBody, createForModelBody, createIndexBody } from './schemas.js';
+import { configureIndexFromWire, createIndexFromWire, embedFromWire, indexModelToWire, isObject, normalizeMessage } from './wire.js';
 
 type Json = Record<string, unknown>;
 
@@ -30,7 +30,6 @@ function normalizeCreate(req: FastifyRequest): void {
 }
 
 const UNIMPLEMENTED: [string, string, string][] = [
-  ['POST', '/indexes/create-for-model', 'Integrated embedding is'],
   // API 2026-07: backup schedules.
   ['GET', '/indexes/:name/backup-schedules', 'Backup schedules are'],
   ['POST', '/indexes/:name/backup-schedules', 'Backup schedules are'],
@@ -62,6 +61,19 @@ export function registerControlRoutes(app: FastifyInstance, route: RouteContext)
 
   app.post<{ Body: Json }>('/indexes', { schema: { body: createIndexBody }, preValidation: async (req) => normalizeCreate(req) }, async (req, reply) => {
     const model = await db.createIndex(createIndexFromWire(req.body));
+    return reply.code(201).send(ctx.modelOut(req, model));
+  });
+
+  app.post<{ Body: Json }>('/indexes/create-for-model', { schema: { body: createForModelBody }, preValidation: async (req) => normalizeMessage((req.body ??= {})) }, async (req, reply) => {
+    const b = req.body;
+    const model = await db.createIndexForModel({
+      name: b.name as string,
+      cloud: b.cloud as 'aws' | 'gcp' | 'azure',
+      region: b.region as string,
+      embed: embedFromWire(b.embed) as CreateIndexForModelOptions['embed'],
+      ...(b.deletion_protection !== undefined ? { deletionProtection: b.deletion_protection as 'enabled' | 'disabled' } : {}),
+      ...(b.tags !== undefined ? { tags: b.tags as Record<string, string> } : {}),
+    });
     return reply.code(201).send(ctx.modelOut(req, model));
   });
 

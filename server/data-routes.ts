@@ -6,7 +6,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LarchError, type Filter, type Index, type LarchDB, type MetadataSchema, type QueryOptions, type UpdateOptions } from '../engine/index.js';
 import { compileFilter, invalidArgument } from '../engine/internal.js';
 import { versionOf } from './api-versions.js';
-import { ALIASES, createNamespaceBody, deleteBody, fetchByMetadataBody, queryBody, statsBody, updateBody } from './schemas.js';
+import { parseNdjson, searchFromWire, searchToWire } from './records-wire.js';
+import { ALIASES, createNamespaceBody, searchRecordsBody, deleteBody, fetchByMetadataBody, queryBody, statsBody, updateBody } from './schemas.js';
 import { prepareUpsert, type PrepareReply, type PreparedUpsert } from './upsert-prepare.js';
 import { WireError } from './errors.js';
 
@@ -187,6 +188,23 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
     return target(req, param(q, 'namespace')).listPaginated(options);
   });
 
+  // Text records (integrated embedding): NDJSON in, whatever content type the clients send (6.x sends none, which
+  // fetch turns into text/plain; 7.x+ send application/x-ndjson).
+  app.register(async (sub) => {
+    sub.removeAllContentTypeParsers();
+    sub.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    sub.post<{ Params: Params; Body: string | undefined }>('/records/namespaces/:namespace/upsert', async (req, reply) => {
+      const records = parseNdjson(req.body ?? '');
+      const lsn = await target(req, req.params.namespace).upsertRecordsWithLsn(records);
+      lsnHeaders(reply, lsn, true);
+      return reply.code(201).send({});
+    });
+  });
+
+  app.post<{ Params: Params; Body: Json }>('/records/namespaces/:namespace/search', { schema: { body: searchRecordsBody } }, async (req) =>
+    searchToWire(await target(req, req.params.namespace).searchRecords(searchFromWire(req.body))),
+  );
+
   app.post<{ Params: Params; Body: Json }>(
     '/vectors/fetch_by_metadata',
     { schema: { body: fetchByMetadataBody }, preValidation: normalize((b) => normalizeMessage(b, ALIASES.fetchByMetadata)) },
@@ -240,8 +258,6 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
   const unimplemented = (what: string) => async () => {
     throw new LarchError('UNIMPLEMENTED', `${what} not supported by LarchDB.`);
   };
-  app.post('/records/namespaces/:namespace/upsert', unimplemented('Upserting text records (integrated embedding) is'));
-  app.post('/records/namespaces/:namespace/search', unimplemented('Searching text records (integrated embedding) is'));
   // API 2026-07's documents API (full-text search).
   for (const verb of ['upsert', 'search', 'fetch', 'list', 'update', 'delete']) {
     app.post(`/namespaces/:namespace/documents/${verb}`, unimplemented('The documents API (full-text search, API 2026-07) is'));

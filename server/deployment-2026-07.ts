@@ -148,7 +148,12 @@ export function indexModelTo2026(m: Json): Json {
   } else {
     deployment = { deployment_type: 'byoc', ...(spec.byoc as Json) };
   }
-  const out: Json = { ...rest, deployment, schema: { fields } };
+  const { embed, ...others } = rest;
+  if (isObject(embed) && isObject(embed.field_map)) {
+    const { field_map: fieldMap, vector_type: _vt, dimension: _d, ...model } = embed;
+    fields[String(fieldMap.text)] = { type: 'semantic_text', ...model };
+  }
+  const out: Json = { ...others, deployment, schema: { fields } };
   if (readCapacity !== undefined) out.read_capacity = readCapacity;
   return out;
 }

@@ -55,6 +55,13 @@ export const createIndexBody = message(
   ['name', 'spec'],
 );
 
+const embedConfig = message({ model: str, field_map: obj, metric, read_parameters: obj, write_parameters: obj, dimension: int });
+
+export const createForModelBody = message(
+  { name: str, cloud: { enum: ['aws', 'gcp', 'azure'] }, region: str, embed: embedConfig, deletion_protection: deletionProtection, tags },
+  ['name', 'cloud', 'region', 'embed'],
+);
+
 export const configureIndexBody = message({ deletion_protection: deletionProtection, tags, spec: obj, embed: obj, hnsw });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -94,6 +101,26 @@ export const queryBody = message(
 
 /** By id (`id` + parts to change) or, API 2025-10, by filter (`filter` + `setMetadata`, optional `dryRun`). */
 export const updateBody = message({ id: str, values: numbers, sparseValues, setMetadata: obj, namespace: str, filter: obj, dryRun: bool });
+
+/** POST /records/namespaces/{ns}/search (snake_case, as the 2025-04 spec has it). */
+export const searchRecordsBody = message(
+  {
+    query: message(
+      {
+        top_k: int,
+        inputs: obj,
+        vector: message({ values: numbers, sparse_values: numbers, sparse_indices: { type: 'array', items: int } }),
+        id: str,
+        filter: obj,
+        match_terms: message({ strategy: { enum: ['all'] }, terms: strings }, ['terms']),
+      },
+      ['top_k'],
+    ),
+    fields: strings,
+    rerank: message({ model: str, rank_fields: strings, top_n: int, query: str, parameters: obj }, ['model', 'rank_fields']),
+  },
+  ['query'],
+);
 
 export const fetchByMetadataBody = message({ namespace: str, filter: obj, limit: int, paginationToken: str });
 

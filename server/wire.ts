@@ -8,6 +8,7 @@ import type {
   CreateIndexOptions,
   FetchResponse,
   HnswOptions,
+  IndexEmbed,
   IndexModel,
   IndexSpec,
   IndexStatsDescription,
@@ -100,6 +101,30 @@ function noCollection(name: unknown): void {
   if (name !== undefined) throw invalidArgument(`Resource ${String(name)} not found: LarchDB has no collections, so an index cannot be created from one.`);
 }
 
+/** `embed` (snake_case) ↔ engine IndexEmbed. */
+export function embedFromWire(e: unknown): Partial<IndexEmbed> {
+  if (!isObject(e)) return e as Partial<IndexEmbed>;
+  return defined({
+    model: e.model as string | undefined,
+    fieldMap: e.field_map as Record<string, string> | undefined,
+    metric: e.metric as IndexEmbed['metric'],
+    readParameters: e.read_parameters as Record<string, unknown> | undefined,
+    writeParameters: e.write_parameters as Record<string, unknown> | undefined,
+  });
+}
+
+function embedToWire(e: IndexEmbed): Json {
+  return defined({
+    model: e.model,
+    field_map: e.fieldMap,
+    metric: e.metric,
+    dimension: e.dimension,
+    vector_type: e.vectorType,
+    read_parameters: e.readParameters,
+    write_parameters: e.writeParameters,
+  });
+}
+
 /** `hnsw: { m, ef_construction, ef_search }` (LarchDB extension) → engine HnswOptions. */
 function hnswFromWire(h: Json): HnswOptions {
   return defined({ M: h.m as number | undefined, efConstruction: h.ef_construction as number | undefined, efSearch: h.ef_search as number | undefined });
@@ -112,7 +137,6 @@ function readCapacityFromWire(rc: unknown): ReadCapacity {
 
 /** `PATCH /indexes/:name` body → engine options. Pod scaling and integrated embedding are refused. */
 export function configureIndexFromWire(body: Json): ConfigureIndexOptions {
-  if (body.embed !== undefined) throw invalidArgument('embed cannot be configured: LarchDB does not support integrated embedding yet.');
   const spec = body.spec;
   if (spec !== undefined && !(isObject(spec) && Object.keys(spec).every((k) => k === 'serverless'))) {
     throw invalidArgument('Only spec.serverless.read_capacity can be configured: LarchDB has no pods to scale and no BYOC environments.');
@@ -126,6 +150,7 @@ export function configureIndexFromWire(body: Json): ConfigureIndexOptions {
     tags: body.tags as Record<string, string> | undefined,
     hnsw: isObject(body.hnsw) ? hnswFromWire(body.hnsw) : undefined,
     spec: serverless?.read_capacity === undefined ? undefined : { serverless: { readCapacity: readCapacityFromWire(serverless.read_capacity) } },
+    embed: body.embed === undefined ? undefined : embedFromWire(body.embed),
   });
 }
 
@@ -147,6 +172,7 @@ export function indexModelToWire(m: IndexModel, host: string): Json {
     deletion_protection: m.deletionProtection,
     tags: m.tags,
     hnsw: m.hnsw ? defined({ m: m.hnsw.M, ef_construction: m.hnsw.efConstruction, ef_search: m.hnsw.efSearch }) : undefined,
+    embed: m.embed ? embedToWire(m.embed) : undefined,
   });
 }
 

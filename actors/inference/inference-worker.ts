@@ -4,7 +4,7 @@
  * lose its code crossing the thread).
  */
 import { toLarchError } from '../../engine/core/errors.js';
-import { encodeSparse } from '../../engine/core/sparse-bm25.js';
+import { encodeSparse, termOf, tokenize } from '../../engine/core/sparse-bm25.js';
 import type { EmbedOut, InferenceJob, InferenceReply, RerankOut } from '../shared/inference-job.js';
 import { embedOnnx, rerankOnnx } from './onnx-runner.js';
 
@@ -12,9 +12,12 @@ function embedBm25(job: Extract<InferenceJob, { op: 'embed' }>): EmbedOut {
   const { task } = job;
   let totalTokens = 0;
   const sparse = task.texts.map((text) => {
-    const e = encodeSparse(text, task.inputType, { maxTokens: task.maxTokens, truncate: task.truncate, returnTokens: task.returnTokens });
+    const e = encodeSparse(text, task.inputType, { maxTokens: task.maxTokens, truncate: task.truncate });
     totalTokens += e.tokens;
-    return task.returnTokens ? { indices: e.indices, values: e.values, tokens: e.terms ?? [] } : { indices: e.indices, values: e.values };
+    if (!task.returnTokens) return { indices: e.indices, values: e.values };
+    // The normalised terms (stems, stop words dropped), as sparse_tokens reports them.
+    const terms = [...new Set(tokenize(text).slice(0, task.maxTokens).map(termOf).filter((t): t is string => t !== null))];
+    return { indices: e.indices, values: e.values, tokens: terms };
   });
   return { sparse, totalTokens };
 }

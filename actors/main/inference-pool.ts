@@ -1,6 +1,6 @@
 /**
- * The inference worker pool (tinypool), separate from the query executors so a long embedding batch never holds a
- * query up. A worker that dies is replaced by the pool; the job it was running is retried once, then fails with a
+ * The inference worker pool (tinypool, child processes), separate from the query executors so a long embedding
+ * batch never holds a query up. A worker that dies is replaced by the pool; the job it was running is retried once, then fails with a
  * clear 503.
  */
 import Tinypool from 'tinypool';
@@ -16,9 +16,13 @@ export class InferencePool {
   constructor(threads: number) {
     this.pool = new Tinypool({
       filename: new URL('../inference/inference-worker.js', import.meta.url).href,
-      minThreads: 0, // models load on first use; an idle database starts no inference thread
+      // Child processes, not worker threads: onnxruntime-node 1.21 aborts the whole process when two worker threads
+      // run inference at once or a worker that ran it is replaced (microsoft/onnxruntime#24486). A process also
+      // keeps a crashing model away from the database.
+      runtime: 'child_process',
+      minThreads: 0, // models load on first use; an idle database starts no inference process
       maxThreads: threads,
-      idleTimeout: 60_000,
+      idleTimeout: 5 * 60_000,
     });
   }
 

@@ -105,7 +105,7 @@ export function validateHnsw(opts: unknown, allowed: readonly (keyof HnswOptions
  */
 export function validateConfigureIndex(opts: unknown): ConfigureIndexOptions {
   if (!isPlainObject(opts)) throw invalidArgument(`Configure index options must be an object, got ${typeName(opts)}.`);
-  rejectUnknown(opts, ['deletionProtection', 'tags', 'hnsw', 'spec'], 'Configure index options');
+  rejectUnknown(opts, ['deletionProtection', 'tags', 'hnsw', 'spec', 'embed'], 'Configure index options');
   const out: ConfigureIndexOptions = {};
   if (!absent(opts.spec)) {
     const spec = opts.spec;
