@@ -32,6 +32,11 @@ Options:
   --durability <mode>     fsync (default): a write is answered once it is on disk; none: once the OS has it
                           (survives kill -9, but a power failure or OS crash may lose the last writes)
   --memtable-bytes <n>    memtable size at which a namespace writes it out as a slab (default ${DEFAULTS.memtableBytes})
+  --models-dir <dir>      inference models, laid out like the Hugging Face hub: <dir>/<org>/<name>/onnx/model.onnx
+                          (default ./larch-models)
+  --allow-model-downloads let a model missing from --models-dir be fetched from the Hugging Face hub into it
+                          (default: never download; a missing model is a clear error)
+  --inference-threads <n> inference worker processes (default 1)
   --api-key <key>         require this Api-Key header; repeat for several keys (default: no authentication)
   --advertise-host <url>  base URL reported in index hosts, e.g. https://vectors.example.com
                           (default: http:// + the Host header the client used)
@@ -76,6 +81,9 @@ interface ServeConfig {
   data: string;
   durability: Durability;
   memtableBytes?: number;
+  modelsDir: string;
+  allowModelDownloads: boolean;
+  inferenceThreads?: number;
   apiKeys: string[];
   advertiseHost?: string;
   logLevel: string;
@@ -95,6 +103,9 @@ function parse(argv: string[]): ServeConfig | null {
         data: { type: 'string' },
         durability: { type: 'string' },
         'memtable-bytes': { type: 'string' },
+        'models-dir': { type: 'string' },
+        'allow-model-downloads': { type: 'boolean' },
+        'inference-threads': { type: 'string' },
         'api-key': { type: 'string', multiple: true },
         'advertise-host': { type: 'string' },
         'log-level': { type: 'string' },
@@ -144,13 +155,35 @@ function parse(argv: string[]): ServeConfig | null {
   }
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
-  return { port, host: values.host ?? '127.0.0.1', data: values.data ?? DEFAULTS.path, durability, ...(mt ? { memtableBytes: Number(mt) } : {}), apiKeys, advertiseHost, logLevel, ...(emulator ? { emulator } : {}) };
+  const it = values['inference-threads'];
+  if (it !== undefined && !/^[1-9]\d{0,2}$/.test(it)) fail(`--inference-threads must be an integer from 1 to 999, got '${it}'`);
+  return {
+    port,
+    host: values.host ?? '127.0.0.1',
+    data: values.data ?? DEFAULTS.path,
+    durability,
+    ...(mt ? { memtableBytes: Number(mt) } : {}),
+    modelsDir: values['models-dir'] ?? DEFAULTS.modelsDir,
+    allowModelDownloads: values['allow-model-downloads'] === true,
+    ...(it ? { inferenceThreads: Number(it) } : {}),
+    apiKeys,
+    advertiseHost,
+    logLevel,
+    ...(emulator ? { emulator } : {}),
+  };
 }
 
 async function serve(cfg: ServeConfig): Promise<void> {
   let db: LarchDB;
   try {
-    db = await LarchDB.open({ path: cfg.data, durability: cfg.durability, memtableBytes: cfg.memtableBytes });
+    db = await LarchDB.open({
+      path: cfg.data,
+      durability: cfg.durability,
+      memtableBytes: cfg.memtableBytes,
+      modelsDir: cfg.modelsDir,
+      allowModelDownloads: cfg.allowModelDownloads,
+      inferenceThreads: cfg.inferenceThreads,
+    });
   } catch (err) {
     process.stderr.write(`larchdb: cannot open data directory ${cfg.data}: ${(err as Error).message}\n`);
     process.exit(1);
