@@ -60,7 +60,7 @@ export class Inference {
   async embed(model: string, inputs: (string | { text: string })[], parameters?: Record<string, unknown>): Promise<EmbeddingsList> {
     const spec = resolveModel(model, 'embed');
     const task = validateEmbed(spec, inputs, parameters);
-    const out = await this.supervisor().inference.run<EmbedOut>({ op: 'embed', model: spec, task, source: this.source });
+    const out = await this.supervisor().inference.embed({ op: 'embed', model: spec, task, source: this.source });
     const data: EmbeddingsList['data'] = out.sparse
       ? out.sparse.map((s) => ({ vectorType: 'sparse' as const, sparseIndices: s.indices, sparseValues: s.values, ...(s.tokens ? { sparseTokens: s.tokens } : {}) }))
       : out.dense!.map((values) => ({ vectorType: 'dense' as const, values }));

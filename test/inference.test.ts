@@ -168,3 +168,38 @@ test('an inference worker that dies is replaced: the job is retried once, then t
   const again = await db.inference.embed(models.embed.id, ['still works'], { input_type: 'query' });
   assert.equal((again.data[0] as { values: number[] }).values.length, models.embed.dim);
 });
+
+test('concurrent small embeds are batched into fewer model runs, each answer its own', async () => {
+  const pool = (db as unknown as { sup: { inference: { batching: { jobs: number; requests: number } } } }).sup.inference;
+  const before = { ...pool.batching };
+  const texts = Array.from({ length: 24 }, (_, i) => `text number ${i}`);
+  const answers = await Promise.all(texts.map((t) => db.inference.embed(models.embed.id, [t], { input_type: 'passage' })));
+  const jobs = pool.batching.jobs - before.jobs;
+  assert.equal(pool.batching.requests - before.requests, 24);
+  assert.ok(jobs < 24, `24 requests went as ${jobs} jobs`);
+  for (let i = 0; i < texts.length; i += 7) {
+    const want = await referenceEmbedding(models.embed, texts[i]!);
+    const got = (answers[i]!.data[0] as { values: number[] }).values;
+    assert.ok(got.every((x, d) => Math.abs(x - want[d]!) < 1e-5), `answer ${i} is its own text's embedding`);
+    assert.equal(answers[i]!.usage.totalTokens, (await db.inference.embed(models.embed.id, [texts[i]!], { input_type: 'passage' })).usage.totalTokens);
+  }
+  // One bad request in a batch fails alone.
+  const mixed = await Promise.allSettled([
+    db.inference.embed(models.embed.id, ['fine'], { input_type: 'query', truncate: 'NONE' }),
+    db.inference.embed(models.embed.id, ['word '.repeat(600)], { input_type: 'query', truncate: 'NONE' }),
+    db.inference.embed(models.embed.id, ['also fine'], { input_type: 'query', truncate: 'NONE' }),
+  ]);
+  assert.deepEqual(mixed.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+});
+
+test('configure embed: field_map and parameters change, the model cannot; 2026-07 shows it as a semantic_text field', async () => {
+  const conf = await pc.configureIndex('docs', { embed: { fieldMap: { text: 'body' }, readParameters: { input_type: 'query', truncate: 'NONE' } } });
+  assert.deepEqual(conf.embed?.fieldMap, { text: 'body' });
+  assert.deepEqual(conf.embed?.readParameters, { input_type: 'query', truncate: 'NONE' });
+  const bad = await httpCall(base, 'PATCH', '/indexes/docs', { embed: { model: 'multilingual-e5-large' } });
+  assert.equal(bad.status, 400);
+  assert.match((bad.body as any).error.message, /cannot be changed/);
+  const nine = (await httpCall(base, 'GET', '/indexes/docs', undefined, { 'X-Pinecone-Api-Version': '2026-07' })).body as any;
+  assert.deepEqual(nine.schema.fields.body, { type: 'semantic_text', model: models.embed.id, metric: 'cosine', read_parameters: { input_type: 'query', truncate: 'NONE' }, write_parameters: { input_type: 'passage' } });
+  await pc.configureIndex('docs', { embed: { fieldMap: { text: 'chunk_text' } } });
+});

@@ -11,15 +11,17 @@ import { embedOnnx, rerankOnnx } from './onnx-runner.js';
 function embedBm25(job: Extract<InferenceJob, { op: 'embed' }>): EmbedOut {
   const { task } = job;
   let totalTokens = 0;
+  const tokensPerInput: number[] = [];
   const sparse = task.texts.map((text) => {
     const e = encodeSparse(text, task.inputType, { maxTokens: task.maxTokens, truncate: task.truncate });
     totalTokens += e.tokens;
+    tokensPerInput.push(e.tokens);
     if (!task.returnTokens) return { indices: e.indices, values: e.values };
     // The normalised terms (stems, stop words dropped), as sparse_tokens reports them.
     const terms = [...new Set(tokenize(text).slice(0, task.maxTokens).map(termOf).filter((t): t is string => t !== null))];
     return { indices: e.indices, values: e.values, tokens: terms };
   });
-  return { sparse, totalTokens };
+  return { sparse, totalTokens, tokensPerInput };
 }
 
 export default async function run(job: InferenceJob): Promise<InferenceReply<EmbedOut | RerankOut>> {

@@ -108,6 +108,7 @@ export async function embedOnnx(job: Extract<InferenceJob, { op: 'embed' }>): Pr
   const mask = inputs.attention_mask!;
   const keep = task.dimension ?? dim;
   let totalTokens = 0;
+  const tokensPerInput: number[] = [];
   const dense: number[][] = [];
   for (let b = 0; b < batch; b++) {
     const sum = new Float64Array(dim);
@@ -119,12 +120,13 @@ export async function embedOnnx(job: Extract<InferenceJob, { op: 'embed' }>): Pr
       for (let d = 0; d < dim; d++) sum[d]! += Number(hidden.data[base + d]);
     }
     totalTokens += n;
+    tokensPerInput.push(n);
     // Mean, then (for a smaller `dimension`) the leading components, then unit length.
     const v = Array.from(sum.subarray(0, keep), (x) => x / Math.max(n, 1));
     const norm = Math.hypot(...v) || 1;
     dense.push(v.map((x) => Math.fround(x / norm)));
   }
-  return { dense, totalTokens };
+  return { dense, totalTokens, tokensPerInput };
 }
 
 export async function rerankOnnx(job: Extract<InferenceJob, { op: 'rerank' }>): Promise<RerankOut> {

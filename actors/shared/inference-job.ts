@@ -31,6 +31,8 @@ export interface EmbedOut {
   dense?: number[][];
   sparse?: SparseOut[];
   totalTokens: number;
+  /** Tokens of each input (lets a batched job's usage be split back per request). */
+  tokensPerInput?: number[];
 }
 
 export interface RerankOut {
