@@ -105,26 +105,31 @@ export async function embedOnnx(job: Extract<InferenceJob, { op: 'embed' }>): Pr
   const out = await model(inputs);
   const hidden = out.last_hidden_state ?? out.token_embeddings ?? Object.values(out)[0]!;
   const [batch, seq, dim] = hidden.dims as [number, number, number];
-  const mask = inputs.attention_mask!;
+  const h = hidden.data as Float32Array;
+  const mask = inputs.attention_mask!.data as BigInt64Array;
   const keep = task.dimension ?? dim;
   let totalTokens = 0;
   const tokensPerInput: number[] = [];
   const dense: number[][] = [];
+  const sum = new Float64Array(dim);
   for (let b = 0; b < batch; b++) {
-    const sum = new Float64Array(dim);
+    sum.fill(0);
     let n = 0;
     for (let s = 0; s < seq; s++) {
-      if (Number(mask.data[b * seq + s]) === 0) continue;
+      if (mask[b * seq + s] === 0n) continue;
       n++;
       const base = (b * seq + s) * dim;
-      for (let d = 0; d < dim; d++) sum[d]! += Number(hidden.data[base + d]);
+      for (let d = 0; d < dim; d++) sum[d]! += h[base + d]!;
     }
     totalTokens += n;
     tokensPerInput.push(n);
     // Mean, then (for a smaller `dimension`) the leading components, then unit length.
-    const v = Array.from(sum.subarray(0, keep), (x) => x / Math.max(n, 1));
-    const norm = Math.hypot(...v) || 1;
-    dense.push(v.map((x) => Math.fround(x / norm)));
+    let norm = 0;
+    for (let d = 0; d < keep; d++) norm += sum[d]! * sum[d]!;
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0; // the mean's 1/n cancels in the normalisation
+    const v = new Array<number>(keep);
+    for (let d = 0; d < keep; d++) v[d] = Math.fround(sum[d]! * scale);
+    dense.push(v);
   }
   return { dense, totalTokens, tokensPerInput };
 }
