@@ -203,3 +203,34 @@ test('configure embed: field_map and parameters change, the model cannot; 2026-0
   assert.deepEqual(nine.schema.fields.body, { type: 'semantic_text', model: models.embed.id, metric: 'cosine', read_parameters: { input_type: 'query', truncate: 'NONE' }, write_parameters: { input_type: 'passage' } });
   await pc.configureIndex('docs', { embed: { fieldMap: { text: 'chunk_text' } } });
 });
+
+test('records over raw HTTP: NDJSON with or without a content type (201), search by vector, by id, with match_terms', async () => {
+  const put = async (body: string, headers: Record<string, string>) => {
+    const r = await fetch(`${base}/index/words/records/namespaces/raw/upsert`, { method: 'POST', body, headers });
+    return { status: r.status, body: await r.json() };
+  };
+  const lines = (recs: object[]) => recs.map((r) => JSON.stringify(r)).join('\n');
+  assert.deepEqual(await put(lines([{ _id: 'a', body: 'quantum entanglement in the lab' }]), { 'content-type': 'application/x-ndjson' }), { status: 201, body: {} });
+  assert.equal((await put(lines([{ id: 'b', body: 'entanglement of quantum states' }]), { 'content-type': 'text/plain' })).status, 201);
+  const noType = await fetch(`${base}/index/words/records/namespaces/raw/upsert`, { method: 'POST', body: new Blob([lines([{ _id: 'c', body: 'a quantum leap in cooking' }])]) });
+  assert.equal(noType.status, 201, 'no Content-Type at all');
+  const bad = await put('{"_id": "x", "body": "t"}\nnot json', { 'content-type': 'application/x-ndjson' });
+  assert.equal(bad.status, 400);
+  assert.match(String((bad.body as any).message), /Line 2 of the body is not valid JSON/);
+  const missing = await put(lines([{ _id: 'y', text: 'no body field' }]), { 'content-type': 'application/x-ndjson' });
+  assert.match(String((missing.body as any).message), /missing the text field 'body'/);
+
+  const search = (body: object) => httpCall(base, 'POST', '/index/words/records/namespaces/raw/search', body);
+  const terms = await search({ query: { top_k: 5, inputs: { text: 'quantum' }, match_terms: { strategy: 'all', terms: ['quantum', 'entanglement'] } } });
+  assert.deepEqual((terms.body as any).result.hits.map((h: any) => h._id).sort(), ['a', 'b']);
+  assert.ok((terms.body as any).usage.embed_total_tokens >= 1);
+  const byId = await search({ query: { top_k: 1, id: 'a' }, fields: ['body'] });
+  assert.deepEqual((byId.body as any).result.hits, [{ _id: 'a', _score: (byId.body as any).result.hits[0]._score, fields: { body: 'quantum entanglement in the lab' } }]);
+  const e = await db.inference.embed('pinecone-sparse-english-v0', ['cooking'], { input_type: 'query' });
+  const sv = e.data[0] as { sparseIndices: number[]; sparseValues: number[] };
+  const byVector = await search({ query: { top_k: 3, vector: { sparse_indices: sv.sparseIndices, sparse_values: sv.sparseValues } } });
+  assert.deepEqual((byVector.body as any).result.hits.map((h: any) => h._id), ['c']);
+  const dense = await httpCall(base, 'POST', '/index/docs/records/namespaces/books/search', { query: { top_k: 1, inputs: { text: 'x' }, match_terms: { terms: ['x'] } } });
+  assert.equal(dense.status, 400);
+  assert.match(String((dense.body as any).message), /match_terms is supported only for sparse indexes/);
+});
