@@ -111,6 +111,8 @@ describe('tiny ONNX fixtures through @huggingface/transformers', () => {
   it('feature-extraction (mean pooling, normalized) equals the direct computation, padded batch included', async () => {
     const out = await extractor(TEXTS, { pooling: 'mean', normalize: true });
     assert.deepEqual(out.dims, [TEXTS.length, models.embed.dim]);
+    assert.equal(models.embed.outDim, models.embed.dim, 'no projection by default');
+    assert.equal(models.embed.projection, undefined);
     assert.equal(out.type, 'float32');
     const rows = out.tolist() as number[][];
     const lengths = await Promise.all(TEXTS.map(async (t) => (await tokenize(models.embed.dir, t)).input_ids.length));
@@ -125,6 +127,46 @@ describe('tiny ONNX fixtures through @huggingface/transformers', () => {
     }
     // Different texts give different vectors (it is not a constant model).
     assert.ok(maxAbsDiff(rows[0]!, rows[1]!) > 0.05);
+  });
+
+  it('an output dimension apart from the hidden size (outDim) adds only a [D, outDim] projection, and matches its reference', async () => {
+    const wide = await buildTinyModels(join(dir, 'wide'), { embedId: 'larch-test/wide-embed', outDim: 1024 });
+    assert.equal(wide.embed.dim, 16);
+    assert.equal(wide.embed.outDim, 1024);
+    assert.equal(wide.embed.projection?.length, 16 * 1024);
+    // The other weights are those of the same seed without a projection (the projection is drawn last).
+    assert.deepEqual(wide.embed.word, models.embed.word);
+    assert.deepEqual(wide.embed.weight, models.embed.weight);
+    assert.deepEqual(wide.rerank.weight, models.rerank.weight);
+    const size = (await stat(join(wide.embed.dir, 'onnx/model.onnx'))).size;
+    const plain = (await stat(join(models.embed.dir, 'onnx/model.onnx'))).size;
+    assert.ok(size - plain >= 16 * 1024 * 4 && size - plain < 16 * 1024 * 4 + 1000, `${size} vs ${plain} bytes`);
+    const config = JSON.parse(await readFile(join(wide.embed.dir, 'config.json'), 'utf8'));
+    assert.equal(config.hidden_size, 1024);
+
+    // By absolute directory: env.localModelPath points at the default models.
+    const wideExtractor = await pipeline('feature-extraction', wide.embed.dir, {
+      dtype: 'fp32',
+      local_files_only: true,
+      session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 },
+    });
+    try {
+      const out = await wideExtractor(TEXTS, { pooling: 'mean', normalize: true });
+      assert.deepEqual(out.dims, [TEXTS.length, 1024]);
+      const rows = out.tolist() as number[][];
+      for (let i = 0; i < TEXTS.length; i++) {
+        const ref = await referenceEmbedding(wide.embed, TEXTS[i]!);
+        assert.equal(ref.length, 1024);
+        assert.ok(maxAbsDiff(rows[i]!, ref) < 1e-5, `text ${i}: ${maxAbsDiff(rows[i]!, ref)}`);
+        assert.ok(Math.abs(Math.hypot(...rows[i]!) - 1) < 1e-5);
+      }
+      assert.ok(maxAbsDiff(rows[0]!, rows[1]!) > 0.01);
+      // Not the plain model padded out: the 1024 components are spread, not 16 non-zero ones.
+      assert.ok(rows[0]!.filter((v) => Math.abs(v) > 1e-4).length > 900);
+    } finally {
+      await wideExtractor.dispose();
+    }
+    await assert.rejects(buildTinyModels(join(dir, 'bad'), { outDim: 0 }), /outDim must be a positive integer/);
   });
 
   it('truncates silently at model_max_length (512 tokens) inside the pipeline', async () => {

@@ -211,12 +211,18 @@ function uniform(r: () => number, n: number, scale: number): Float32Array {
 
 /**
  * Embedding model: last_hidden_state[b,s,:] = tanh((word[ids] + type[tt]) · W + bias) * mask[b,s]
- * (the pipeline then mean-pools over the mask and L2-normalizes).
+ * (the pipeline then mean-pools over the mask and L2-normalizes). With an output dimension
+ * outDim ≠ dim, a final projection P [dim, outDim] follows: last_hidden_state[b,s,:] =
+ * (tanh(...) · P) * mask[b,s], so a wide output (say 1024) costs dim × outDim more weights, not
+ * VOCAB_SIZE × outDim.
  */
 export interface TinyEmbedModel {
   id: string;
   dir: string;
+  /** hidden size D (the width of word, type, weight and bias) */
   dim: number;
+  /** the width of last_hidden_state and of the embeddings: outDim, or dim without a projection */
+  outDim: number;
   /** [VOCAB_SIZE, dim], row-major */
   word: Float32Array;
   /** [2, dim] */
@@ -225,6 +231,8 @@ export interface TinyEmbedModel {
   weight: Float32Array;
   /** [dim] */
   bias: Float32Array;
+  /** [dim, outDim], row-major; absent when outDim is not given (no projection) */
+  projection?: Float32Array;
 }
 
 /**
@@ -254,6 +262,11 @@ export interface TinyModelOptions {
   rerankId?: string;
   /** hidden size D (default 16) */
   dim?: number;
+  /**
+   * The embedding model's output dimension, through a final [D, outDim] projection (default: no
+   * projection, output dimension D). E.g. 1024 for a stand-in of a 1024-d hosted model.
+   */
+  outDim?: number;
   seed?: number;
   /** where the MiniLM tokenizer files are copied from */
   tokenizerDir?: string;
@@ -287,9 +300,14 @@ async function writeModelDir(dir: string, tokenizerDir: string, config: string, 
   await writeFile(join(dir, 'onnx', 'model.onnx'), onnx);
 }
 
-/** Writes the two tiny models (about 2 MB each with D = 16) under modelsDir and returns their weights. */
+/**
+ * Writes the two tiny models (about 2 MB each with D = 16, plus 4·D·outDim bytes for a projection)
+ * under modelsDir and returns their weights.
+ */
 export async function buildTinyModels(modelsDir: string, opts: TinyModelOptions = {}): Promise<TinyModels> {
   const dim = opts.dim ?? 16;
+  const outDim = opts.outDim;
+  if (outDim !== undefined && !(Number.isInteger(outDim) && outDim > 0)) throw new Error(`outDim must be a positive integer, not ${outDim}`);
   const embedId = opts.embedId ?? 'larch-test/tiny-embed';
   const rerankId = opts.rerankId ?? 'larch-test/tiny-rerank';
   const tokenizerDir = opts.tokenizerDir ?? findMiniLmTokenizerDir();
@@ -300,34 +318,12 @@ export async function buildTinyModels(modelsDir: string, opts: TinyModelOptions 
     id: embedId,
     dir: join(root, embedId),
     dim,
+    outDim: outDim ?? dim,
     word: uniform(r, VOCAB_SIZE * dim, 1),
     type: uniform(r, 2 * dim, 0.5),
     weight: uniform(r, dim * dim, 1 / Math.sqrt(dim)),
     bias: uniform(r, dim, 0.1),
   };
-  const embedOnnx = encodeModel(
-    'tiny_embed',
-    [
-      node('Gather', ['word', 'input_ids'], ['we'], { axis: 0 }),
-      node('Gather', ['type', 'token_type_ids'], ['te'], { axis: 0 }),
-      node('Add', ['we', 'te'], ['x']),
-      node('MatMul', ['x', 'weight'], ['xw']),
-      node('Add', ['xw', 'bias'], ['xb']),
-      node('Tanh', ['xb'], ['h']),
-      node('Cast', ['attention_mask'], ['mf'], { to: FLOAT }),
-      node('Unsqueeze', ['mf', 'last_axis'], ['m3']),
-      node('Mul', ['h', 'm3'], ['last_hidden_state']),
-    ],
-    [
-      floatTensor('word', [VOCAB_SIZE, dim], embed.word),
-      floatTensor('type', [2, dim], embed.type),
-      floatTensor('weight', [dim, dim], embed.weight),
-      floatTensor('bias', [dim], embed.bias),
-      int64Tensor('last_axis', [-1]),
-    ],
-    [valueInfo('last_hidden_state', FLOAT, ['batch_size', 'sequence_length', dim])],
-  );
-  await writeModelDir(embed.dir, tokenizerDir, bertConfig(dim, { architectures: ['BertModel'] }), embedOnnx);
 
   const rerank: TinyRerankModel = {
     id: rerankId,
@@ -374,6 +370,36 @@ export async function buildTinyModels(modelsDir: string, opts: TinyModelOptions 
     }),
     rerankOnnx,
   );
+
+  // Drawn last, so that a seed gives the same other weights with or without a projection.
+  if (outDim !== undefined) embed.projection = uniform(r, dim * outDim, 1 / Math.sqrt(dim));
+  const P = embed.projection;
+  const embedOnnx = encodeModel(
+    'tiny_embed',
+    [
+      node('Gather', ['word', 'input_ids'], ['we'], { axis: 0 }),
+      node('Gather', ['type', 'token_type_ids'], ['te'], { axis: 0 }),
+      node('Add', ['we', 'te'], ['x']),
+      node('MatMul', ['x', 'weight'], ['xw']),
+      node('Add', ['xw', 'bias'], ['xb']),
+      node('Tanh', ['xb'], P ? ['t'] : ['h']),
+      ...(P ? [node('MatMul', ['t', 'projection'], ['h'])] : []),
+      node('Cast', ['attention_mask'], ['mf'], { to: FLOAT }),
+      node('Unsqueeze', ['mf', 'last_axis'], ['m3']),
+      node('Mul', ['h', 'm3'], ['last_hidden_state']),
+    ],
+    [
+      floatTensor('word', [VOCAB_SIZE, dim], embed.word),
+      floatTensor('type', [2, dim], embed.type),
+      floatTensor('weight', [dim, dim], embed.weight),
+      floatTensor('bias', [dim], embed.bias),
+      ...(P ? [floatTensor('projection', [dim, embed.outDim], P)] : []),
+      int64Tensor('last_axis', [-1]),
+    ],
+    [valueInfo('last_hidden_state', FLOAT, ['batch_size', 'sequence_length', embed.outDim])],
+  );
+  // hidden_size is the width of last_hidden_state, as in a real BERT export.
+  await writeModelDir(embed.dir, tokenizerDir, bertConfig(embed.outDim, { architectures: ['BertModel'] }), embedOnnx);
 
   return { modelsDir: root, embed, rerank };
 }
@@ -429,7 +455,17 @@ export async function referenceEmbedding(m: TinyEmbedModel, text: string, maxLen
     }
   }
   const n = enc.input_ids.length;
-  const mean = Array.from(sum, (v) => v / n);
+  let mean = Array.from(sum, (v) => v / n);
+  // The projection is linear, so projecting the mean equals the mean of the projected tokens.
+  const P = m.projection;
+  if (P) {
+    const O = m.outDim;
+    mean = Array.from({ length: O }, (_, o) => {
+      let acc = 0;
+      for (let j = 0; j < D; j++) acc += mean[j]! * P[j * O + o]!;
+      return acc;
+    });
+  }
   const norm = Math.sqrt(mean.reduce((a, v) => a + v * v, 0));
   return mean.map((v) => v / norm);
 }

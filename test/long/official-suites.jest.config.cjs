@@ -8,6 +8,7 @@
  *   LARCH_SUITES      JSON array of suite files relative to dist/integration (the ones that need no cloud-only
  *                     feature)
  *   LARCH_TEST_TIMEOUT per-test and per-hook timeout in ms
+ *   LARCH_JEST_CACHE  jest's cacheDirectory (inside the harness's temp directory, removed with it)
  *   LARCH_URL, LARCH_EXCHANGE_LOG, PINECONE_API_KEY, FIXTURES_JSON (read by the shim and the suites; no
  *                     PINECONE_CONTROLLER_HOST: the shim redirects every client, with or without a config object)
  */
@@ -33,6 +34,9 @@ module.exports = {
   testTimeout: Number(process.env.LARCH_TEST_TIMEOUT || 20000),
   maxWorkers: 2,
   cache: false,
+  // jest still writes its haste map and test timings (perf-cache) there: keep them in the harness's temp directory,
+  // not in the shared /tmp/jest_<uid>.
+  ...(process.env.LARCH_JEST_CACHE ? { cacheDirectory: process.env.LARCH_JEST_CACHE } : {}),
   // Fixture index names are random, as in the client's own CI; nothing to watch or collect.
   watchman: false,
   collectCoverage: false,

@@ -4,15 +4,16 @@
  * 2026-04).
  *
  * Per client version: a `larchdb serve` child process on a free port (temp data directory, an API key, durability
- * none), the fixture their global setup would create (official-suites.setup.cjs: the serverless-index half of their
- * setup.js; the Assistant half is cloud-only), then jest (node_modules/jest/bin/jest.js) with
+ * none, `--models-dir` with tiny stand-ins for the hosted models the inference suites name: see STAND_INS), the
+ * fixture their global setup would create (official-suites.setup.cjs: the serverless-index half of their setup.js;
+ * the Assistant half is cloud-only), then jest (node_modules/jest/bin/jest.js) with
  * official-suites.jest.config.cjs: rootDir at the client's dist/integration, the suites of RUN only, their
  * jest-setup.js, and official-suites.shim.cjs, which sends `https://api.pinecone.io` to the local server (the suites
  * build `new Pinecone({ apiKey })`, which ignores PINECONE_CONTROLLER_HOST) and logs every exchange. jest's --json
  * results are then checked: every test of RUN passes except those in EXCLUDED_TESTS. A failing test's assertion
  * message comes with the exchanges the client had with the server during that test.
  *
- * Versions run one after the other (the retries suite listens on the fixed port 4000); each takes about 10 s.
+ * Versions run one after the other (the retries suite listens on the fixed port 4000); each takes about 11 s.
  * Run: npm run test:long (or, once built, node --test dist/test/long/official-suites.test.js).
  */
 import { test, type TestContext } from 'node:test';
@@ -23,6 +24,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCli, stopCli } from '../cli-process.js';
 import { tempDir } from '../helpers.js';
+import { buildTinyModels } from '../onnx-fixtures.js';
 
 /** The repository: this file runs as dist/test/long/official-suites.test.js. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -49,6 +51,10 @@ const RUN = [
   'data/vectors/query.test.js',
   'data/vectors/upsertAndUpdate.test.js',
   'errorHandling.test.js',
+  'inference/embed.test.js',
+  'inference/integratedInference.test.js',
+  'inference/models.test.js',
+  'inference/rerank.test.js',
   'initialization.test.js',
   'retries.test.js',
 ];
@@ -57,11 +63,27 @@ const RUN = [
 const EXCLUDED_SUITES: { prefix: string; reason: string }[] = [
   { prefix: 'assistant-control/', reason: 'Pinecone Assistant (create/describe/update/evaluate assistants): cloud-only' },
   { prefix: 'assistant-data/', reason: 'Pinecone Assistant (files, chat, context): cloud-only' },
-  { prefix: 'inference/', reason: 'hosted inference (embed, rerank, models, integrated records): cloud-only for now; issue 12 adds local inference' },
   { prefix: 'data/bulk/', reason: 'bulk import from s3://dev-bulk-import-datasets-pub: cloud-only' },
   { prefix: 'preview-control/', reason: '8.x pc.preview.* (API 2026-01.alpha): schema-based indexes with full-text-search fields, backups: cloud-only preview' },
   { prefix: 'preview-data/', reason: '8.x pc.preview documents API with full-text search (API 2026-01.alpha): cloud-only preview' },
 ];
+
+/**
+ * The hosted models the inference/* suites name (the same in 7.2.0 and 8.2.0): embed.test.js embeds with
+ * multilingual-e5-large, rerank.test.js reranks with bge-reranker-v2-m3, models.test.js reads multilingual-e5-large's
+ * description and the model list, and integratedInference.test.js creates an index for multilingual-e5-large
+ * (createIndexForModel, so a 1024-d index), upserts and searches records through it. LarchDB runs these as the ONNX
+ * models of engine/core/models.ts under --models-dir; the harness builds stand-ins at the same paths with
+ * test/onnx-fixtures.ts: tiny real ONNX graphs with seeded random weights over the MiniLM tokenizer, the embedding
+ * one projected to multilingual-e5-large's 1024 dimensions. They run through exactly the server's loading and
+ * inference path, but their numbers mean nothing: the suites check the API's shapes (response fields, lengths,
+ * usage, topK hits) and Pinecone's error texts, never embedding or ranking quality, and neither does this harness.
+ */
+const STAND_INS = {
+  embedId: 'Xenova/multilingual-e5-large',
+  outDim: 1024,
+  rerankId: 'onnx-community/bge-reranker-v2-m3-ONNX',
+};
 
 /**
  * Single tests of RUN that are not held against LarchDB, with the reason. `test` is jest's full name, ancestors and
@@ -183,9 +205,15 @@ for (const { version, pkg } of VERSIONS) {
     assert.deepEqual(RUN.filter((s) => !shipped.includes(s)), [], 'RUN names suites this version does not ship');
 
     const tmp = await tempDir();
-    const apiKey = `larch-${process.pid}-${Date.now()}`;
-    const server = await startCli(['serve', '--port', '0', '--data', join(tmp.path, 'data'), '--api-key', apiKey, '--durability', 'none', '--log-level', 'warn']);
+    let server: Awaited<ReturnType<typeof startCli>> | undefined;
     try {
+      const modelsDir = join(tmp.path, 'models');
+      await buildTinyModels(modelsDir, STAND_INS);
+      const apiKey = `larch-${process.pid}-${Date.now()}`;
+      server = await startCli([
+        'serve', '--port', '0', '--data', join(tmp.path, 'data'), '--api-key', apiKey, '--durability', 'none', '--log-level', 'warn',
+        '--models-dir', modelsDir,
+      ]);
       const base = server.url;
       const exchangeLog = join(tmp.path, 'exchanges.jsonl');
       const env: NodeJS.ProcessEnv = {
@@ -196,6 +224,7 @@ for (const { version, pkg } of VERSIONS) {
         LARCH_SUITES: JSON.stringify(RUN),
         LARCH_EXCHANGE_LOG: exchangeLog,
         LARCH_TEST_TIMEOUT: String(TEST_TIMEOUT_MS),
+        LARCH_JEST_CACHE: join(tmp.path, 'jest-cache'),
         DOTENV_CONFIG_QUIET: 'true',
         NODE_ENV: 'test',
       };
@@ -280,7 +309,7 @@ for (const { version, pkg } of VERSIONS) {
       for (const e of EXCLUDED_SUITES) t.diagnostic(`${version}: not run: ${e.prefix}* (${e.reason})`);
       for (const s of stale) t.diagnostic(`${version}: exclusion matched no test: ${s}`);
     } finally {
-      await stopCli(server.child);
+      if (server) await stopCli(server.child);
       await tmp.cleanup();
     }
   });
