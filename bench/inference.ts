@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { LarchDB } from '../engine/index.js';
-import { buildTinyModels } from '../test/onnx-fixtures.js';
+import { buildTinyModels } from './onnx-fixtures.js';
 import { makeLog, posInt, prng } from './common.js';
 import { LatencyHistogram } from './stats.js';
 

@@ -9,7 +9,7 @@ import { Pinecone } from 'pinecone-client-6';
 import { LarchDB } from 'larchdb';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../server/app.js';
-import { buildTinyModels, referenceEmbedding, referenceRerankScore, type TinyModels } from './onnx-fixtures.js';
+import { buildTinyModels, referenceEmbedding, referenceRerankScore, type TinyModels } from '../bench/onnx-fixtures.js';
 import { httpCall, tempDir } from './helpers.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };

@@ -22,7 +22,7 @@ import {
   sigmoid,
   tokenize,
   type TinyModels,
-} from './onnx-fixtures.js';
+} from '../bench/onnx-fixtures.js';
 
 const TEXTS = [
   'hello world',

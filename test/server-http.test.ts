@@ -121,9 +121,9 @@ test('control plane errors: 409, 404, 400 values, 422 body shape, unsupported fe
   controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { serverless: { ...spec.serverless, source_collection: 'c' } } }), 400, 'INVALID_ARGUMENT', /Resource c not found: LarchDB has no collections/);
   controlError(await call('POST', '/indexes', { name: 'x', dimension: 3, spec: { pod: { environment: 'e', pod_type: 'p1.x1', source_collection: 'c' } } }), 400, 'INVALID_ARGUMENT', /collections/);
   controlError(await call('PATCH', '/indexes/h', { spec: { pod: { replicas: 2 } } }), 400, 'INVALID_ARGUMENT', /spec/);
-  controlError(await call('PATCH', '/indexes/h', { embed: { model: 'llama-text-embed-v2' } }), 400, 'INVALID_ARGUMENT', /embed/);
+  controlError(await call('PATCH', '/indexes/h', { embed: { model: 'llama-text-embed-v2' } }), 400, 'INVALID_ARGUMENT', /makes 1024-d vectors; index h has dimension 3/);
   controlError(await call('GET', '/collections'), 400, 'UNIMPLEMENTED', /Collections/);
-  controlError(await call('POST', '/indexes/create-for-model', { name: 'x' }), 400, 'UNIMPLEMENTED');
+  controlError(await call('POST', '/indexes/create-for-model', { name: 'x' }), 422, 'UNPROCESSABLE_ENTITY', /missing required field 'cloud'/);
 });
 
 test('data plane: camelCase bodies, usage, results: [], values: [] when not requested', async () => {
@@ -249,7 +249,8 @@ test('data plane errors: rpcStatus shape with the gRPC code and the HTTP status'
   dataError(await call('GET', `${D}/vectors/list?paginationToken=%25%25`), 400, 3, /paginationToken/);
   dataError(await call('POST', '/index/nope/query', { topK: 1, vector: [1] }), 404, 5, /nope/);
   dataError(await call('GET', `${D}/namespaces/never-written`), 404, 5);
-  dataError(await call('POST', `${D}/records/namespaces/x/search`, {}), 400, 12, /not supported/);
+  dataError(await call('POST', `${D}/records/namespaces/x/search`, {}), 400, 3, /missing required field 'query'/);
+  dataError(await call('POST', `${D}/records/namespaces/x/search`, { query: { top_k: 1, inputs: { text: 'a' } } }), 400, 3, /has no integrated embedding/);
   // API 2025-10 verbs of client 7.x: bad input is a 400 naming the field.
   dataError(await call('POST', `${D}/vectors/fetch_by_metadata`, { filter: { a: { $regex: 1 } } }), 400, 3, /\$regex/);
   dataError(await call('POST', `${D}/vectors/fetch_by_metadata`, { filter: {}, limit: 0 }), 400, 3, /limit/);

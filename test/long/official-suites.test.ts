@@ -24,7 +24,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCli, stopCli } from '../cli-process.js';
 import { tempDir } from '../helpers.js';
-import { buildTinyModels } from '../onnx-fixtures.js';
+import { buildTinyModels } from '../../bench/onnx-fixtures.js';
 
 /** The repository: this file runs as dist/test/long/official-suites.test.js. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
