@@ -66,6 +66,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { prng } from './common.js';
 
 /**
  * Where the real all-MiniLM-L6-v2 tokenizer (no weights) is looked for: $LARCH_TOKENIZER_DIR, then
@@ -192,17 +193,6 @@ function encodeModel(name: string, nodes: Node[], initializer: object[], outputs
   return Model.encode(Model.fromObject(msg)).finish();
 }
 
-/** mulberry32: seeded numbers in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function uniform(r: () => number, n: number, scale: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (r() * 2 - 1) * scale;
@@ -311,7 +301,7 @@ export async function buildTinyModels(modelsDir: string, opts: TinyModelOptions 
   const embedId = opts.embedId ?? 'larch-test/tiny-embed';
   const rerankId = opts.rerankId ?? 'larch-test/tiny-rerank';
   const tokenizerDir = opts.tokenizerDir ?? findMiniLmTokenizerDir();
-  const r = mulberry32(opts.seed ?? 20250101);
+  const r = prng(opts.seed ?? 20250101);
   const root = resolve(modelsDir);
 
   const embed: TinyEmbedModel = {
