@@ -4,6 +4,7 @@
  */
 export { LarchDB, type OpenOptions } from './database.js';
 export { Index } from './index-handle.js';
+export type { ModelInfo } from './core/models.js';
 export type { Inference, EmbeddingsList, DenseEmbedding, SparseEmbedding, RerankOptions, RerankResult, RankedDocument } from './inference.js';
 export { LarchError, type ErrorCode } from './core/errors.js';
 export type { Durability } from './core/settings.js';

@@ -2,7 +2,7 @@
  * `db.inference`: Pinecone's inference API (embed, rerank, models) on local models, shaped like the official
  * client's `pc.inference` (6.x: positional arguments). Work runs on the inference worker pool.
  */
-import { hostedModel, listModels, modelInfo, resolveModel, type ModelType } from './core/models.js';
+import { hostedModel, listModels, modelInfo, resolveModel, type ModelInfo, type ModelType } from './core/models.js';
 import type { Settings } from './core/settings.js';
 import { validateEmbed, validateRerank } from './core/validation/inference.js';
 import type { Supervisor } from '../actors/main/supervisor.js';
@@ -81,13 +81,13 @@ export class Inference {
     return { model, data, usage: { rerankUnits: 1 } };
   }
 
-  /** The hosted models LarchDB runs (ModelInfo, as GET /models answers), optionally of one type / vector type. */
-  listModels(filter: { type?: ModelType; vectorType?: 'dense' | 'sparse' } = {}): { models: Record<string, unknown>[] } {
+  /** The hosted models LarchDB runs, optionally of one type / vector type. */
+  listModels(filter: { type?: ModelType; vectorType?: 'dense' | 'sparse' } = {}): { models: ModelInfo[] } {
     return { models: listModels(filter).map(modelInfo) };
   }
 
   /** One hosted model's ModelInfo (NOT_FOUND "Model X not found."). */
-  describeModel(name: string): Record<string, unknown> {
+  describeModel(name: string): ModelInfo {
     return modelInfo(hostedModel(name));
   }
 }

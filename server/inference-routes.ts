@@ -1,9 +1,9 @@
 /** The inference API (API-DIGEST §6): /embed, /rerank, /models on local models. snake_case on the wire. */
 import type { FastifyInstance } from 'fastify';
-import type { EmbeddingsList, LarchDB, RerankResult } from '../engine/index.js';
+import type { EmbeddingsList, LarchDB, ModelInfo, RerankResult } from '../engine/index.js';
 import { invalidArgument } from '../engine/internal.js';
 import { embedBody, rerankBody } from './schemas.js';
-import { defined } from './wire.js';
+import { camelToSnake, defined, renameKeys } from './wire.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,6 +19,12 @@ export function embeddingsToWire(r: EmbeddingsList): Json {
     ),
     usage: { total_tokens: r.usage.totalTokens },
   };
+}
+
+/** ModelInfo → snake_case, its supported parameters too. */
+function modelInfoToWire(m: ModelInfo): Json {
+  const { supportedParameters, ...rest } = m;
+  return { ...renameKeys(rest as unknown as Json, camelToSnake), supported_parameters: supportedParameters.map((p) => renameKeys(p as unknown as Json, camelToSnake)) };
 }
 
 function rerankToWire(r: RerankResult): Json {
@@ -46,8 +52,9 @@ export function registerInferenceRoutes(app: FastifyInstance, db: LarchDB): void
     const { type, vector_type: vectorType } = req.query;
     if (type !== undefined && type !== 'embed' && type !== 'rerank') throw invalidArgument(`type must be 'embed' or 'rerank', got '${type}'.`);
     if (vectorType !== undefined && vectorType !== 'dense' && vectorType !== 'sparse') throw invalidArgument(`vector_type must be 'dense' or 'sparse', got '${vectorType}'.`);
-    return db.inference.listModels(defined({ type, vectorType }) as Parameters<LarchDB['inference']['listModels']>[0]);
+    const list = db.inference.listModels(defined({ type, vectorType }) as Parameters<LarchDB['inference']['listModels']>[0]);
+    return { models: list.models.map(modelInfoToWire) };
   });
 
-  app.get<{ Params: { name: string } }>('/models/:name', async (req) => db.inference.describeModel(req.params.name));
+  app.get<{ Params: { name: string } }>('/models/:name', async (req) => modelInfoToWire(db.inference.describeModel(req.params.name)));
 }

@@ -46,10 +46,10 @@ export function normalizeMessage(msg: unknown, aliases: Record<string, string> =
 }
 
 const snakeToCamel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-const camelToSnake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+export const camelToSnake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** Copies an object with its keys renamed one level deep (pod specs carry `metadata_config.indexed`). */
-function renameKeys(obj: Json, rename: (k: string) => string): Json {
+/** Copies an object with its keys renamed, nested objects too (pod specs carry `metadata_config.indexed`). */
+export function renameKeys(obj: Json, rename: (k: string) => string): Json {
   return Object.fromEntries(Object.entries(obj).map(([k, v]) => [rename(k), isObject(v) ? renameKeys(v, rename) : v]));
 }
 

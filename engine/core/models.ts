@@ -176,21 +176,37 @@ export function resolveModel(name: string, type: ModelType): ModelSpec {
   };
 }
 
-/** The ModelInfo JSON of the inference API (snake_case, as GET /models answers). */
-export function modelInfo(m: ModelSpec): Record<string, unknown> {
-  const info: Record<string, unknown> = {
+/** A model as the inference API describes it (the official client's ModelInfo, camelCase). */
+export interface ModelInfo {
+  model: string;
+  shortDescription: string;
+  type: ModelType;
+  vectorType?: 'dense' | 'sparse';
+  defaultDimension?: number;
+  supportedDimensions?: number[];
+  modality: 'text';
+  maxSequenceLength: number;
+  maxBatchSize: number;
+  providerName: string;
+  /** As Pinecone spells them: `Cosine`, `DotProduct`, `Euclidean`. */
+  supportedMetrics?: string[];
+  supportedParameters: { parameter: string; type: string; valueType: string; required: boolean; allowedValues?: (string | number)[]; min?: number; max?: number; default?: string | number | boolean }[];
+}
+
+export function modelInfo(m: ModelSpec): ModelInfo {
+  const info: ModelInfo = {
     model: m.name,
-    short_description: m.shortDescription,
+    shortDescription: m.shortDescription,
     type: m.type,
     modality: 'text',
-    max_sequence_length: m.maxSequenceLength,
-    max_batch_size: m.maxBatchSize,
-    provider_name: m.provider,
-    supported_parameters: m.parameters,
+    maxSequenceLength: m.maxSequenceLength,
+    maxBatchSize: m.maxBatchSize,
+    providerName: m.provider,
+    supportedParameters: m.parameters.map(({ value_type, allowed_values, ...p }) => ({ ...p, valueType: value_type, ...(allowed_values ? { allowedValues: allowed_values } : {}) })),
   };
-  if (m.vectorType) info.vector_type = m.vectorType;
-  if (m.defaultDimension !== undefined) info.default_dimension = m.defaultDimension;
-  if (m.supportedDimensions) info.supported_dimensions = m.supportedDimensions;
-  if (m.supportedMetrics) info.supported_metrics = m.supportedMetrics.map((x) => (x === 'dotproduct' ? 'DotProduct' : x.charAt(0).toUpperCase() + x.slice(1)));
+  if (m.vectorType) info.vectorType = m.vectorType;
+  if (m.defaultDimension !== undefined) info.defaultDimension = m.defaultDimension;
+  if (m.supportedDimensions) info.supportedDimensions = m.supportedDimensions;
+  if (m.supportedMetrics) info.supportedMetrics = m.supportedMetrics.map((x) => (x === 'dotproduct' ? 'DotProduct' : x.charAt(0).toUpperCase() + x.slice(1)));
   return info;
 }
