@@ -6,6 +6,7 @@
  * image (see emulator.ts and the help text).
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LarchDB, type Durability } from '../engine/index.js';
 import { DEFAULTS, MAX_MEMTABLE_BYTES } from '../engine/internal.js';
@@ -232,7 +233,7 @@ async function serve(cfg: ServeConfig): Promise<void> {
   try {
     const address = await app.listen({ port: cfg.port, host: cfg.host });
     // A plain line on stdout that scripts (and the tests) can wait for.
-    process.stdout.write(`LarchDB listening on ${address} (data: ${db.path ?? ':memory:'}, auth: ${cfg.apiKeys.length > 0 ? 'api key' : 'none'}${emulated})\n`);
+    process.stdout.write(`LarchDB listening on ${address} (data: ${db.path ?? ':memory:'}, models: ${resolve(cfg.modelsDir)}, auth: ${cfg.apiKeys.length > 0 ? 'api key' : 'none'}${emulated})\n`);
   } catch (err) {
     process.stderr.write(`larchdb: cannot listen on ${cfg.host}:${cfg.port}: ${(err as Error).message}\n`);
     await db.close();

@@ -88,7 +88,7 @@ test('inference errors in Pinecone’s words; a model missing from the models di
   assert.equal(r.status, 200, 'truncate END (the default) cuts it');
   r = await post('/embed', { model: 'multilingual-e5-large', inputs: [{ text: 'x' }], parameters: { input_type: 'query' } });
   assert.equal(r.status, 412);
-  assert.match(msg(r), /Model Xenova\/multilingual-e5-large \(model multilingual-e5-large runs locally as Xenova\/multilingual-e5-large\) is not in the models directory: looked for .*Xenova\/multilingual-e5-large\/onnx\/model\.onnx/);
+  assert.match(msg(r), /^Model multilingual-e5-large runs locally as Xenova\/multilingual-e5-large, which is not in the models directory: looked for .*Xenova\/multilingual-e5-large\/onnx\/model\.onnx/);
   r = await post('/embed', { model: models.embed.id, inputs: [{ text: 'x' }], parameters: {} });
   assert.match(msg(r), /Missing required parameter 'input_type'/);
 });

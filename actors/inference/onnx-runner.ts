@@ -50,10 +50,10 @@ function locate(spec: ModelSpec, hfId: string, source: ModelSource): { dtype: st
   for (const [file, dtype] of ONNX_FILES) if (existsSync(join(dir, 'onnx', file)) && existsSync(join(dir, 'tokenizer.json'))) return { dtype };
   if (source.allowDownloads) return null; // transformers fetches it from the hub
   const tried = ONNX_FILES.map(([file]) => join(dir, 'onnx', file)).join(', ');
-  const as = spec.name === hfId ? '' : ` (model ${spec.name} runs locally as ${hfId})`;
+  const what = spec.name === hfId ? `Model ${hfId} is` : `Model ${spec.name} runs locally as ${hfId}, which is`;
   throw new LarchError(
     'FAILED_PRECONDITION',
-    `Model ${hfId}${as} is not in the models directory: looked for ${tried} with ${join(dir, 'tokenizer.json')}. Put the Hugging Face ONNX export there, or start LarchDB with --allow-model-downloads (option allowModelDownloads) to fetch it.`,
+    `${what} not in the models directory: looked for ${tried} with ${join(dir, 'tokenizer.json')}. Put the Hugging Face ONNX export there, or start LarchDB with --allow-model-downloads (option allowModelDownloads) to fetch it.`,
   );
 }
 
