@@ -205,3 +205,15 @@ test('9.x: typed metadata fields are the schema; full-text search, semantic_text
   await pc.indexes.delete('typed');
   assert.deepEqual([...versions], ['2026-07'], 'every request of 9.x sends 2026-07');
 });
+
+test('9.x: createForModel (built-in sparse model) is answered in the 2026-07 model; upsertRecords and searchRecords work', async () => {
+  const m = await pc.indexes.createForModel({ name: 'cfm-nine', cloud: 'aws', region: 'us-east-1', embed: { model: 'pinecone-sparse-english-v0', fieldMap: { text: 'body' } }, waitUntilReady: true });
+  const fields = plain(m.schema.fields) as Record<string, Record<string, unknown>>;
+  assert.deepEqual(fields.body, { type: 'semantic_text', model: 'pinecone-sparse-english-v0', metric: 'dotproduct', writeParameters: { input_type: 'passage' }, readParameters: { input_type: 'query' } });
+  assert.equal(fields._sparse_values?.type, 'sparse_vector');
+  const index = pc.index({ name: 'cfm-nine' });
+  await index.upsertRecords({ records: [{ _id: 'a', body: 'quantum physics' }, { _id: 'b', body: 'cooking pasta' }] });
+  const r = await index.searchRecords({ query: { topK: 2, inputs: { text: 'quantum' } } });
+  assert.deepEqual(r.result.hits.map((h) => h._id), ['a']);
+  await pc.indexes.delete('cfm-nine');
+});
