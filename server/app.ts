@@ -116,7 +116,7 @@ function installJsonParser(app: FastifyInstance): void {
       done(null, value);
     });
   });
-  // Text-record upserts are refused by their route with a clear UNIMPLEMENTED error rather than a 415.
+  // NDJSON bodies: the records upsert route parses them itself.
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 }
 

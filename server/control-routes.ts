@@ -1,6 +1,7 @@
-/** Control-plane routes (API-DIGEST §4): indexes, plus clear 400s (code UNIMPLEMENTED) for the parts of the API LarchDB does not implement. */
+/** Control-plane routes (API-DIGEST §4): indexes, plus clear 400s for the parts of the API LarchDB does not implement. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LarchError, type CreateIndexForModelOptions, type IndexModel, type LarchDB } from '../engine/index.js';
+import type { CreateIndexForModelOptions, IndexModel, LarchDB } from '../engine/index.js';
+import { unsupported } from '../engine/internal.js';
 import { versionOf } from './api-versions.js';
 import { configureIndexBody, createForModelBody, createIndexBody } from './schemas.js';
 import { configureIndexFromWire, createIndexFromWire, embedFromWire, indexModelToWire, isObject, normalizeMessage } from './wire.js';
@@ -29,7 +30,7 @@ function normalizeCreate(req: FastifyRequest): void {
   }
 }
 
-const UNIMPLEMENTED: [string, string, string][] = [
+const UNSUPPORTED: [string, string, string][] = [
   // API 2026-07: backup schedules.
   ['GET', '/indexes/:name/backup-schedules', 'Backup schedules are'],
   ['POST', '/indexes/:name/backup-schedules', 'Backup schedules are'],
@@ -106,12 +107,12 @@ export function registerControlRoutes(app: FastifyInstance, route: RouteContext)
     return reply.code(202).send();
   });
 
-  for (const [method, url, what] of UNIMPLEMENTED) {
+  for (const [method, url, what] of UNSUPPORTED) {
     app.route({
       method,
       url,
       handler: async () => {
-        throw new LarchError('UNIMPLEMENTED', `${what} not supported by LarchDB.`);
+        throw unsupported(what);
       },
     });
   }

@@ -3,8 +3,8 @@
  * Bodies are camelCase; snake_case aliases and nulls are normalised before schema validation.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LarchError, type Filter, type Index, type LarchDB, type MetadataSchema, type QueryOptions, type UpdateOptions } from '../engine/index.js';
-import { compileFilter, invalidArgument } from '../engine/internal.js';
+import type { Filter, Index, LarchDB, MetadataSchema, QueryOptions, UpdateOptions } from '../engine/index.js';
+import { compileFilter, invalidArgument, unsupported } from '../engine/internal.js';
 import { versionOf } from './api-versions.js';
 import { parseNdjson, searchFromWire, searchToWire } from './records-wire.js';
 import { ALIASES, createNamespaceBody, searchRecordsBody, deleteBody, fetchByMetadataBody, queryBody, statsBody, updateBody } from './schemas.js';
@@ -255,15 +255,15 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
     return {};
   });
 
-  const unimplemented = (what: string) => async () => {
-    throw new LarchError('UNIMPLEMENTED', `${what} not supported by LarchDB.`);
+  const refuse = (what: string) => async () => {
+    throw unsupported(what);
   };
   // API 2026-07's documents API (full-text search).
   for (const verb of ['upsert', 'search', 'fetch', 'list', 'update', 'delete']) {
-    app.post(`/namespaces/:namespace/documents/${verb}`, unimplemented('The documents API (full-text search, API 2026-07) is'));
+    app.post(`/namespaces/:namespace/documents/${verb}`, refuse('The documents API (full-text search, API 2026-07) is'));
   }
-  app.get('/bulk/imports', unimplemented('Bulk imports are'));
-  app.post('/bulk/imports', unimplemented('Bulk imports are'));
-  app.get('/bulk/imports/:id', unimplemented('Bulk imports are'));
-  app.delete('/bulk/imports/:id', unimplemented('Bulk imports are'));
+  app.get('/bulk/imports', refuse('Bulk imports are'));
+  app.post('/bulk/imports', refuse('Bulk imports are'));
+  app.get('/bulk/imports/:id', refuse('Bulk imports are'));
+  app.delete('/bulk/imports/:id', refuse('Bulk imports are'));
 }

@@ -5,8 +5,7 @@
  * getters `.dimension`, `.metric` and `.spec` read); metadata fields (`string`, `integer`, `float`, `boolean`,
  * `string_list`, or untyped, each `filterable: true`) become the metadata schema, as in 2025-10.
  */
-import { LarchError } from '../engine/index.js';
-import { invalidArgument } from '../engine/internal.js';
+import { invalidArgument, unsupported } from '../engine/internal.js';
 import { isObject } from './wire.js';
 
 type Json = Record<string, unknown>;
@@ -16,7 +15,6 @@ export const SPARSE_FIELD = '_sparse_values';
 const SCALAR_TYPES = ['string', 'integer', 'float', 'boolean', 'string_list'];
 const CREATE_KEYS = ['name', 'deployment', 'schema', 'read_capacity', 'tags', 'deletion_protection', 'cmek_id', 'source_collection', 'source_backup_id', 'hnsw'];
 
-const unsupported = (what: string) => new LarchError('UNIMPLEMENTED', `${what} not supported by LarchDB.`);
 
 function unknownKeys(obj: Json, allowed: readonly string[], where: string): void {
   const extra = Object.keys(obj).filter((k) => !allowed.includes(k));

@@ -15,7 +15,6 @@ export type ErrorCode =
   | 'UNPROCESSABLE_ENTITY'
   | 'RESOURCE_EXHAUSTED'
   | 'DEADLINE_EXCEEDED'
-  | 'UNIMPLEMENTED'
   | 'INTERNAL'
   | 'UNAVAILABLE'
   | 'DATA_LOSS';
@@ -35,8 +34,6 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   UNPROCESSABLE_ENTITY: { status: 422, grpc: 3 },
   RESOURCE_EXHAUSTED: { status: 429, grpc: 8 },
   DEADLINE_EXCEEDED: { status: 504, grpc: 4 },
-  // A 4xx, not Pinecone's 501: clients 7.x+ retry every 5xx and then lose the message saying what is unsupported.
-  UNIMPLEMENTED: { status: 400, grpc: 12 },
   INTERNAL: { status: 500, grpc: 13 },
   UNAVAILABLE: { status: 503, grpc: 14 },
   DATA_LOSS: { status: 500, grpc: 15 },
@@ -90,6 +87,11 @@ export class LarchError extends Error {
 }
 
 export const invalidArgument = (message: string) => new LarchError('INVALID_ARGUMENT', message);
+/**
+ * A feature LarchDB does not support: a 400 (INVALID_ARGUMENT, gRPC 3) whose message says so. Never Pinecone's 501
+ * (UNIMPLEMENTED, gRPC 12): clients 7.x+ retry every 5xx and then lose the message. `what` ends with "is"/"are".
+ */
+export const unsupported = (what: string) => invalidArgument(`${what} not supported by LarchDB.`);
 export const notFound = (message: string) => new LarchError('NOT_FOUND', message);
 export const alreadyExists = (message: string) => new LarchError('ALREADY_EXISTS', message);
 export const forbidden = (message: string) => new LarchError('FORBIDDEN', message);
