@@ -4,6 +4,7 @@
  */
 import { alreadyExists, invalidArgument, notFound } from './core/errors.js';
 import { compileFilter } from './core/filter.js';
+import { bitwise } from './core/order.js';
 import type { IndexConfig } from './core/index-config.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_NAMESPACE, MAX_DELETE_IDS, MAX_FETCH_IDS, MAX_REQUEST_BYTES } from './core/limits.js';
 import type {
@@ -197,7 +198,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
 
   /** @internal {@link update}, answering the write's LSN (0 when nothing was written). */
   async updateWithLsn(options: UpdateOptions<T>): Promise<{ response: UpdateResponse; lsn: number }> {
-    if (isPlainObject(options) && options.filter !== undefined && options.id === undefined) {
+    if (isPlainObject(options) && options.filter !== undefined) {
       const u = validateUpdateByFilter(options as Record<string, unknown>);
       compileFilter(u.filter);
       this.requireIndex();
@@ -267,7 +268,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     const counts = await this.counts(options?.filter);
     const namespaces: Record<string, { recordCount: number }> = {};
     let total = 0;
-    for (const [ns, n] of [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [ns, n] of [...counts].sort(([a], [b]) => bitwise(a, b))) {
       namespaces[ns] = { recordCount: n };
       total += n;
     }
@@ -284,10 +285,15 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     return res;
   }
 
-  /** The namespaces' descriptions from every host (one namespace's, with its indexed fields, when `ns` is given). */
+  /**
+   * Namespace descriptions: every namespace's from every host, or (`ns`) that one namespace's, with its indexed
+   * fields, from the host it routes to.
+   */
   private async namespaceInfos(ns?: string): Promise<[string, NamespaceDescription][]> {
     this.requireIndex();
-    const perHost = await Promise.all(this.ctx.supervisor().allHosts().map((h) => h.call.namespaces(this.name, ns)));
+    const sup = this.ctx.supervisor();
+    const hosts = ns === undefined ? sup.allHosts() : [sup.host(this.name, ns)];
+    const perHost = await Promise.all(hosts.map((h) => h.call.namespaces(this.name, ns)));
     const out: [string, NamespaceDescription][] = [];
     for (const infos of perHost) {
       for (const [name, info] of Object.entries(infos)) {
@@ -297,7 +303,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
         out.push([name, d]);
       }
     }
-    return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return out.sort(([a], [b]) => bitwise(a, b));
   }
 
   /**

@@ -41,6 +41,7 @@ function without(obj: Json, keys: readonly string[]): Json {
 
 /** 2025-04 and older: the canonical answers without the 2025-10 additions. */
 function shapeBefore2025_10(version: ApiVersion): VersionShape {
+  const namespaceOut = (n: Json): Json => without(n, ['schema', 'indexed_fields']);
   return {
     version,
     createIndexIn: same,
@@ -51,8 +52,8 @@ function shapeBefore2025_10(version: ApiVersion): VersionShape {
       return serverless ? { ...m, spec: { ...spec, serverless: without(serverless, ['read_capacity', 'schema']) } } : m;
     },
     statsOut: (s) => without(s, ['memory_fullness', 'storage_fullness']),
-    namespaceOut: (n) => without(n, ['schema', 'indexed_fields']),
-    namespaceListOut: (l) => ({ ...without(l, ['total_count']), namespaces: (l.namespaces as Json[]).map((n) => without(n, ['schema', 'indexed_fields'])) }),
+    namespaceOut,
+    namespaceListOut: (l) => ({ ...without(l, ['total_count']), namespaces: (l.namespaces as Json[]).map(namespaceOut) }),
   };
 }
 

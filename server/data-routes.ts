@@ -133,26 +133,23 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
     },
     async (req, reply) => {
       const b = req.body;
-      let options: UpdateOptions;
-      if (b.filter !== undefined) {
-        // API 2025-10: update by filter, answering matchedRecords.
-        if (b.id !== undefined) throw invalidArgument('Give id or filter, not both: an update targets one record by id or every record matching a filter.');
-        if (b.values !== undefined || b.sparseValues !== undefined) throw invalidArgument('An update by filter can only set metadata (setMetadata); values and sparseValues are set by id.');
-        options = defined({ filter: b.filter as Filter, metadata: b.setMetadata as Json, dryRun: b.dryRun as boolean | undefined }) as UpdateOptions;
-      } else {
+      // By id, or (API 2025-10, `filter`) every matching record; the engine tells them apart and checks each.
+      if (b.filter === undefined) {
         if (b.id === undefined) throw invalidArgument('Update needs id (one record) or filter (every matching record, API 2025-10).');
         if (b.values === undefined && b.sparseValues === undefined && b.setMetadata === undefined) {
           throw invalidArgument(`Update of record '${String(b.id)}' must set at least one of values, sparseValues or setMetadata.`);
         }
-        options = defined({
-          id: b.id as string,
-          values: b.values as number[] | undefined,
-          sparseValues: b.sparseValues as { indices: number[]; values: number[] } | undefined,
-          metadata: b.setMetadata as Json | undefined,
-        }) as UpdateOptions;
       }
+      const options = defined({
+        id: b.id,
+        values: b.values,
+        sparseValues: b.sparseValues,
+        metadata: b.setMetadata,
+        filter: b.filter,
+        dryRun: b.dryRun,
+      }) as unknown as UpdateOptions;
       const { response, lsn } = await target(req, b.namespace).updateWithLsn(options);
-      if (lsn > 0 || options.filter === undefined) lsnHeaders(reply, lsn, true);
+      if (b.dryRun !== true) lsnHeaders(reply, lsn, true); // a dry run writes nothing
       return response;
     },
   );

@@ -2,6 +2,8 @@
  * A namespace's id table: each live id and the one row that holds it (a row reference, segment.ts), plus the ids in
  * bitwise order for listing, sorted again only after the set of ids changed.
  */
+import { bitwise } from '../../engine/core/order.js';
+
 export class IdTable {
   private rows = new Map<string, number>();
   private sorted: string[] | null = null;
@@ -38,7 +40,7 @@ export class IdTable {
 
   /** Ids in bitwise order after `after`, with `prefix`, at most `limit`; `more` is set when more remain. */
   list(prefix: string, limit: number, after: string | undefined): { ids: string[]; more: boolean } {
-    if (!this.sorted) this.sorted = [...this.rows.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    if (!this.sorted) this.sorted = [...this.rows.keys()].sort(bitwise);
     const s = this.sorted;
     const start = after ?? prefix;
     let lo = 0;

@@ -89,10 +89,18 @@ export class NamespaceActor {
     return filterableFields(this.effectiveSchema);
   }
 
-  /** Refuses a filter on a field the schema does not make filterable (a 400 naming the field). */
+  /**
+   * Refuses a filter on a field the schema does not make filterable (a 400 naming the field). The filter itself was
+   * compiled (validated) on the main thread.
+   */
   checkFilter(filter: unknown): void {
-    compileFilter(filter);
     assertFilterable(filter, this.effectiveSchema, `namespace '${this.name}' of index '${this.cfg.name}'`);
+  }
+
+  /** A write's filter: valid and filterable, before the write is logged. */
+  private checkWriteFilter(filter: unknown): void {
+    compileFilter(filter);
+    this.checkFilter(filter);
   }
 
   // ---- writes ------------------------------------------------------------------------------------------------
@@ -118,12 +126,12 @@ export class NamespaceActor {
       }
       case LogOp.DeleteByFilter: {
         const filter = readFilterBody(body);
-        if (fresh) this.checkFilter(filter);
+        if (fresh) this.checkWriteFilter(filter);
         return () => data.applyDeleteByFilter(filter);
       }
       case LogOp.UpdateByFilter: {
         const { filter, metadata } = readUpdateByFilterBody(body);
-        if (fresh) this.checkFilter(filter);
+        if (fresh) this.checkWriteFilter(filter);
         return () => data.applyUpdateByFilter(filter, metadata);
       }
       case LogOp.DeleteAll:

@@ -6,6 +6,7 @@
  * new version, so a query planned earlier keeps seeing the state it planned against.
  */
 import { compileFilter } from '../../engine/core/filter.js';
+import { bitwise } from '../../engine/core/order.js';
 import type { RecordMetadata } from '../../engine/core/types.js';
 import type { DecodedRecord } from '../../engine/storage/record-frame.js';
 import { ALIVE } from '../shared/arena-layout.js';
@@ -148,7 +149,7 @@ export class NamespaceData {
       const id = seg.ids[row]!;
       if (after === undefined || id > after) ids.push(id);
     });
-    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    ids.sort(bitwise);
     return { ids: ids.slice(0, limit), more: ids.length > limit };
   }
 

@@ -160,6 +160,10 @@ export interface ValidUpdateByFilter {
 
 /** Validates an update by metadata filter (API 2025-10): a non-empty filter, metadata to merge, optional dryRun. */
 export function validateUpdateByFilter(opts: Record<string, unknown>): ValidUpdateByFilter {
+  if (!absent(opts.id)) throw invalidArgument('Give id or filter, not both: an update targets one record by id or every record matching a filter.');
+  if (!absent(opts.values) || !absent(opts.sparseValues)) {
+    throw invalidArgument('An update by filter can only set metadata (setMetadata on the wire); values and sparseValues are set by id.');
+  }
   rejectUnknown(opts, ['filter', 'metadata', 'dryRun'], 'Update by filter');
   if (!isPlainObject(opts.filter) || Object.keys(opts.filter).length === 0) {
     throw invalidArgument(`Update by filter needs a non-empty filter object, got ${isPlainObject(opts.filter) ? 'an empty object' : typeName(opts.filter)}.`);
