@@ -52,15 +52,15 @@ export async function planIndexForModel(options: CreateIndexForModelOptions, inf
   if (spec.supportedMetrics && !spec.supportedMetrics.includes(metric)) {
     throw invalidArgument(`Model ${spec.name} does not support metric '${metric}'; supported: ${spec.supportedMetrics.join(', ')}.`);
   }
+  const read = checkParams(e.readParameters, 'embed.read_parameters');
+  const write = checkParams(e.writeParameters, 'embed.write_parameters');
   let dimension: number | undefined;
   if (vectorType === 'dense') {
-    const asked = checkParams(e.writeParameters, 'embed.write_parameters')?.dimension;
+    const asked = write?.dimension;
     dimension = typeof asked === 'number' ? asked : (spec.defaultDimension ?? (await probeDimension(spec, inference)));
   }
   const embed: IndexEmbed = { model: spec.name, fieldMap: checkFieldMap(e.fieldMap), metric, vectorType };
   if (dimension !== undefined) embed.dimension = dimension;
-  const read = checkParams(e.readParameters, 'embed.read_parameters');
-  const write = checkParams(e.writeParameters, 'embed.write_parameters');
   embed.readParameters = { input_type: 'query', ...read };
   embed.writeParameters = { input_type: 'passage', ...write };
   const create: CreateIndexOptions = { name: options.name, metric, vectorType, spec: { serverless: { cloud: options.cloud, region: options.region } } };
@@ -150,6 +150,7 @@ export async function searchRecords(
 ): Promise<SearchRecordsResponse> {
   if (!isPlainObject(options) || !isPlainObject(options.query)) throw invalidArgument('searchRecords needs { query: { top_k, inputs | vector | id } }.');
   const q = options.query;
+  if (q.matchTerms && cfg.vectorType !== 'sparse') throw invalidArgument('match_terms is supported only for sparse indexes with integrated embedding.');
   const text = q.inputs?.text;
   let usageTokens: number | undefined;
   const base = { topK: q.topK, includeMetadata: true, ...(q.filter ? { filter: q.filter } : {}) };
@@ -168,7 +169,6 @@ export async function searchRecords(
   } else {
     throw invalidArgument('query needs one of inputs.text, vector or id.');
   }
-  if (q.matchTerms && cfg.vectorType !== 'sparse') throw invalidArgument('match_terms is supported only for sparse indexes with integrated embedding.');
   const res = await query(qo);
   let hits = res.matches.map((m) => ({ _id: m.id, _score: m.score ?? 0, fields: (m.metadata ?? {}) as Record<string, unknown> }));
   if (q.matchTerms) {

@@ -46,7 +46,7 @@ export class InferencePool {
       } catch (err) {
         if (err instanceof LarchError || this.closing) throw toLarchError(err);
         if (attempt >= 1 || job.op === 'crash') {
-          throw unavailable(`Inference failed: its worker thread stopped twice (${(err as Error).message}). The pool has replaced it; retry the request.`);
+          throw unavailable(`Inference failed: its worker process stopped twice (${(err as Error).message}). The pool has replaced it; retry the request.`);
         }
         this.retries++;
         continue;
