@@ -1,0 +1,186 @@
+/**
+ * The bench report: what one `larchdb bench` run measured, as written to `--out report.json`. Its JSON Schema is
+ * published beside it (report.schema.json, `$id` {@link REPORT_SCHEMA_ID}); a change to these types is a change to
+ * the schema and, when not backward compatible, to {@link REPORT_FORMAT_VERSION}.
+ *
+ * @module
+ */
+
+/** Version of the report format; `bench compare` reads reports of this version. */
+export const REPORT_FORMAT_VERSION = 1;
+
+/** The `$id` of the report's JSON Schema (the file ships in the package as bench/harness/report.schema.json). */
+export const REPORT_SCHEMA_ID = 'https://larchdb.dev/schemas/bench-report-1.json';
+
+/** The workloads a run can include. */
+export type WorkloadKind = 'upsert' | 'query' | 'filtered' | 'mixed' | 'streaming' | 'ef-sweep' | 'open-loop';
+
+/** Latency percentiles of one measurement, in milliseconds (HdrHistogram, 3 significant digits). */
+export interface LatencyStats {
+  count: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+}
+
+/** One point of a latency CDF: `percentile` (0–100) of requests took at most `ms`. */
+export interface CdfPoint {
+  percentile: number;
+  ms: number;
+}
+
+/** One interval (usually one second) of a measurement, for latency-over-time charts. */
+export interface TimelinePoint {
+  /** Start of the interval, ms since the measurement started. */
+  tMs: number;
+  /** Operations completed in the interval (ok + failed). */
+  ops: number;
+  /** Failed operations in the interval. */
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Mean recall@k of the queries completed in the interval (streaming), when known. */
+  recall?: number;
+}
+
+/** CPU the load generator itself used: how much of its capacity the client spent, and whether that limited the run. */
+export interface ClientCpu {
+  /** Threads generating load (worker threads, or 1 for the in-process target's own thread). */
+  threads: number;
+  /** CPU ms the load threads used (user + system). */
+  cpuMs: number;
+  /** cpuMs / (threads × wall ms): 1.0 means every load thread was busy all the time. */
+  utilization: number;
+  /** True when the client was the limit (utilization ≥ 0.9): the target may be faster than reported. */
+  clientBound: boolean;
+}
+
+/** Parameters of one measurement (only those that apply are present). */
+export interface MeasurementParams {
+  concurrency?: number;
+  topK?: number;
+  includeValues?: boolean;
+  includeMetadata?: boolean;
+  /** Fraction of records the filter matches (requested; the dataset's actual fraction is in `actualSelectivity`). */
+  selectivity?: number;
+  actualSelectivity?: number;
+  /** HNSW efSearch set on the target for this measurement. */
+  ef?: number;
+  /** Open loop: requests started per second. */
+  rate?: number;
+  /** Upserts: records per request. */
+  batchSize?: number;
+  /** Mixed: share of operations that are writes (0–1). */
+  writeRatio?: number;
+}
+
+/** What one workload step measured (one concurrency, one selectivity, one ef, ...). */
+export interface Measurement {
+  workload: WorkloadKind;
+  /** Unique within a report, stable across runs of the same settings: how `bench compare` pairs measurements. */
+  label: string;
+  params: MeasurementParams;
+  /** Operations that succeeded (queries, upsert requests, ...). */
+  operations: number;
+  /** Operations that failed; `errorSamples` holds the first few messages. */
+  errors: number;
+  errorSamples: string[];
+  /** Records written (upsert, mixed, streaming). */
+  records?: number;
+  /** Wall time of the measured part (warm-up excluded), ms. */
+  durationMs: number;
+  /** Successful operations (or records, for upserts) per second. */
+  throughput: number;
+  throughputUnit: 'queries/s' | 'records/s' | 'ops/s';
+  latency: LatencyStats;
+  /** Open loop: latency measured from each request's intended start (no coordinated omission). */
+  cdf: CdfPoint[];
+  timeline: TimelinePoint[];
+  /** Mean recall@topK against exact ground truth (queries only). */
+  recall?: number;
+  /** Repeats of this measurement: throughput, p50, p99 and recall of each (the headline is their median). */
+  repeats: { throughput: number; p50Ms: number; p99Ms: number; recall?: number }[];
+  clientCpu: ClientCpu;
+  /** Upserts: ms from the first write until every record was counted by the target, and until it was indexed. */
+  searchableMs?: number | null;
+  indexedMs?: number | null;
+  /** Why `indexedMs` (or another figure) could not be measured on this target. */
+  notes?: string[];
+  /** Set when the target failed during the measurement: the figures above cover what completed before. */
+  failed?: string;
+}
+
+/** The machine and software a run was made on. */
+export interface Environment {
+  node: string;
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cpus: number;
+  memoryBytes: number;
+  /** 1-minute load average when the run started (other work on the machine skews results). */
+  loadAverage: number;
+  larchdbVersion: string;
+  /** Versions of peer libraries used (hnswlib-node, ...). */
+  libraries: Record<string, string>;
+}
+
+/** The settings a run was made with (the command line, parsed; the API key never appears). */
+export interface RunSettings {
+  target: string;
+  dataset: string;
+  workloads: WorkloadKind[];
+  concurrency: number[];
+  topK: number;
+  selectivities: number[];
+  ef: number[];
+  rate: number | null;
+  durationMs: number;
+  warmupMs: number;
+  repeats: number;
+  batchSize: number;
+  writeRatio: number;
+  /** Load-generating worker threads for remote targets. */
+  loadThreads: number;
+  index: string;
+  namespace: string;
+}
+
+/** The dataset as the run used it. */
+export interface DatasetInfo {
+  name: string;
+  dimension: number;
+  metric: 'cosine' | 'euclidean' | 'dotproduct';
+  records: number;
+  queries: number;
+  /** Where the exact neighbours came from: the dataset's own file, computed now (WASM scan) or a cached computation. */
+  groundTruth: 'file' | 'computed' | 'cache';
+  /** k of the ground truth (recall@k is reported for topK ≤ k). */
+  groundTruthK: number;
+}
+
+/** The system measured. */
+export interface TargetInfo {
+  kind: 'memory' | 'directory' | 'larchdb-url' | 'pinecone' | 'exact' | 'hnswlib';
+  /** Human description: a path, a URL (without credentials), a library and version. */
+  description: string;
+}
+
+/** One `larchdb bench` run. */
+export interface BenchReport {
+  $schema: typeof REPORT_SCHEMA_ID;
+  formatVersion: typeof REPORT_FORMAT_VERSION;
+  startedAt: string;
+  finishedAt: string;
+  environment: Environment;
+  settings: RunSettings;
+  dataset: DatasetInfo;
+  target: TargetInfo;
+  measurements: Measurement[];
+  /** Problems that are not one measurement's (a workload the target cannot run, ...), in plain words. */
+  warnings: string[];
+}
