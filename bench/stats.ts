@@ -1,10 +1,10 @@
 /**
- * Latency statistics for benchmarks: an HdrHistogram (`hdr-histogram-js`) recording microseconds with 3 significant
- * digits (values are exact to 0.1%), read back in milliseconds.
+ * Latency statistics for the developer benchmarks: the harness's HdrHistogram (bench/harness/histogram.ts), with the
+ * summary these scripts print.
  *
  * @module
  */
-import { build, type Histogram } from 'hdr-histogram-js';
+import { LatencyHistogram as HarnessHistogram } from './harness/histogram.js';
 
 /** Percentiles of one run, in milliseconds. */
 export interface LatencySummary {
@@ -17,37 +17,9 @@ export interface LatencySummary {
 }
 
 /** Records request latencies (ms, fractional) and reports percentiles. */
-export class LatencyHistogram {
-  private readonly h: Histogram = build({
-    lowestDiscernibleValue: 1, // 1 µs
-    highestTrackableValue: 3_600_000_000, // 1 h in µs
-    numberOfSignificantValueDigits: 3,
-    autoResize: false,
-    useWebAssembly: false,
-  });
-
-  /** Records one latency given in milliseconds. */
-  record(ms: number): void {
-    this.h.recordValue(Math.max(1, Math.round(ms * 1000)));
-  }
-
-  get count(): number {
-    return this.h.totalCount;
-  }
-
-  /** Latency (ms) at percentile `p` (0–100). */
-  percentile(p: number): number {
-    return this.h.getValueAtPercentile(p) / 1000;
-  }
-
+export class LatencyHistogram extends HarnessHistogram {
   summary(): LatencySummary {
-    return {
-      count: this.h.totalCount,
-      meanMs: this.h.mean / 1000,
-      p50Ms: this.percentile(50),
-      p95Ms: this.percentile(95),
-      p99Ms: this.percentile(99),
-      maxMs: this.h.maxValue / 1000,
-    };
+    const { count, meanMs, p50Ms, p95Ms, p99Ms, maxMs } = this.stats();
+    return { count, meanMs, p50Ms, p95Ms, p99Ms, maxMs };
   }
 }

@@ -80,6 +80,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     if (closing) throw withStatus(503, 'UNAVAILABLE', 'The server is shutting down.');
   });
   app.addHook('onSend', async (_req, reply) => {
+    // Tools (`larchdb bench`) tell a LarchDB server from another Pinecone endpoint by it.
+    reply.header('server', 'LarchDB');
     if (closing) reply.header('connection', 'close');
   });
   app.addHook('onRequest', apiKeyGuard(opts.apiKeys ?? []));

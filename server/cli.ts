@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `larchdb serve`: runs the Pinecone-compatible HTTP server on a data directory until SIGINT/SIGTERM, then stops
  * accepting connections, lets in-flight requests finish, closes the database (writing its snapshots) and exits 0.
@@ -24,6 +23,7 @@ import {
 
 const USAGE = `Usage: larchdb serve [options]
        larchdb [serve] [options]    with DIMENSION, INDEX_TYPE or VECTOR_TYPE set (index-emulator mode)
+       larchdb bench [options]      benchmark LarchDB or any Pinecone endpoint (larchdb bench --help)
        larchdb --version
 
 Options:
@@ -241,5 +241,8 @@ async function serve(cfg: ServeConfig): Promise<void> {
   }
 }
 
-const cfg = parse(process.argv.slice(2));
-if (cfg) await serve(cfg);
+/** Runs `larchdb [serve] ...` with `argv` (the arguments after `larchdb`). */
+export async function serveMain(argv: string[]): Promise<void> {
+  const cfg = parse(argv);
+  if (cfg) await serve(cfg);
+}

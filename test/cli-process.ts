@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled CLI entry. */
-export const CLI = fileURLToPath(new URL('../server/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../cli/larchdb.js', import.meta.url));
 
 export interface CliProcess {
   child: ChildProcess;

@@ -55,7 +55,7 @@ test('the package as a newcomer installs it: npm pack, a fresh app, the README e
       assert.deepEqual(npmWarnings(stderr), []);
       const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
       const files = packed!.files.map((f) => f.path);
-      for (const f of ['package.json', 'README.md', 'dist/engine/index.js', 'dist/engine/index.d.ts', 'dist/server/cli.js', 'dist/wasm/kernels.wasm', 'dist/wasm/assembly/layout.js']) {
+      for (const f of ['package.json', 'README.md', 'dist/engine/index.js', 'dist/engine/index.d.ts', 'dist/cli/larchdb.js', 'dist/bench/harness/index.js', 'dist/wasm/kernels.wasm', 'dist/wasm/assembly/layout.js']) {
         assert.ok(files.includes(f), `${f} missing from the tarball`);
       }
       assert.ok(files.some((f) => f.startsWith('dist/actors/')), 'dist/actors/ missing from the tarball');

@@ -1,0 +1,137 @@
+/**
+ * One bench run: opens the target, loads the dataset (with exact ground truth), creates the index, runs the
+ * workloads in a fixed order and returns the report. The library's `bench()` and the CLI both call {@link runBench}.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { arch, availableParallelism, cpus, loadavg, platform, totalmem } from 'node:os';
+import { loadDataset } from './load-dataset.js';
+import { selectiveFilters } from './ground-truth.js';
+import { LoadDriver } from './load-driver.js';
+import type { LoadData } from './load-data.js';
+import { resolveOptions, type BenchOptions } from './options.js';
+import { silentProgress, type ProgressSink } from './progress.js';
+import { REPORT_FORMAT_VERSION, REPORT_SCHEMA_ID, type BenchReport, type Environment, type Measurement, type RunSettings } from './report.js';
+import { openTarget } from './target-open.js';
+import { efSweepWorkload, filteredWorkload, mixedWorkload, openLoopWorkload, queryWorkload, streamingWorkload, upsertRows, type WorkloadContext } from './workloads.js';
+
+/** Options of a run as the library takes them: target and dataset, the rest defaulted (see {@link BenchOptions}). */
+export type BenchInput = Partial<BenchOptions> & Pick<BenchOptions, 'target' | 'dataset'>;
+
+function packageVersion(name: string, from: string): string | undefined {
+  try {
+    return (createRequire(from)(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+function environment(): Environment {
+  const ownPkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const libraries: Record<string, string> = {};
+  for (const lib of ['hnswlib-node', 'hdr-histogram-js']) {
+    const v = packageVersion(lib, `${process.cwd()}/`) ?? packageVersion(lib, import.meta.url);
+    if (v) libraries[lib] = v;
+  }
+  return {
+    node: process.version,
+    platform: platform(),
+    arch: arch(),
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cpus: availableParallelism(),
+    memoryBytes: totalmem(),
+    loadAverage: loadavg()[0]!,
+    larchdbVersion: ownPkg.version,
+    libraries,
+  };
+}
+
+function settingsOf(o: BenchOptions): RunSettings {
+  return {
+    target: o.target, dataset: o.dataset, workloads: o.workloads, concurrency: o.concurrency, topK: o.topK,
+    selectivities: o.selectivities, ef: o.ef, rate: o.rate, durationMs: o.durationMs, warmupMs: o.warmupMs,
+    repeats: o.repeats, batchSize: o.batchSize, writeRatio: o.writeRatio, loadThreads: o.loadThreads, index: o.index,
+    namespace: o.namespace,
+  };
+}
+
+/** Runs the benchmark `input` describes. Rejects with a UsageError, DatasetError or TargetError before any load. */
+export async function runBench(input: BenchInput, progress: ProgressSink = silentProgress): Promise<BenchReport> {
+  const opts = resolveOptions(input);
+  const startedAt = new Date().toISOString();
+  const env = environment();
+  const target = await openTarget(opts.target, opts.apiKey);
+  const warnings: string[] = [];
+  const measurements: Measurement[] = [];
+  let driver: LoadDriver | null = null;
+  try {
+    const ds = await loadDataset({
+      spec: opts.dataset, metric: opts.metric, queries: opts.queries, k: Math.max(100, opts.topK), cacheDir: opts.cacheDir,
+      seed: opts.seed, onProgress: (msg) => progress.log(msg),
+    });
+    if (opts.topK > ds.truth.k) warnings.push(`recall is scored against the ${ds.truth.k} exact neighbours the dataset has, fewer than topK ${opts.topK}`);
+    const maxEf = Math.max(opts.topK, ...(opts.workloads.includes('ef-sweep') ? opts.ef : []));
+    await target.prepare({ name: opts.index, namespace: opts.namespace, dimension: ds.dimension, metric: ds.info.metric, maxEf });
+    const data: LoadData = { dimension: ds.dimension, vectors: ds.vectors, count: ds.count, queries: ds.queries, queryCount: ds.queryCount, ids: ds.ids, metadata: ds.metadata };
+    driver = new LoadDriver(target, data, opts.loadThreads);
+    const has = (w: string) => opts.workloads.includes(w as never);
+    const filters = has('filtered') ? selectiveFilters(ds, opts.selectivities, ds.truth.k, opts.cacheDir) : [];
+    const ctx: WorkloadContext = { opts, target, driver, data, ds, filters, progress, warnings };
+    progress.log(`target: ${target.info.description}; dataset: ${ds.info.name}, ${ds.count} × ${ds.dimension} ${ds.info.metric}, ${ds.queryCount} queries, ground truth: ${ds.info.groundTruth}`);
+
+    // Streaming inserts the second half while querying; everything else starts from the full dataset.
+    const initial = has('streaming') ? Math.floor(ds.count / 2) : ds.count;
+    // Fixed order; ef-sweep last because it leaves the target at its last efSearch. A target that fails ends the run:
+    // what was measured until then is reported, the failure with it.
+    const steps: [string, () => Promise<Measurement[]>][] = [
+      ['load', async () => {
+        const m = await upsertRows(ctx, 0, initial, has('upsert'));
+        return m ? [m] : [];
+      }],
+      ...(has('streaming') ? [['streaming', () => streamingWorkload(ctx, initial)] as const] : []),
+      ['settle', async () => {
+        // Queries are measured on settled data: every record in the index structure it will stay in.
+        const indexed = await target.waitIndexed();
+        if (indexed !== true) warnings.push(`queries may have run before the target finished indexing: ${indexed}`);
+        return [];
+      }],
+      ...(has('query') ? [['query', () => queryWorkload(ctx)] as const] : []),
+      ...(has('filtered') ? [['filtered', () => filteredWorkload(ctx)] as const] : []),
+      ...(has('mixed') ? [['mixed', () => mixedWorkload(ctx)] as const] : []),
+      ...(has('open-loop') ? [['open-loop', () => openLoopWorkload(ctx)] as const] : []),
+      ...(has('ef-sweep') ? [['ef-sweep', () => efSweepWorkload(ctx)] as const] : []),
+    ];
+    for (const [name, step] of steps) {
+      let got: Measurement[];
+      try {
+        got = await step();
+      } catch (err) {
+        warnings.push(`the run stopped at '${name}': ${(err as Error).message}`);
+        break;
+      }
+      measurements.push(...got);
+      if (got.some((m) => m.failed)) {
+        warnings.push(`the run stopped after '${name}': the target failed`);
+        break;
+      }
+    }
+    for (const m of measurements) if (m.failed) warnings.push(`${m.label}: ${m.failed}`);
+    return {
+      $schema: REPORT_SCHEMA_ID,
+      formatVersion: REPORT_FORMAT_VERSION,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      environment: env,
+      settings: settingsOf(opts),
+      dataset: { ...ds.info },
+      target: target.info,
+      measurements,
+      warnings,
+    };
+  } finally {
+    await driver?.close();
+    await target.close(opts.keep).catch((err: Error) => progress.log(`cleaning up the target failed: ${err.message}`));
+  }
+}

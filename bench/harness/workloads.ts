@@ -1,0 +1,157 @@
+/**
+ * The workloads of a run, each a function from the run's context to its measurements: bulk upsert, query (a
+ * concurrency sweep), filtered query per selectivity, mixed read/write, streaming (queries while inserts go on),
+ * the efSearch sweep and the open-loop fixed rate.
+ *
+ * @module
+ */
+import type { Dataset, SelectiveFilter } from './dataset.js';
+import type { LoadDriver } from './load-driver.js';
+import { type LoadData, recordOf } from './load-data.js';
+import type { LoadSpec } from './load-loop.js';
+import { measure, type MeasureRequest } from './measure.js';
+import type { BenchOptions } from './options.js';
+import type { ProgressSink } from './progress.js';
+import type { Measurement } from './report.js';
+import type { BenchTarget } from './target.js';
+
+/** How often the upsert workload asks the target how many records it counts. */
+const COUNT_POLL_MS = 100;
+/** How long records may take to become searchable (eventually consistent targets) before the run gives up. */
+const SEARCHABLE_TIMEOUT_MS = 600_000;
+
+export interface WorkloadContext {
+  opts: BenchOptions;
+  target: BenchTarget;
+  driver: LoadDriver;
+  data: LoadData;
+  ds: Dataset;
+  filters: SelectiveFilter[];
+  progress: ProgressSink;
+  warnings: string[];
+}
+
+type Spec = MeasureRequest['spec'];
+
+/** A timed query spec from the run's options. */
+function querySpec(ctx: WorkloadContext, concurrency: number, extra: Partial<Spec> = {}): Spec {
+  const o = ctx.opts;
+  return {
+    mode: 'closed', concurrency, rate: 0, warmupMs: o.warmupMs, durationMs: o.durationMs, writeRatio: 0, topK: o.topK,
+    includeValues: o.includeValues, includeMetadata: o.includeMetadata, queryOffset: 0, ...extra,
+  };
+}
+
+const run = (ctx: WorkloadContext, req: Omit<MeasureRequest, 'repeats' | 'seed' | 'truth'> & Partial<Pick<MeasureRequest, 'repeats' | 'truth'>>) =>
+  measure(ctx.driver, ctx.progress, { repeats: ctx.opts.repeats, seed: ctx.opts.seed, truth: ctx.ds.truth, ...req });
+
+/** Polls until the target counts `want` records; ms waited, or null on timeout. */
+async function waitCount(target: BenchTarget, want: number): Promise<number | null> {
+  const t0 = performance.now();
+  while ((await target.count()) < want) {
+    if (performance.now() - t0 > SEARCHABLE_TIMEOUT_MS) return null;
+    await new Promise((r) => setTimeout(r, COUNT_POLL_MS));
+  }
+  return performance.now() - t0;
+}
+
+/**
+ * Writes rows [from, to) with `upsertConcurrency` requests of `batchSize` in flight; measured (records/s, time
+ * until searchable and until indexed) when `measured`, otherwise just loaded.
+ */
+export async function upsertRows(ctx: WorkloadContext, from: number, to: number, measured: boolean): Promise<Measurement | null> {
+  const o = ctx.opts;
+  const spec: Spec = { ...querySpec(ctx, o.upsertConcurrency), mode: 'bulk', warmupMs: 0, durationMs: 0, bulkFrom: from, bulkTo: to, batchSize: o.batchSize };
+  const label = measured ? `upsert b=${o.batchSize} c=${o.upsertConcurrency}` : `load ${to - from} records`;
+  const m = await run(ctx, { workload: 'upsert', label, params: { batchSize: o.batchSize, concurrency: o.upsertConcurrency }, spec, records: to - from, repeats: 1 });
+  if (m.failed) return m;
+  const searchableWait = await waitCount(ctx.target, to);
+  if (!measured) return null;
+  m.searchableMs = searchableWait === null ? null : m.durationMs + searchableWait;
+  const t0 = performance.now();
+  const indexed = await ctx.target.waitIndexed();
+  m.indexedMs = indexed === true ? m.durationMs + (searchableWait ?? 0) + performance.now() - t0 : null;
+  m.notes = [...(m.notes ?? []), ...(indexed === true ? [] : [`time until indexed: ${indexed}`])];
+  if (m.searchableMs === null) m.notes.push(`records not all counted after ${SEARCHABLE_TIMEOUT_MS / 1000} s`);
+  return m;
+}
+
+export async function queryWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  for (const c of ctx.opts.concurrency) {
+    out.push(await run(ctx, { workload: 'query', label: `query c=${c}`, params: { concurrency: c, topK: ctx.opts.topK, includeValues: ctx.opts.includeValues, includeMetadata: ctx.opts.includeMetadata }, spec: querySpec(ctx, c) }));
+  }
+  return out;
+}
+
+export async function filteredWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
+  const c = ctx.opts.concurrency[0]!;
+  const out: Measurement[] = [];
+  for (const f of ctx.filters) {
+    out.push(await run(ctx, {
+      workload: 'filtered', label: `filtered s=${f.selectivity} c=${c}`,
+      params: { concurrency: c, topK: ctx.opts.topK, selectivity: f.selectivity, actualSelectivity: f.actualSelectivity },
+      spec: querySpec(ctx, c, { filter: f.filter }), truth: f.truth,
+    }));
+  }
+  return out;
+}
+
+export async function mixedWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
+  const w = ctx.opts.writeRatio;
+  const out: Measurement[] = [];
+  for (const c of ctx.opts.concurrency) {
+    out.push(await run(ctx, { workload: 'mixed', label: `mixed w=${w} c=${c}`, params: { concurrency: c, topK: ctx.opts.topK, writeRatio: w }, spec: querySpec(ctx, c, { writeRatio: w }) }));
+  }
+  return out;
+}
+
+/** Queries at the first concurrency while one writer inserts rows [from, count) in batches. */
+export async function streamingWorkload(ctx: WorkloadContext, from: number): Promise<Measurement[]> {
+  const c = ctx.opts.concurrency[0]!;
+  const control = new Int32Array(new SharedArrayBuffer(8));
+  Atomics.store(control, 0, from);
+  const writer = async (ctl: Int32Array): Promise<string[]> => {
+    const t0 = performance.now();
+    let failed: string | null = null;
+    try {
+      for (let at = from; at < ctx.data.count; at += ctx.opts.batchSize) {
+        const end = Math.min(ctx.data.count, at + ctx.opts.batchSize);
+        await ctx.target.upsert(Array.from({ length: end - at }, (_, i) => recordOf(ctx.data, at + i)));
+        Atomics.store(ctl, 0, end);
+      }
+    } catch (err) {
+      failed = (err as Error).message;
+    } finally {
+      Atomics.store(ctl, 1, 1);
+    }
+    const s = (performance.now() - t0) / 1000;
+    return [`${ctx.data.count - from} records inserted during the run by one writer (batches of ${ctx.opts.batchSize}) in ${s.toFixed(1)} s: ${((ctx.data.count - from) / s).toFixed(0)} records/s`,
+      ...(failed ? [`the writer failed: ${failed}`] : [])];
+  };
+  const m = await run(ctx, {
+    workload: 'streaming', label: `streaming c=${c}`, params: { concurrency: c, topK: ctx.opts.topK, batchSize: ctx.opts.batchSize },
+    spec: querySpec(ctx, c, { warmupMs: 0, durationMs: 24 * 3_600_000, control }), alongside: writer, repeats: 1,
+  });
+  return [m];
+}
+
+export async function efSweepWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
+  const c = ctx.opts.concurrency[0]!;
+  const out: Measurement[] = [];
+  for (const ef of ctx.opts.ef) {
+    const set = await ctx.target.setEf(ef);
+    if (set !== true) {
+      ctx.warnings.push(`ef sweep not measured: ${set}`);
+      return out;
+    }
+    out.push(await run(ctx, { workload: 'ef-sweep', label: `ef-sweep ef=${ef} c=${c}`, params: { concurrency: c, topK: ctx.opts.topK, ef }, spec: querySpec(ctx, c) }));
+  }
+  return out;
+}
+
+export async function openLoopWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
+  const rate = ctx.opts.rate!;
+  const spec: Spec = { ...querySpec(ctx, 4096), mode: 'open', rate } satisfies Partial<LoadSpec>;
+  return [await run(ctx, { workload: 'open-loop', label: `open-loop rate=${rate}`, params: { rate, topK: ctx.opts.topK }, spec })];
+}
