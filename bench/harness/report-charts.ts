@@ -10,11 +10,16 @@ import type { BenchReport, Measurement, WorkloadKind } from './report.js';
 /** The five kinds of chart the page draws. */
 export type ChartKind = 'latency-over-time' | 'latency-cdf' | 'recall-vs-qps' | 'throughput-per-concurrency' | 'filtered-recall';
 
-/** An axis: `log` is the base of a log scale; `nines` ticks a -log10(1 - p) scale as percentiles. */
+/**
+ * An axis: `log` is the base of a log scale; `zero` starts a linear one at 0; `nines` ticks a -log10(1 - p) scale as
+ * percentiles, with 100% (which has no finite position) drawn at `maxAt` and labelled 'max'.
+ */
 export interface ChartAxis {
   label: string;
   log?: 2 | 10;
+  zero?: boolean;
   nines?: boolean;
+  maxAt?: number;
 }
 
 /** One line or set of points; `scale` 'y2' is the right-hand axis. */
@@ -85,8 +90,8 @@ const prefix = (run: ChartRun, s: string): string => (run.name ? `${run.name}: $
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 /** Log scales cannot show 0. */
 const positive = (ms: number): number => Math.max(ms, 0.001);
-/** x of the CDF chart: 90% → 1, 99% → 2, 99.9% → 3 (100% is put at 99.9999%). */
-const nines = (percentile: number): number => -Math.log10(1 - Math.min(percentile, 99.9999) / 100);
+/** x of the CDF chart: 90% → 1, 99% → 2, 99.9% → 3 (100% is placed by the caller). */
+const nines = (percentile: number): number => -Math.log10(1 - percentile / 100);
 
 function timelines(runs: ChartRun[]): ChartSpec[] {
   const labels = [...new Set(runs.flatMap((r) => r.report.measurements.filter((m) => m.timeline.length > 0).map((m) => m.label)))];
@@ -114,7 +119,7 @@ function timelines(runs: ChartRun[]): ChartSpec[] {
       kind: 'latency-over-time',
       title: label,
       x: { label: 'seconds into the measurement' },
-      y: { label: 'latency ms' },
+      y: { label: 'latency ms', zero: true },
       ...(withRecall ? { y2: { label: 'recall' } } : {}),
       series,
       data: align(cols),
@@ -125,16 +130,14 @@ function timelines(runs: ChartRun[]): ChartSpec[] {
 function cdfs(runs: ChartRun[]): ChartSpec[] {
   const out: ChartSpec[] = [];
   for (const kind of KINDS) {
-    const series: ChartSeries[] = [];
-    const cols: Points[] = [];
-    runs.forEach((run, ri) => {
-      run.report.measurements.filter((m) => m.workload === kind && m.cdf.length > 0).forEach((m, mi) => {
-        series.push({ label: prefix(run, m.label), color: PALETTE[mi % PALETTE.length]!, scale: 'y', line: true, dash: ri > 0 });
-        cols.push(m.cdf.map((p) => [nines(p.percentile), positive(p.ms)]));
-      });
-    });
-    if (series.length === 0) continue;
-    out.push({ id: `chart-cdf-${kind}`, kind: 'latency-cdf', title: kind, x: { label: 'percentile', nines: true }, y: { label: 'latency ms', log: 10 }, series, data: align(cols) });
+    const ms = runs.flatMap((run, ri) => run.report.measurements.filter((m) => m.workload === kind && m.cdf.length > 0).map((m, mi) => ({ run, ri, m, mi })));
+    if (ms.length === 0) continue;
+    // 100% (the maximum) sits one step right of the deepest finite percentile, on a tick of its own.
+    const deepest = Math.max(0, ...ms.flatMap(({ m }) => m.cdf.filter((p) => p.percentile < 100).map((p) => nines(p.percentile))));
+    const maxAt = Math.floor(deepest) + 1;
+    const series: ChartSeries[] = ms.map(({ run, ri, m, mi }) => ({ label: prefix(run, m.label), color: PALETTE[mi % PALETTE.length]!, scale: 'y', line: true, dash: ri > 0 }));
+    const cols: Points[] = ms.map(({ m }) => m.cdf.map((p) => [p.percentile >= 100 ? maxAt : nines(p.percentile), positive(p.ms)]));
+    out.push({ id: `chart-cdf-${kind}`, kind: 'latency-cdf', title: kind, x: { label: 'percentile', nines: true, maxAt }, y: { label: 'latency ms', log: 10 }, series, data: align(cols) });
   }
   return out;
 }
@@ -154,7 +157,7 @@ function recallVsQps(runs: ChartRun[]): ChartSpec[] {
     });
   });
   if (series.length === 0) return [];
-  return [{ id: 'chart-recall-vs-qps', kind: 'recall-vs-qps', title: 'recall vs QPS', x: { label: 'recall' }, y: { label: 'queries/s' }, series, data: align(cols) }];
+  return [{ id: 'chart-recall-vs-qps', kind: 'recall-vs-qps', title: 'recall vs QPS', x: { label: 'recall' }, y: { label: 'queries/s', zero: true }, series, data: align(cols) }];
 }
 
 function perConcurrency(runs: ChartRun[]): ChartSpec[] {
@@ -171,7 +174,7 @@ function perConcurrency(runs: ChartRun[]): ChartSpec[] {
   if (series.length === 0) return [];
   return [{
     id: 'chart-throughput-per-concurrency', kind: 'throughput-per-concurrency', title: 'throughput per concurrency',
-    x: { label: 'concurrent requests', log: 2 }, y: { label: 'queries/s' }, y2: { label: 'p99 ms' }, series, data: align(cols),
+    x: { label: 'concurrent requests', log: 2 }, y: { label: 'queries/s', zero: true }, y2: { label: 'p99 ms', zero: true }, series, data: align(cols),
   }];
 }
 
@@ -193,7 +196,7 @@ function filtered(runs: ChartRun[]): ChartSpec[] {
   if (series.length === 0) return [];
   return [{
     id: 'chart-filtered-recall', kind: 'filtered-recall', title: 'filtered recall per selectivity',
-    x: { label: 'fraction of records the filter matches', log: 10 }, y: { label: 'recall' }, y2: { label: 'queries/s' }, series, data: align(cols),
+    x: { label: 'fraction of records the filter matches', log: 10 }, y: { label: 'recall' }, y2: { label: 'queries/s', zero: true }, series, data: align(cols),
   }];
 }
 

@@ -50,7 +50,7 @@ td.worse { color: var(--bad); font-weight: 600; }
 .status { color: var(--bad); font-weight: 600; }
 ul.notes li { margin: 2px 0; }
 ul.warnings li { color: var(--bad); }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 16px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; min-width: 0; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
 .chart { width: 100%; min-height: 300px; }
@@ -69,15 +69,15 @@ const SCRIPT = `
   const settle = () => { if (++settled === specs.length) document.body.dataset.chartsDrawn = String(drawn); };
   const pct = (v) => { const p = 100 * (1 - Math.pow(10, -v)); return Number(p.toPrecision(Math.max(2, Math.ceil(v) + 2))) + '%'; };
   const num = (v) => v == null ? '—' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(3)).toString();
-  const scale = (axis) => axis.log ? { distr: 3, log: axis.log } : {};
+  const scale = (axis) => axis.log ? { distr: 3, log: axis.log } : axis.zero ? { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } : {};
+  const tick = (axis, v) => v == null ? '' : axis.nines ? (v === axis.maxAt ? 'max' : pct(v)) : num(v);
   const axisOf = (axis, key, side) => {
     const a = { label: axis.label, scale: key, side, stroke: '#374151', grid: { stroke: '#eef0f3', show: side !== 1 }, ticks: { stroke: '#d1d5db' } };
     if (axis.nines) {
-      a.splits = (u, i, min, max) => { const out = []; for (let v = Math.ceil(min); v <= Math.floor(max); v++) out.push(v); return out; };
-      a.values = (u, splits) => splits.map(pct);
-    } else {
-      a.values = (u, splits) => splits.map(num);
+      a.splits = (u, i, min, max) => { const out = []; for (let v = Math.max(0, Math.ceil(min)); v <= Math.floor(max); v++) out.push(v); return out; };
     }
+    // uPlot passes null for the ticks of a log axis it leaves unlabelled.
+    a.values = (u, splits) => splits.map((v) => tick(axis, v));
     if (side === 1) a.size = 60;
     return a;
   };
@@ -85,7 +85,7 @@ const SCRIPT = `
     const scales = { x: { time: false, ...scale(spec.x) }, y: scale(spec.y) };
     const axes = [axisOf(spec.x, 'x', 2), axisOf(spec.y, 'y', 3)];
     if (spec.y2) { scales.y2 = scale(spec.y2); axes.push(axisOf(spec.y2, 'y2', 1)); }
-    const series = [{ label: spec.x.label, value: (u, v) => v == null ? '—' : spec.x.nines ? pct(v) : num(v) }];
+    const series = [{ label: spec.x.label, value: (u, v) => v == null ? '—' : tick(spec.x, v) }];
     for (const s of spec.series) {
       series.push({
         label: s.label, scale: s.scale, stroke: s.color, width: 2, spanGaps: true, dash: s.dash ? [6, 4] : undefined,

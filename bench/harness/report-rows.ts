@@ -69,8 +69,8 @@ export function measurementNotes(m: Measurement): string[] {
   const out: string[] = [];
   if (m.failed !== undefined) out.push(`failed: ${m.failed}`);
   if (m.searchableMs !== undefined || m.indexedMs !== undefined) {
-    const t = (x: number | null | undefined): string => (x === null || x === undefined ? 'not measured' : `${fmtMs(x)} ms`);
-    out.push(`searchable after ${t(m.searchableMs)}, indexed after ${t(m.indexedMs)}`);
+    const t = (what: string, x: number | null | undefined): string => (x === null || x === undefined ? `${what}: not measured` : `${what} after ${fmtMs(x)} ms`);
+    out.push(`${t('searchable', m.searchableMs)}, ${t('indexed', m.indexedMs)}`);
   }
   if (m.clientCpu.clientBound) {
     out.push(`the load generator was the limit (${m.clientCpu.threads} threads at ${fmtPct(m.clientCpu.utilization)}): the target may be faster`);
