@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { compareReports, formatCompareText } from '../bench/harness/compare.js';
 import type { BenchReport, ClientCpu, CdfPoint, DatasetInfo, Environment, LatencyStats, Measurement, MeasurementParams, RunSettings, TargetInfo, TimelinePoint } from '../bench/harness/report.js';
+import type { ChartSection, ChartSpec } from '../bench/harness/report-charts.js';
 import { renderCompareHtml, renderHtml } from '../bench/harness/report-html.js';
 import { REPORT_SCHEMA_URL, readReport, reportSchema, validateReport } from '../bench/harness/report-schema.js';
 import { formatText } from '../bench/harness/report-text.js';
@@ -169,6 +170,7 @@ test('bench compare pairs by label with exact B/A ratios, lists unpaired labels,
   const b = sampleReport(2, 0.01);
   b.measurements = b.measurements.filter((m) => m.label !== 'streaming');
   b.measurements.push({ ...clone(b.measurements[1]!), label: 'query c=16', params: { concurrency: 16, topK: 10 } });
+  validateReport(b);
   const c = compareReports(a, b);
   assert.equal(c.pairs.length, a.measurements.length - 1);
   assert.deepEqual(c.onlyInA, ['streaming']);
@@ -234,6 +236,29 @@ test('the HTML page is one self-contained file: uPlot inlined, data as escaped J
     assert.match(small, new RegExp(`id="section-${kind}"[^]*?<p class="no-data">no data for this chart in this run</p>`), kind);
   }
   assert.equal(small.match(/data-chart="/g)?.length, 2, 'the upsert timeline and CDF');
+});
+
+test('the charts hold the right points: CDF on a nines scale, failed measurements out of the summary charts', () => {
+  const html = renderHtml(sampleReport());
+  const json = html.match(/<script type="application\/json" id="chart-data">(.*?)<\/script>/s)![1]!;
+  const sections = JSON.parse(json) as ChartSection[];
+  const chart = (id: string): ChartSpec => sections.flatMap((x) => x.charts).find((c) => c.id === id)!;
+  const cdf = chart('chart-cdf-query');
+  assert.deepEqual(cdf.x, { label: 'percentile', nines: true, maxAt: 5 });
+  assert.deepEqual(cdf.data[0]!.map((x) => Number(x!.toFixed(3))), [0, 0.046, 0.125, 0.301, 0.602, 1, 1.301, 2, 3, 4, 5]);
+  assert.deepEqual(cdf.series.map((x) => x.label), ['query c=1', 'query c=8', 'query c=64']);
+  assert.deepEqual(cdf.data[1]!.at(-1), 0.8 * 4.5, 'max latency at the max tick');
+  const recall = chart('chart-recall-vs-qps');
+  assert.deepEqual(recall.series.map((x) => [x.label, x.line]), [['ef-sweep', true], ['query', false], ['filtered', false]]);
+  // c=1 and c=8 have the same recall: both points stay; the failed c=64 is left out.
+  assert.deepEqual(recall.data[2]!.filter((y) => y !== null), [1024, 4096]);
+  const perC = chart('chart-throughput-per-concurrency');
+  assert.deepEqual(perC.data, [[1, 8], [1024, 4096], [2, 4]]);
+  const filtered = chart('chart-filtered-recall');
+  assert.deepEqual(filtered.data, [[0.0102, 0.0998, 0.5003], [0.985, 0.962, 0.957], [6144, 3072, 3584]]);
+  const streaming = sections[0]!.charts.find((c) => c.title === 'streaming')!;
+  assert.deepEqual(streaming.series.map((x) => `${x.label}/${x.scale}`), ['p50/y', 'p99/y', 'recall/y2']);
+  assert.equal(streaming.data[3]![9], 0.97 - 0.004 * 9);
 });
 
 interface Drawn {

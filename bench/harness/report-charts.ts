@@ -90,8 +90,8 @@ const prefix = (run: ChartRun, s: string): string => (run.name ? `${run.name}: $
 const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 /** Log scales cannot show 0. */
 const positive = (ms: number): number => Math.max(ms, 0.001);
-/** x of the CDF chart: 90% → 1, 99% → 2, 99.9% → 3 (100% is placed by the caller). */
-const nines = (percentile: number): number => -Math.log10(1 - percentile / 100);
+/** x of the CDF chart: 90% → 1, 99% → 2, 99.9% → 3 (100% is placed by the caller); rounded, as 99.99% is 3.99999... */
+const nines = (percentile: number): number => Math.round(-Math.log10(1 - percentile / 100) * 1e9) / 1e9;
 
 function timelines(runs: ChartRun[]): ChartSpec[] {
   const labels = [...new Set(runs.flatMap((r) => r.report.measurements.filter((m) => m.timeline.length > 0).map((m) => m.label)))];
@@ -142,6 +142,9 @@ function cdfs(runs: ChartRun[]): ChartSpec[] {
   return out;
 }
 
+/** A failed measurement's partial figures would bend the summary curves; its timeline and CDF still show it. */
+const completed = (run: ChartRun): Measurement[] => run.report.measurements.filter((m) => m.failed === undefined);
+
 const RECALL_KINDS: readonly WorkloadKind[] = ['ef-sweep', 'query', 'filtered'];
 
 function recallVsQps(runs: ChartRun[]): ChartSpec[] {
@@ -149,7 +152,7 @@ function recallVsQps(runs: ChartRun[]): ChartSpec[] {
   const cols: Points[] = [];
   runs.forEach((run, ri) => {
     RECALL_KINDS.forEach((kind, ki) => {
-      const ms = run.report.measurements.filter((m): m is Measurement & { recall: number } => m.workload === kind && m.recall !== undefined);
+      const ms = completed(run).filter((m): m is Measurement & { recall: number } => m.workload === kind && m.recall !== undefined);
       if (ms.length === 0) return;
       // The ef sweep is a curve (recall rises with ef); other queries are single operating points.
       series.push({ label: prefix(run, kind), color: PALETTE[ki]!, scale: 'y', line: kind === 'ef-sweep', dash: ri > 0 });
@@ -164,7 +167,7 @@ function perConcurrency(runs: ChartRun[]): ChartSpec[] {
   const series: ChartSeries[] = [];
   const cols: Points[] = [];
   runs.forEach((run, ri) => {
-    const ms = run.report.measurements.filter((m) => m.workload === 'query' && m.params.concurrency !== undefined);
+    const ms = completed(run).filter((m) => m.workload === 'query' && m.params.concurrency !== undefined);
     if (ms.length === 0) return;
     series.push({ label: prefix(run, 'QPS'), color: PALETTE[0]!, scale: 'y', line: true, dash: ri > 0 });
     cols.push(ms.map((m) => [m.params.concurrency!, m.throughput]));
@@ -182,7 +185,7 @@ function filtered(runs: ChartRun[]): ChartSpec[] {
   const series: ChartSeries[] = [];
   const cols: Points[] = [];
   runs.forEach((run, ri) => {
-    const ms = run.report.measurements.filter((m) => m.workload === 'filtered' && (m.params.actualSelectivity ?? m.params.selectivity) !== undefined);
+    const ms = completed(run).filter((m) => m.workload === 'filtered' && (m.params.actualSelectivity ?? m.params.selectivity) !== undefined);
     if (ms.length === 0) return;
     const sel = (m: Measurement): number => Math.max(m.params.actualSelectivity ?? m.params.selectivity!, 1e-6);
     const withRecall = ms.filter((m) => m.recall !== undefined);
@@ -205,8 +208,8 @@ export function chartSections(runs: ChartRun[]): ChartSection[] {
   return [
     { kind: 'latency-over-time', title: 'Latency over time', description: 'p50 and p99 per interval of each measurement (recall on the right axis where measured).', charts: timelines(runs) },
     { kind: 'latency-cdf', title: 'Latency CDF', description: 'Share of requests answered within a latency, per workload; the x axis spreads the tail (90%, 99%, 99.9%, ...).', charts: cdfs(runs) },
-    { kind: 'recall-vs-qps', title: 'Recall vs QPS', description: 'Each query measurement with a recall; the ef sweep as a curve.', charts: recallVsQps(runs) },
-    { kind: 'throughput-per-concurrency', title: 'Throughput per concurrency', description: 'Unfiltered queries: queries/s (left) and p99 (right) at each concurrency.', charts: perConcurrency(runs) },
-    { kind: 'filtered-recall', title: 'Filtered recall per selectivity', description: 'Filtered queries: recall (left) and queries/s (right) by the fraction of records the filter matches.', charts: filtered(runs) },
+    { kind: 'recall-vs-qps', title: 'Recall vs QPS', description: 'Each completed query measurement with a recall; the ef sweep as a curve.', charts: recallVsQps(runs) },
+    { kind: 'throughput-per-concurrency', title: 'Throughput per concurrency', description: 'Completed unfiltered queries: queries/s (left) and p99 (right) at each concurrency.', charts: perConcurrency(runs) },
+    { kind: 'filtered-recall', title: 'Filtered recall per selectivity', description: 'Completed filtered queries: recall (left) and queries/s (right) by the fraction of records the filter matches.', charts: filtered(runs) },
   ];
 }

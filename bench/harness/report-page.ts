@@ -78,7 +78,8 @@ const SCRIPT = `
     }
     // uPlot passes null for the ticks of a log axis it leaves unlabelled.
     a.values = (u, splits) => splits.map((v) => tick(axis, v));
-    if (side === 1) a.size = 60;
+    // Room for '10,000' beside the axis label (uPlot's default fits about four characters).
+    if (side !== 2) a.size = 72;
     return a;
   };
   const options = (spec, width) => {
