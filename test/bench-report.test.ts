@@ -1,0 +1,349 @@
+/**
+ * The bench reports: the JSON validates against its published schema (and the schema agrees with report.ts), the
+ * text table and `bench compare` show the right figures, and the HTML pages draw every chart in a real headless
+ * Chromium (Debian's) with no network and no console error. Screenshots go to a temporary folder, removed after
+ * the run unless LARCHDB_KEEP_SCREENSHOTS is set (its path is printed as a test diagnostic).
+ */
+import { after, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { compareReports, formatCompareText } from '../bench/harness/compare.js';
+import type { BenchReport, ClientCpu, CdfPoint, DatasetInfo, Environment, LatencyStats, Measurement, MeasurementParams, RunSettings, TargetInfo, TimelinePoint } from '../bench/harness/report.js';
+import type { ChartSection, ChartSpec } from '../bench/harness/report-charts.js';
+import { renderCompareHtml, renderHtml } from '../bench/harness/report-html.js';
+import { REPORT_SCHEMA_URL, readReport, reportSchema, validateReport } from '../bench/harness/report-schema.js';
+import { formatText } from '../bench/harness/report-text.js';
+import { sampleReport } from './bench-report-sample.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUT = mkdtempSync(join(tmpdir(), 'larchdb-bench-report-'));
+after(() => {
+  if (!process.env.LARCHDB_KEEP_SCREENSHOTS) rmSync(OUT, { recursive: true, force: true });
+});
+
+const clone = <T>(x: T): T => structuredClone(x);
+
+/** T with every optional property present: a value of this type uses every field the interface declares. */
+type Full<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
+/** The optional keys of T, as a record the compiler makes us fill in completely. */
+type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+type Optionals<T> = Record<OptionalKeys<T>, true>;
+
+const fullParams: Full<MeasurementParams> = { concurrency: 8, topK: 10, includeValues: true, includeMetadata: true, selectivity: 0.1, actualSelectivity: 0.1003, ef: 64, rate: 500, batchSize: 100, writeRatio: 0.1 };
+const fullPoint: Full<TimelinePoint> = { tMs: 0, ops: 10, errors: 1, p50Ms: 1, p99Ms: 3, recall: 0.9 };
+const fullRepeat: Full<Measurement['repeats'][number]> = { throughput: 100, p50Ms: 1, p99Ms: 3, recall: 0.9 };
+const fullMeasurement = (base: Measurement): Full<Measurement> => ({
+  ...base,
+  label: 'every field',
+  params: fullParams,
+  records: 1000,
+  recall: 0.9,
+  timeline: [fullPoint],
+  repeats: [fullRepeat],
+  searchableMs: 12,
+  indexedMs: null,
+  notes: ['a note'],
+  failed: 'a failure',
+});
+
+test('the sample report validates against the published schema, as JSON text too', () => {
+  const report = sampleReport();
+  assert.equal(validateReport(report), report);
+  assert.deepEqual(validateReport(JSON.parse(JSON.stringify(report))), report);
+  const kinds = new Set(report.measurements.map((m) => m.workload));
+  assert.deepEqual([...kinds].sort(), ['ef-sweep', 'filtered', 'mixed', 'open-loop', 'query', 'streaming', 'upsert']);
+});
+
+test('schema and report.ts agree: the same properties, the same required ones', () => {
+  const schema = reportSchema();
+  const defs = schema.$defs as Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+  const sample = sampleReport();
+  const m = fullMeasurement(sample.measurements[1]!);
+  // A report using every optional field validates.
+  validateReport({ ...sample, measurements: [...sample.measurements, m] });
+  const l: LatencyStats = m.latency;
+  const cpu: ClientCpu = m.clientCpu;
+  const cdf: CdfPoint = m.cdf[0]!;
+  const env: Environment = sample.environment;
+  const set: RunSettings = sample.settings;
+  const data: DatasetInfo = sample.dataset;
+  const target: TargetInfo = sample.target;
+  // Each value is typed Full<T> or T with no optional fields, so its keys are exactly the interface's.
+  const objects: Record<string, [object, Record<string, true>]> = {
+    BenchReport: [sample, {}],
+    Environment: [env, {}],
+    RunSettings: [set, {}],
+    DatasetInfo: [data, {}],
+    TargetInfo: [target, {}],
+    LatencyStats: [l, {}],
+    CdfPoint: [cdf, {}],
+    ClientCpu: [cpu, {}],
+    TimelinePoint: [fullPoint, { recall: true } satisfies Optionals<TimelinePoint>],
+    Repeat: [fullRepeat, { recall: true } satisfies Optionals<Measurement['repeats'][number]>],
+    MeasurementParams: [fullParams, { concurrency: true, topK: true, includeValues: true, includeMetadata: true, selectivity: true, actualSelectivity: true, ef: true, rate: true, batchSize: true, writeRatio: true } satisfies Optionals<MeasurementParams>],
+    Measurement: [m, { records: true, recall: true, searchableMs: true, indexedMs: true, notes: true, failed: true } satisfies Optionals<Measurement>],
+  };
+  const withProperties = Object.keys(defs).filter((k) => defs[k]!.properties);
+  assert.deepEqual(withProperties.sort(), Object.keys(objects).sort(), 'every object type of report.ts has a schema definition');
+  for (const [name, [value, optional]] of Object.entries(objects)) {
+    const keys = Object.keys(value).sort();
+    assert.deepEqual(Object.keys(defs[name]!.properties!).sort(), keys, `${name}: properties`);
+    assert.deepEqual([...(defs[name]!.required ?? [])].sort(), keys.filter((k) => !(k in optional)), `${name}: required`);
+  }
+});
+
+test('the schema catches drift: an unknown property, a wrong enum, another format version, a label used twice', () => {
+  const bad = (mutate: (r: BenchReport & Record<string, unknown>) => void, message: RegExp): void => {
+    const r = clone(sampleReport()) as BenchReport & Record<string, unknown>;
+    mutate(r);
+    assert.throws(() => validateReport(r), message);
+    assert.throws(() => validateReport(r), (e: Error) => !e.message.includes('\n'));
+  };
+  bad((r) => { r.extra = 1; }, /invalid bench report: \(the report\) must NOT have additional properties 'extra'/);
+  bad((r) => { (r.measurements[0] as unknown as Record<string, unknown>).qps = 1; }, /\/measurements\/0 must NOT have additional properties 'qps'/);
+  bad((r) => { (r.measurements[1] as { workload: string }).workload = 'search'; }, /\/measurements\/1\/workload must be equal to one of the allowed values: \["upsert",/);
+  bad((r) => { (r.target as { kind: string }).kind = 'qdrant'; }, /\/target\/kind must be equal to one of the allowed values/);
+  bad((r) => { (r.measurements[1] as { throughputUnit: string }).throughputUnit = 'qps'; }, /throughputUnit must be equal to one of the allowed values/);
+  bad((r) => { delete (r.dataset as Partial<DatasetInfo>).metric; }, /\/dataset must have required property 'metric'/);
+  bad((r) => { r.measurements[1]!.recall = 1.5; }, /\/measurements\/1\/recall must be <= 1/);
+  bad((r) => { r.startedAt = 'yesterday'; }, /\/startedAt must match pattern/);
+  bad((r) => { (r as { formatVersion: number }).formatVersion = 2; }, /: bench report is format 2; this larchdb reads format 1$/);
+  bad((r) => { r.measurements[2]!.label = r.measurements[1]!.label; }, /label 'query c=1' is used twice/);
+  assert.throws(() => validateReport(null), /invalid bench report/);
+});
+
+test('readReport reads a report file, and names the file when it is missing, not JSON or invalid', () => {
+  const good = join(OUT, 'good.json');
+  writeFileSync(good, JSON.stringify(sampleReport(), null, 2));
+  assert.deepEqual(readReport(good), sampleReport());
+  const missing = join(OUT, 'missing.json');
+  assert.throws(() => readReport(missing), { message: `cannot read bench report ${missing}: ENOENT` });
+  const notJson = join(OUT, 'not.json');
+  writeFileSync(notJson, '{"formatVersion": 1,');
+  assert.throws(() => readReport(notJson), (e: Error) => e.message.startsWith(`bench report ${notJson} is not JSON: `) && !e.message.includes('\n'));
+  const invalid = join(OUT, 'invalid.json');
+  writeFileSync(invalid, JSON.stringify({ ...sampleReport(), warnings: 'none' }));
+  assert.throws(() => readReport(invalid), { message: `${invalid}: invalid bench report: /warnings must be array` });
+});
+
+test('the schema ships beside the compiled harness, with the $id report.ts names', () => {
+  const path = fileURLToPath(REPORT_SCHEMA_URL);
+  assert.match(path, /dist[/\\]bench[/\\]harness[/\\]report\.schema\.json$/);
+  assert.deepEqual(reportSchema(), JSON.parse(readFileSync(new URL('../../bench/harness/report.schema.json', import.meta.url), 'utf8')));
+});
+
+test('formatText: the run context, one row per measurement with its figures, notes and warnings', () => {
+  const text = formatText(sampleReport());
+  const lines = text.split('\n');
+  assert.match(text, /^LarchDB bench report\n/);
+  assert.match(text, /\ntarget {8}memory: in-process, in memory\n/);
+  assert.match(text, /\ndataset {7}random-16k-64: 16,384 × 64 cosine, 500 queries\n/);
+  assert.match(text, /\nground truth {2}computed, k=100\n/);
+  assert.match(text, /\nmachine {7}AMD EPYC 7B13 × 8 cores, 32\.0 GiB, linux\/x64, load avg 0\.42\n/);
+  assert.match(text, /\nsoftware {6}node v20\.20\.2, larchdb 0\.1\.0, hnswlib-node 3\.0\.0\n/);
+  assert.match(text, /concurrency 1,8,64, topK 10, selectivity 0\.01,0\.1,0\.5, ef 16,32,64,128, rate 1,000\/s, duration 10 s, warm-up 2 s, repeats 3/);
+  const row = (label: string): string[] => lines.find((l) => l.startsWith(`${label}  `))!.trim().split(/\s{2,}/);
+  assert.deepEqual(row('upsert b=100'), ['upsert b=100', '25,600 records/s', '3.20', '5.60', '8.00', '14.4', '—', '0', '40%']);
+  assert.deepEqual(row('query c=1'), ['query c=1', '1,024 queries/s', '0.800', '1.40', '2.00', '3.60', '0.953', '0', '40%']);
+  assert.deepEqual(row('query c=8'), ['query c=8', '4,096 queries/s', '1.60', '2.80', '4.00', '7.20', '0.953', '0', '95% (client-bound)']);
+  assert.deepEqual(row('query c=64'), ['query c=64', '512 queries/s', '9.00', '15.8', '22.5', '40.5', '0.953', '17', '40%', 'FAILED']);
+  assert.deepEqual(row('mixed w=0.1'), ['mixed w=0.1', '2,560 ops/s', '2.20', '3.85', '5.50', '9.90', '0.948', '0', '40%']);
+  for (const m of sampleReport().measurements) assert.ok(row(m.label), m.label);
+  // Columns line up: every row's throughput ends where its header does.
+  const header = lines.find((l) => l.startsWith('measurement'))!;
+  const end = header.indexOf('throughput') + 'throughput'.length;
+  for (const m of sampleReport().measurements) assert.equal(lines.find((l) => l.startsWith(`${m.label}  `))!.indexOf('/s') + 2, end, m.label);
+  assert.match(text, /\nNotes\n {2}upsert b=100: searchable after 120 ms, indexed: not measured\n {2}upsert b=100: indexedMs: the in-memory/);
+  assert.match(text, /\n {2}query c=64: failed: target exited \(signal SIGKILL\) 3\.2 s into the measurement\n/);
+  assert.match(text, /\n {2}query c=64: 17 errors, e\.g\. "connect ECONNREFUSED 127\.0\.0\.1:5080"; "socket hang up"\n/);
+  assert.match(text, /\n {2}query c=8: the load generator was the limit \(2 threads at 95%\)/);
+  assert.match(text, /\nWarnings\n {2}open-loop r=1000: 3 requests started more than 10 ms late/);
+  assert.doesNotMatch(text, /\x1b/, 'no colour codes');
+});
+
+test('bench compare pairs by label with exact B/A ratios, lists unpaired labels, and warns about unfair differences', () => {
+  const a = sampleReport();
+  const b = sampleReport(2, 0.01);
+  b.measurements = b.measurements.filter((m) => m.label !== 'streaming');
+  b.measurements.push({ ...clone(b.measurements[1]!), label: 'query c=16', params: { concurrency: 16, topK: 10 } });
+  validateReport(b);
+  const c = compareReports(a, b);
+  assert.equal(c.pairs.length, a.measurements.length - 1);
+  assert.deepEqual(c.onlyInA, ['streaming']);
+  assert.deepEqual(c.onlyInB, ['query c=16']);
+  for (const p of c.pairs) {
+    assert.equal(p.throughputRatio, 2, p.label);
+    assert.equal(p.p50Ratio, 0.5, p.label);
+    assert.equal(p.p99Ratio, 0.5, p.label);
+    assert.equal(p.recallDelta, p.a.recall === undefined ? null : 0.01, p.label);
+  }
+  assert.deepEqual(c.pairs.map((p) => p.label), a.measurements.map((m) => m.label).filter((l) => l !== 'streaming'));
+  // Same machine, dataset and settings: only what each pair itself says.
+  assert.deepEqual(c.warnings, [
+    'query c=8: client-bound in A; its throughput may be understated',
+    'query c=8: client-bound in B; its throughput may be understated',
+    'query c=64: failed in A (target exited (signal SIGKILL) 3.2 s into the measurement); its figures cover only what completed',
+    'query c=64: failed in B (target exited (signal SIGKILL) 3.2 s into the measurement); its figures cover only what completed',
+  ]);
+  const text = formatCompareText(c);
+  const row = text.split('\n').find((l) => l.startsWith('query c=1  '))!.trim().split(/\s{2,}/);
+  assert.deepEqual(row, ['query c=1', 'queries/s', '1,024', '2,048', '×2.00', '0.800', '0.400', '×0.50', '2.00', '1.00', '×0.50', '0.953', '0.963', '+0.010']);
+  assert.match(text, /\nA {2}memory: in-process, in memory, dataset random-16k-64, started 2026-03-02T10:15:00\.000Z\n/);
+  assert.match(text, /\nOnly in A \(1\): streaming\n/);
+  assert.match(text, /\nOnly in B \(1\): query c=16\n/);
+  assert.match(text, /upsert b=100 +records\/s +25,600 +51,200 +×2\.00 .* —  +—  +—$/m);
+
+  const other = sampleReport();
+  other.dataset = { ...other.dataset, name: 'sift-128', dimension: 128, metric: 'euclidean' };
+  other.environment = { ...other.environment, cpuModel: 'Apple M2', cpus: 8, arch: 'arm64', platform: 'darwin', node: 'v22.1.0', loadAverage: 6.5 };
+  other.settings = { ...other.settings, topK: 100, durationMs: 30_000 };
+  other.measurements[1]!.params = { ...other.measurements[1]!.params, includeValues: true };
+  const unfair = compareReports(a, other).warnings;
+  assert.deepEqual(unfair.slice(0, 6), [
+    'different datasets: name random-16k-64 vs sift-128, dimension 64 vs 128, metric cosine vs euclidean',
+    'different machines: cpu AMD EPYC 7B13 vs Apple M2, platform linux/x64 vs darwin/arm64',
+    'different Node.js versions: v20.20.2 vs v22.1.0',
+    'different topK: 10 vs 100 (recall and latency are not comparable)',
+    'different settings: duration 10 s vs 30 s',
+    'the machine was busy when run B started (load avg 6.50 on 8 cores)',
+  ]);
+  assert.ok(unfair.some((w) => w.startsWith('query c=1: parameters differ')), unfair.join('\n'));
+});
+
+test('the HTML page is one self-contained file: uPlot inlined, data as escaped JSON, nothing to fetch', () => {
+  const html = renderHtml(sampleReport());
+  assert.match(html, /^<!DOCTYPE html>/);
+  assert.ok(html.includes(readFileSync(new URL('../../node_modules/uplot/dist/uPlot.min.css', import.meta.url), 'utf8')), 'uPlot CSS inlined');
+  assert.ok(html.includes('var uPlot=function(){'), 'uPlot script inlined');
+  assert.doesNotMatch(html, /<link|<img|<iframe|\b(src|href)\s*=|@import|url\(/i);
+  // The one URL is the licence banner of uPlot's script, a comment.
+  assert.deepEqual(html.match(/https?:\/\/[^\s"'<>)]+/g), ['https://github.com/leeoniya/uPlot']);
+  assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
+  const hostile = sampleReport();
+  hostile.measurements[1]!.label = 'q</script><b>x';
+  const page = renderHtml(hostile);
+  assert.ok(!page.includes('q</script>'), 'a label cannot end a script element');
+  assert.ok(page.includes('q&lt;/script&gt;&lt;b&gt;x'), 'labels are escaped in tables');
+  // A run with only upserts says which charts have no data.
+  const upserts = sampleReport();
+  upserts.measurements = upserts.measurements.filter((m) => m.workload === 'upsert');
+  const small = renderHtml(upserts);
+  for (const kind of ['recall-vs-qps', 'throughput-per-concurrency', 'filtered-recall']) {
+    assert.match(small, new RegExp(`id="section-${kind}"[^]*?<p class="no-data">no data for this chart in this run</p>`), kind);
+  }
+  assert.equal(small.match(/data-chart="/g)?.length, 2, 'the upsert timeline and CDF');
+});
+
+test('the charts hold the right points: CDF on a nines scale, failed measurements out of the summary charts', () => {
+  const html = renderHtml(sampleReport());
+  const json = html.match(/<script type="application\/json" id="chart-data">(.*?)<\/script>/s)![1]!;
+  const sections = JSON.parse(json) as ChartSection[];
+  const chart = (id: string): ChartSpec => sections.flatMap((x) => x.charts).find((c) => c.id === id)!;
+  const cdf = chart('chart-cdf-query');
+  assert.deepEqual(cdf.x, { label: 'percentile', nines: true, maxAt: 5 });
+  assert.deepEqual(cdf.data[0]!.map((x) => Number(x!.toFixed(3))), [0, 0.046, 0.125, 0.301, 0.602, 1, 1.301, 2, 3, 4, 5]);
+  assert.deepEqual(cdf.series.map((x) => x.label), ['query c=1', 'query c=8', 'query c=64']);
+  assert.deepEqual(cdf.data[1]!.at(-1), 0.8 * 4.5, 'max latency at the max tick');
+  const recall = chart('chart-recall-vs-qps');
+  assert.deepEqual(recall.series.map((x) => [x.label, x.line]), [['ef-sweep', true], ['query', false], ['filtered', false]]);
+  // c=1 and c=8 have the same recall: both points stay; the failed c=64 is left out.
+  assert.deepEqual(recall.data[2]!.filter((y) => y !== null), [1024, 4096]);
+  const perC = chart('chart-throughput-per-concurrency');
+  assert.deepEqual(perC.data, [[1, 8], [1024, 4096], [2, 4]]);
+  const filtered = chart('chart-filtered-recall');
+  assert.deepEqual(filtered.data, [[0.0102, 0.0998, 0.5003], [0.985, 0.962, 0.957], [6144, 3072, 3584]]);
+  const streaming = sections[0]!.charts.find((c) => c.title === 'streaming')!;
+  assert.deepEqual(streaming.series.map((x) => `${x.label}/${x.scale}`), ['p50/y', 'p99/y', 'recall/y2']);
+  assert.equal(streaming.data[3]![9], 0.97 - 0.004 * 9);
+});
+
+interface Drawn {
+  id: string;
+  kind: string;
+  canvases: number;
+  colored: number;
+}
+
+/** Opens a page in headless Chromium with every non-file request blocked; returns what was drawn and attempted. */
+async function openInChromium(t: TestContext, html: string, name: string): Promise<{ drawn: number; charts: Drawn[]; attempted: string[]; errors: string[] }> {
+  assert.ok(existsSync(CHROMIUM), `Chromium is missing (${CHROMIUM}): run \`apt-get install chromium\` (CI's .ci/run installs it when it is missing)`);
+  const file = join(OUT, `${name}.html`);
+  writeFileSync(file, html);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const attempted: string[] = [];
+    const errors: string[] = [];
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:')) return route.continue();
+      attempted.push(url);
+      return route.abort();
+    });
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-charts-drawn]', { timeout: 20_000 });
+    const drawn = Number(await page.evaluate('document.body.dataset.chartsDrawn'));
+    const charts = (await page.evaluate(`[...document.querySelectorAll('[data-chart]')].map((div) => {
+      const canvases = div.querySelectorAll('canvas');
+      let colored = 0;
+      for (const c of canvases) {
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        // Series are drawn in saturated colours; axes, grid and text are grey.
+        for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 128 && Math.max(px[i], px[i + 1], px[i + 2]) - Math.min(px[i], px[i + 1], px[i + 2]) > 60) colored++;
+      }
+      return { id: div.id, kind: div.dataset.chart, canvases: canvases.length, colored };
+    })`)) as Drawn[];
+    const shot = join(OUT, `${name}.png`);
+    await page.screenshot({ path: shot, fullPage: true });
+    assert.ok(statSync(shot).size > 50_000, `screenshot ${shot} is ${statSync(shot).size} bytes`);
+    t.diagnostic(`screenshot: ${shot}`);
+    return { drawn, charts, attempted, errors };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Charts a run should draw: a timeline per measurement that has one, a CDF per workload kind, and the three others. */
+function expectedCharts(reports: BenchReport[]): number {
+  const labels = new Set(reports.flatMap((r) => r.measurements.filter((m) => m.timeline.length > 0).map((m) => m.label)));
+  const kinds = new Set(reports.flatMap((r) => r.measurements.filter((m) => m.cdf.length > 0).map((m) => m.workload)));
+  return labels.size + kinds.size + 3;
+}
+
+function assertDrawn(got: Awaited<ReturnType<typeof openInChromium>>, expected: number): void {
+  assert.deepEqual(got.attempted, [], 'no network request was attempted');
+  assert.deepEqual(got.errors, [], 'no console error or warning');
+  assert.equal(got.drawn, expected);
+  assert.equal(got.charts.length, expected);
+  for (const c of got.charts) {
+    assert.ok(c.canvases >= 1, `${c.id} has a canvas`);
+    assert.ok(c.colored > 200, `${c.id} has its series drawn (${c.colored} coloured pixels)`);
+  }
+  const kinds = new Set(got.charts.map((c) => c.kind));
+  assert.deepEqual([...kinds].sort(), ['filtered-recall', 'latency-cdf', 'latency-over-time', 'recall-vs-qps', 'throughput-per-concurrency']);
+}
+
+test('the HTML report draws every chart in headless Chromium, offline, with no console error', async (t) => {
+  const report = sampleReport();
+  const got = await openInChromium(t, renderHtml(report), 'report');
+  assert.equal(expectedCharts([report]), 14 + 7 + 3);
+  assertDrawn(got, expectedCharts([report]));
+});
+
+test('the compare page draws both runs in headless Chromium, offline, with no console error', async (t) => {
+  const a = sampleReport();
+  const b = sampleReport(2, 0.01);
+  b.measurements = b.measurements.filter((m) => m.label !== 'streaming');
+  const got = await openInChromium(t, renderCompareHtml(a, b, compareReports(a, b)), 'compare');
+  assertDrawn(got, expectedCharts([a, b]));
+});
