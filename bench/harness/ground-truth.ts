@@ -13,7 +13,7 @@ import type { Metric } from '../../engine/index.js';
 import { BUCKETS, BUCKET_FIELD, type Dataset, type GroundTruth, type SelectiveFilter } from './dataset.js';
 import { DatasetError, reason } from './dataset-error.js';
 
-/** Base vectors per arena: an arena holds at most 4 GiB, and one chunk at a time keeps the peak memory bounded. */
+/** Base vectors per arena by default: an arena holds at most 4 GiB, and one chunk at a time bounds the peak memory. */
 const CHUNK_BYTES = 1 << 30;
 
 /** Exact top-k of each query with the scan kernel (scanTopK block by block), optionally over a bitmap. */
@@ -64,15 +64,24 @@ function mergeTop(a: { rows: Uint32Array; keys: Float32Array }, b: { rows: Uint3
   return { rows, keys };
 }
 
+/** Extras of {@link computeGroundTruth}. */
+export interface GroundTruthOptions {
+  onProgress?: (msg: string) => void;
+  /** Base rows per arena (rounded down to a multiple of 32; default: 1 GiB of vectors). */
+  chunkRows?: number;
+}
+
 /**
  * Exact top-`k` rows of the base `vectors` (`count × dim`, row-major) for each of `queryCount` queries, with the WASM
- * scan kernel; with `bits`, only rows whose bit is set (bit r of word r >> 5) count. Row lists are best first and
- * padded with -1 when fewer than `k` rows qualify.
+ * scan kernel; with `bits`, only rows whose bit is set (bit r of word r >> 5) count. Row lists are best first (ties:
+ * smaller row first) and padded with -1 when fewer than `k` rows qualify. The base is copied into arenas a chunk at a
+ * time (an arena holds at most 4 GiB) and the chunks' top-k lists merged.
  */
 export function computeGroundTruth(
   vectors: Float32Array, count: number, dim: number, metric: Metric, queries: Float32Array, queryCount: number, k: number,
-  bits?: Uint32Array, onProgress?: (msg: string) => void,
+  bits?: Uint32Array, opts: GroundTruthOptions = {},
 ): GroundTruth {
+  const onProgress = opts.onProgress;
   if (vectors.length < count * dim || queries.length < queryCount * dim) throw new RangeError('vectors or queries are shorter than count × dim');
   if (bits && bits.length < Math.ceil(count / 32)) throw new RangeError(`bitmap has ${bits.length} words, ${Math.ceil(count / 32)} needed`);
   const rows = new Int32Array(queryCount * k).fill(-1);
@@ -80,7 +89,7 @@ export function computeGroundTruth(
   const code = METRIC_CODE[metric];
   const qs = Array.from({ length: queryCount }, (_, i) => queries.subarray(i * dim, (i + 1) * dim));
   // Chunks start on a multiple of 32 rows so that each one's bitmap is a word-aligned slice of `bits`.
-  const chunkRows = Math.max(32, Math.floor(CHUNK_BYTES / (dim * 4) / 32) * 32);
+  const chunkRows = Math.max(32, Math.floor((opts.chunkRows ?? CHUNK_BYTES / (dim * 4)) / 32) * 32);
   const best: { rows: Uint32Array; keys: Float32Array }[] = [];
   const step = Math.max(1, Math.ceil(queryCount / 10));
   for (let start = 0; start < count; start += chunkRows) {
@@ -206,7 +215,7 @@ export function selectiveFilters(ds: Dataset, selectivities: number[], k: number
     const key = JSON.stringify({ data: identity, metric: ds.info.metric, k, queries: ds.queryCount, filter });
     onProgress?.(`ground truth: ${ds.queryCount} queries × ${matched} rows (filter ${BUCKET_FIELD} < ${below})`);
     const { truth } = cachedGroundTruth(key, cacheDir, () =>
-      computeGroundTruth(ds.vectors, ds.count, ds.dimension, ds.info.metric, ds.queries, ds.queryCount, k, bits, onProgress));
+      computeGroundTruth(ds.vectors, ds.count, ds.dimension, ds.info.metric, ds.queries, ds.queryCount, k, bits, { onProgress }));
     return { selectivity: s, actualSelectivity: ds.count === 0 ? 0 : matched / ds.count, filter, truth };
   });
 }

@@ -124,7 +124,7 @@ export async function loadDataset(opts: LoadDatasetOptions): Promise<Dataset> {
     const key = JSON.stringify({ data: identity, metric, k, queries: raw.queryCount, filter: null });
     onProgress(`ground truth: ${raw.queryCount} queries × ${raw.count} rows (${metric}, k=${k})`);
     const got = cachedGroundTruth(key, opts.cacheDir, () =>
-      computeGroundTruth(raw.vectors, raw.count, raw.dimension, metric, raw.queries, raw.queryCount, k, undefined, onProgress));
+      computeGroundTruth(raw.vectors, raw.count, raw.dimension, metric, raw.queries, raw.queryCount, k, undefined, { onProgress }));
     if (got.truth.k !== k || got.truth.rows.length !== raw.queryCount * k) throw new DatasetError(`${opts.cacheDir}: a cached ground truth does not fit this dataset; delete it`);
     truth = got.truth;
     source = got.source;
