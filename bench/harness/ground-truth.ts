@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Arena, METRIC_CODE, alignUp } from '../../engine/internal.js';
 import type { Metric } from '../../engine/index.js';
 import { BUCKETS, BUCKET_FIELD, type Dataset, type GroundTruth, type SelectiveFilter } from './dataset.js';
-import { DatasetError, reason } from './dataset-error.js';
+import { DatasetError, reason } from './datasets/error.js';
 
 /** Base vectors per arena by default: an arena holds at most 4 GiB, and one chunk at a time bounds the peak memory. */
 const CHUNK_BYTES = 1 << 30;

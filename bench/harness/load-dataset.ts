@@ -15,7 +15,7 @@
 import { stat } from 'node:fs/promises';
 import type { Metric, RecordMetadata } from '../../engine/index.js';
 import { BUCKETS, BUCKET_FIELD, type Dataset, type GroundTruth } from './dataset.js';
-import { DatasetError } from './dataset-error.js';
+import { DatasetError } from './datasets/error.js';
 import { cachedGroundTruth, computeGroundTruth } from './ground-truth.js';
 import { truthProblem, type RawDataset, type ReadOptions } from './datasets/common.js';
 import { readHdf5 } from './datasets/hdf5.js';
@@ -24,7 +24,7 @@ import { parquetFiles, readParquet } from './datasets/parquet.js';
 import { SYNTHETIC, readSynthetic } from './datasets/synthetic.js';
 import { baseFileIn, readTexmex } from './datasets/vecs.js';
 
-export { DatasetError } from './dataset-error.js';
+export { DatasetError } from './datasets/error.js';
 
 export interface LoadDatasetOptions {
   /** What to load (see the module comment). */

@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Metric, RecordMetadata } from '../../../engine/index.js';
-import { DatasetError, reason } from '../dataset-error.js';
+import { DatasetError, reason } from './error.js';
 
 /** What a format reader is asked for. */
 export interface ReadOptions {

@@ -9,7 +9,7 @@
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Metric } from '../../../engine/index.js';
-import { DatasetError, reason } from '../dataset-error.js';
+import { DatasetError, reason } from './error.js';
 import { fileInfo, sharedFloats, type RawDataset, type ReadOptions } from './common.js';
 
 type H5 = typeof import('h5wasm/node').default;

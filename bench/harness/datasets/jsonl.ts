@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RecordMetadata } from '../../../engine/index.js';
-import { DatasetError, reason } from '../dataset-error.js';
+import { DatasetError, reason } from './error.js';
 import { IdSet, checkValues, fileInfo, heldOut, parseMetadata, sharedFloats, type RawDataset, type ReadOptions } from './common.js';
 
 /** Lines that hold something other than blanks. */

@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { RecordMetadata } from '../../../engine/index.js';
-import { DatasetError, reason } from '../dataset-error.js';
+import { DatasetError, reason } from './error.js';
 import { IdSet, checkValues, fileInfo, heldOut, parseMetadata, sharedFloats, type RawDataset, type ReadOptions } from './common.js';
 
 interface Part {

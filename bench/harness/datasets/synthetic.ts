@@ -8,7 +8,7 @@
  * @module
  */
 import type { Metric } from '../../../engine/index.js';
-import { DatasetError } from '../dataset-error.js';
+import { DatasetError } from './error.js';
 import { sharedFloats, type RawDataset, type ReadOptions } from './common.js';
 import { Normals } from './normal.js';
 

@@ -8,7 +8,7 @@
  */
 import { open, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { DatasetError, reason } from '../dataset-error.js';
+import { DatasetError, reason } from './error.js';
 import { fileInfo, sharedFloats, type RawDataset, type ReadOptions } from './common.js';
 
 type Kind = 'fvecs' | 'ivecs' | 'bvecs';
