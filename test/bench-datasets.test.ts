@@ -443,6 +443,7 @@ test('bad input: one-line DatasetErrors naming the file and the problem', async 
     await failsWith(load('synthetic:10x2:colours=3', cache), /unknown parameter "colours"/);
     await writeFile(p('notes.txt'), 'hello');
     await failsWith(load(p('notes.txt'), cache), /notes\.txt: unknown dataset format/);
+    await failsWith(load('synthetic:10x2:queries=2', join(p('notes.txt'), 'cache')), /notes\.txt\/cache\/truth-[0-9a-f]+\.ivecs: cannot write the ground-truth cache/);
     await writeFile(p('t_base.fvecs'), vecs(randomRows(10, 4, 1), 4, 'f'));
     await writeFile(p('t_query.fvecs'), vecs(randomRows(2, 3, 1), 3, 'f'));
     await failsWith(load(p('t_base.fvecs'), cache), /t_query\.fvecs: queries have dimension 3, the base 4/);
@@ -470,6 +471,11 @@ test('bad input: one-line DatasetErrors naming the file and the problem', async 
     f.create_dataset({ name: 'test', data: new Float32Array(4), shape: [2, 2], dtype: '<f' });
     f.close();
     await failsWith(load(p('cols.hdf5'), cache), /cols\.hdf5: "test" has dimension 2, "train" 3/);
+    const g = new h5wasm.File(p('none.h5'), 'w');
+    g.create_dataset({ name: 'train', data: new Float32Array(6), shape: [2, 3], dtype: '<f' });
+    g.create_dataset({ name: 'test', data: new Float32Array(0), shape: [0, 3], dtype: '<f' });
+    g.close();
+    await failsWith(load(p('none.h5'), cache), /none\.h5: has no queries/);
   } finally {
     await tmp.cleanup();
   }

@@ -177,7 +177,11 @@ export function cachedGroundTruth(key: string, cacheDir: string, compute: () => 
     writeFileSync(tmp, toIvecs(truth));
     renameSync(tmp, file);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written (the directory itself is the problem)
+    }
     throw new DatasetError(`${file}: cannot write the ground-truth cache (${reason(e)})`);
   }
   return { truth, source: 'computed' };

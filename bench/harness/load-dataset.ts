@@ -115,6 +115,7 @@ export async function loadDataset(opts: LoadDatasetOptions): Promise<Dataset> {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
   if (opts.queries !== undefined && !(Number.isInteger(opts.queries) && opts.queries >= 1)) throw new RangeError(`queries must be a positive integer, got ${opts.queries}`);
   const raw = await read(opts.spec, { queries: opts.queries, seed, onProgress });
+  if (raw.count === 0 || raw.queryCount === 0) throw new DatasetError(`${opts.spec}: has no ${raw.count === 0 ? 'base vectors' : 'queries'}`);
   const metric = opts.metric ?? raw.metric;
   const identity = `${raw.identity}|buckets=${seed}`;
 

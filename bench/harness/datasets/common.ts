@@ -53,9 +53,12 @@ export function sharedFloats(n: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(n * 4));
 }
 
-/** Records held out as queries from `records` (the last ones): `asked`, else min(1000, 10%); at least one stays. */
+/**
+ * Records held out as queries from `records` (the last ones): `asked`, else min(1000, 10%) but at least one; at least
+ * one record stays in the base.
+ */
 export function heldOut(records: number, asked: number | undefined): number {
-  const q = asked ?? Math.min(1000, Math.floor(records / 10));
+  const q = asked ?? Math.max(1, Math.min(1000, Math.floor(records / 10)));
   return Math.max(0, Math.min(q, records - 1));
 }
 
