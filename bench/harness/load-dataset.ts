@@ -61,7 +61,7 @@ async function read(spec: string, opts: ReadOptions): Promise<RawDataset> {
     dir = (await stat(spec)).isDirectory();
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    if (missing && !known.includes(ext ?? '') && !spec.includes('/')) throw new DatasetError(`${spec}: unknown dataset (expected ${USAGE})`);
+    if (missing && !known.includes(ext ?? '') && !/[/\\]/.test(spec)) throw new DatasetError(`${spec}: unknown dataset (expected ${USAGE})`);
     throw new DatasetError(`${spec}: ${missing ? 'no such file or directory' : `cannot read (${(e as Error).message})`}`);
   }
   if (dir) {
