@@ -1,8 +1,9 @@
 /**
  * Searching an arena with the kernel, outside the engine: the exact top-k that gives bench/ann and
- * test/hnsw.test.ts their ground truth, and one thread searching one HNSW graph with its own scratch, which bench/ann
- * times against hnswlib-node and the tests check (also from worker threads). The engine's own path is the query
- * executor's (it places the query with the plan instead).
+ * test/hnsw.test.ts their ground truth (it lives with the bench harness's ground truth, re-exported here), and one
+ * thread searching one HNSW graph with its own scratch, which bench/ann times against hnswlib-node and the tests check
+ * (also from worker threads). The engine's own path is the query executor's (it places the query with the plan
+ * instead).
  */
 import {
   KernelMetric,
@@ -14,6 +15,8 @@ import {
   type HnswHandle,
   type Kernels,
 } from '../engine/internal.js';
+
+export { exactTopK } from './harness/ground-truth.js';
 
 /** Where one searcher's scratch lives (plain data, postable with the handle). */
 export interface HnswScratch {
@@ -146,39 +149,4 @@ export function searchHnsw(arena: Arena, h: HnswHandle, query: ArrayLike<number>
 /** Memory of a graph per indexed vector: graph bytes / n. */
 export function bytesPerVector(h: HnswHandle): number {
   return h.n === 0 ? 0 : h.bytes / h.n;
-}
-
-/** Exact top-k of each query with the scan kernel (scanTopK block by block), optionally over a bitmap. */
-export function exactTopK(arena: Arena, metric: number, queries: Float32Array[], k: number, bits?: Uint32Array): { rows: Uint32Array; keys: Float32Array }[] {
-  const K = arena.kernels;
-  const L = arena.layout;
-  const dim = arena.dim;
-  const qBytes = alignUp(dim * 4, 16);
-  const sc = arena.allocScratch(qBytes + k * 8 + (bits ? bits.length * 4 : 0));
-  const [q, heap] = [sc.offset, sc.offset + qBytes];
-  const bitsAt = heap + k * 8;
-  const out: { rows: Uint32Array; keys: Float32Array }[] = [];
-  try {
-    if (bits) new Uint32Array(arena.memory.buffer, bitsAt, bits.length).set(bits);
-    for (const query of queries) {
-      new Float32Array(arena.memory.buffer, q, dim).set(query);
-      const nrm = K.norm(q, dim);
-      let count = 0;
-      for (let b = 0; b * L.rows < arena.rows; b++) {
-        const blk = arena.blocks[b]!;
-        const rows = Math.min(L.rows, arena.rows - b * L.rows);
-        const bw = bits ? bitsAt + ((b * L.rows) / 32) * 4 : 0;
-        count = K.scanTopK(q, nrm > 0 ? 1 / nrm : 0, blk + L.vecs, blk + L.invNorms, rows, dim, metric,
-          0, 0, 0, 0, 0, 0, 0, 0, bw, heap, k, count, b * L.rows, 0);
-      }
-      K.heapSortDesc(heap, k, count);
-      out.push({
-        rows: new Uint32Array(arena.memory.buffer, heap + k * 4, count).slice(),
-        keys: new Float32Array(arena.memory.buffer, heap, count).slice(),
-      });
-    }
-  } finally {
-    arena.releaseScratch(sc);
-  }
-  return out;
 }

@@ -44,4 +44,9 @@ export interface Dataset {
   queries: Float32Array;
   queryCount: number;
   truth: GroundTruth;
+  /**
+   * What names this data in ground-truth cache keys (the spec, or the files' paths, sizes and mtimes, with the bucket
+   * seed), set by the loader; absent, the filtered truth's cache key hashes the vectors, queries and buckets instead.
+   */
+  identity?: string;
 }
