@@ -129,8 +129,10 @@ export async function runLoop(spec: LoadSpec, data: LoadData, truth: TruthView, 
     for (let j = 0; !stopped(); j++) {
       const intended = spec.startAt + j * interval;
       if (intended >= end) break;
+      // Timers are coarse (~1 ms): sleep most of the wait, then yield until the intended time has come.
       const wait = intended - now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait - 0.5));
+      if (wait > 2) await new Promise((r) => setTimeout(r, wait - 1.5));
+      while (now() < intended) await new Promise((r) => setImmediate(r));
       if (inFlight.size >= spec.concurrency) {
         if (intended >= warmEnd) buf.fail(intended - warmEnd, 0, `more than ${spec.concurrency} requests in flight: the target cannot keep up with ${spec.rate}/s from this thread`);
         continue;

@@ -27,7 +27,7 @@ const client = new DataPlaneClient(remote);
 
 parentPort!.on('message', (task: LoadWorkerTask) => {
   runLoop(task.spec, data, task.truth, client).then(
-    (result) => parentPort!.postMessage({ ok: true, result }, [result.samples.buffer]),
+    (result) => parentPort!.postMessage({ ok: true, result }, [result.samples.buffer as ArrayBuffer]),
     (err: unknown) => parentPort!.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) }),
   );
 });

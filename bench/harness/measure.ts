@@ -27,8 +27,11 @@ export interface MeasureRequest {
   seed: number;
   /** Bulk loads: records written per repeat (throughput is records/s over the whole load). */
   records?: number;
-  /** Runs beside the load (streaming's writer); the measurement lasts until it resolves. Returns notes. */
-  alongside?: (control: Int32Array) => Promise<string[]>;
+  /**
+   * Runs beside the load (streaming's writer), starting at `startAt` (performance.timeOrigin + now()) with the load;
+   * the measurement lasts until it resolves. Returns notes.
+   */
+  alongside?: (control: Int32Array, startAt: number) => Promise<string[]>;
 }
 
 /** Runs `req` on `driver`; progress goes to `progress`. */
@@ -50,7 +53,7 @@ export async function measure(driver: LoadDriver, progress: ProgressSink, req: M
     let result;
     try {
       const load = driver.run({ ...req.spec, startAt, counter, seed: req.seed + r }, req.truth);
-      if (req.alongside) notes = await req.alongside(control!);
+      if (req.alongside) notes = await req.alongside(control!, startAt);
       result = await load;
     } finally {
       clearInterval(timer);

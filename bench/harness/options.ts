@@ -6,7 +6,7 @@
  */
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { WorkloadKind } from './report.js';
 
 /** A bad flag or value: the CLI prints the message and exits 2. */
@@ -145,10 +145,10 @@ export interface BenchCommand {
 
 /** Parses `larchdb bench` flags (after the word `bench`). */
 export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchCommand {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
-    const options = Object.fromEntries(Object.entries(FLAGS).map(([k, type]) => [k, { type, ...(k === 'help' ? { short: 'h' } : {}) }]));
-    ({ values } = parseArgs({ args: argv, options: options as Parameters<typeof parseArgs>[0]['options'], strict: true, allowPositionals: false }));
+    const options = Object.fromEntries(Object.entries(FLAGS).map(([k, type]) => [k, { type, ...(k === 'help' ? { short: 'h' } : {}) }])) as NonNullable<ParseArgsConfig['options']>;
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]!);
   }

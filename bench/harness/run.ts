@@ -85,24 +85,23 @@ export async function runBench(input: BenchInput, progress: ProgressSink = silen
     const initial = has('streaming') ? Math.floor(ds.count / 2) : ds.count;
     // Fixed order; ef-sweep last because it leaves the target at its last efSearch. A target that fails ends the run:
     // what was measured until then is reported, the failure with it.
-    const steps: [string, () => Promise<Measurement[]>][] = [
-      ['load', async () => {
-        const m = await upsertRows(ctx, 0, initial, has('upsert'));
-        return m ? [m] : [];
-      }],
-      ...(has('streaming') ? [['streaming', () => streamingWorkload(ctx, initial)] as const] : []),
-      ['settle', async () => {
-        // Queries are measured on settled data: every record in the index structure it will stay in.
-        const indexed = await target.waitIndexed();
-        if (indexed !== true) warnings.push(`queries may have run before the target finished indexing: ${indexed}`);
-        return [];
-      }],
-      ...(has('query') ? [['query', () => queryWorkload(ctx)] as const] : []),
-      ...(has('filtered') ? [['filtered', () => filteredWorkload(ctx)] as const] : []),
-      ...(has('mixed') ? [['mixed', () => mixedWorkload(ctx)] as const] : []),
-      ...(has('open-loop') ? [['open-loop', () => openLoopWorkload(ctx)] as const] : []),
-      ...(has('ef-sweep') ? [['ef-sweep', () => efSweepWorkload(ctx)] as const] : []),
-    ];
+    const steps: [string, () => Promise<Measurement[]>][] = [];
+    steps.push(['load', async () => {
+      const m = await upsertRows(ctx, 0, initial, has('upsert'));
+      return m ? [m] : [];
+    }]);
+    if (has('streaming')) steps.push(['streaming', () => streamingWorkload(ctx, initial)]);
+    steps.push(['settle', async () => {
+      // Queries are measured on settled data: every record in the index structure it will stay in.
+      const indexed = await target.waitIndexed();
+      if (indexed !== true) warnings.push(`queries may have run before the target finished indexing: ${indexed}`);
+      return [];
+    }]);
+    if (has('query')) steps.push(['query', () => queryWorkload(ctx)]);
+    if (has('filtered')) steps.push(['filtered', () => filteredWorkload(ctx)]);
+    if (has('mixed')) steps.push(['mixed', () => mixedWorkload(ctx)]);
+    if (has('open-loop')) steps.push(['open-loop', () => openLoopWorkload(ctx)]);
+    if (has('ef-sweep')) steps.push(['ef-sweep', () => efSweepWorkload(ctx)]);
     for (const [name, step] of steps) {
       let got: Measurement[];
       try {

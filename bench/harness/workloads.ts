@@ -111,7 +111,8 @@ export async function streamingWorkload(ctx: WorkloadContext, from: number): Pro
   const c = ctx.opts.concurrency[0]!;
   const control = new Int32Array(new SharedArrayBuffer(8));
   Atomics.store(control, 0, from);
-  const writer = async (ctl: Int32Array): Promise<string[]> => {
+  const writer = async (ctl: Int32Array, startAt: number): Promise<string[]> => {
+    await new Promise((r) => setTimeout(r, Math.max(0, startAt - performance.timeOrigin - performance.now())));
     const t0 = performance.now();
     let failed: string | null = null;
     try {
