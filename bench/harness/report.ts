@@ -80,8 +80,13 @@ export interface MeasurementParams {
 
 /** What one workload step measured (one concurrency, one selectivity, one ef, ...). */
 export interface Measurement {
+  /** Name of the target measured (a {@link TargetInfo.name} of the report's `targets`). */
+  target: string;
   workload: WorkloadKind;
-  /** Unique within a report, stable across runs of the same settings: how `bench compare` pairs measurements. */
+  /**
+   * Unique within a report, stable across runs of the same settings: how `bench compare` pairs measurements. With
+   * several targets in a run it starts with the target's name: `hnswlib · query c=1`.
+   */
   label: string;
   params: MeasurementParams;
   /** Operations that succeeded (queries, upsert requests, ...). */
@@ -131,7 +136,8 @@ export interface Environment {
 
 /** The settings a run was made with (the command line, parsed; the API key never appears). */
 export interface RunSettings {
-  target: string;
+  /** The `--target` values, in order. */
+  targets: string[];
   dataset: string;
   workloads: WorkloadKind[];
   concurrency: number[];
@@ -163,8 +169,10 @@ export interface DatasetInfo {
   groundTruthK: number;
 }
 
-/** The system measured. */
+/** A system measured. */
 export interface TargetInfo {
+  /** Short name, unique in the run: the `--target` value (a URL without credentials, query or fragment). */
+  name: string;
   kind: 'memory' | 'directory' | 'larchdb-url' | 'pinecone' | 'exact' | 'hnswlib';
   /** Human description: a path, a URL (without credentials), a library and version. */
   description: string;
@@ -179,7 +187,8 @@ export interface BenchReport {
   environment: Environment;
   settings: RunSettings;
   dataset: DatasetInfo;
-  target: TargetInfo;
+  /** The systems measured, in the order they ran (the same dataset and ground truth for all). */
+  targets: TargetInfo[];
   measurements: Measurement[];
   /** Problems that are not one measurement's (a workload the target cannot run, ...), in plain words. */
   warnings: string[];
