@@ -41,7 +41,7 @@ test('in-process: every workload, counts as sent, exact recall below the graph t
       concurrency: [1, 4], selectivities: [0.1, 0.5], ef: [16, 64], rate: 200, batchSize: 50,
     });
     validateReport(JSON.parse(JSON.stringify(report)));
-    assert.equal(report.target.kind, 'memory');
+    assert.equal(report.targets[0]!.kind, 'memory');
     assert.equal(report.dataset.records, 2000);
     assert.equal(report.dataset.queries, 50);
     assert.equal(report.dataset.groundTruth, 'computed');
@@ -88,7 +88,7 @@ test('a LarchDB server on a free port: load from worker threads, exact recall, t
       workloads: ['upsert', 'query', 'ef-sweep'], concurrency: [1, 6], ef: [32], loadThreads: 2,
     });
     validateReport(JSON.parse(JSON.stringify(report)));
-    assert.equal(report.target.kind, 'larchdb-url');
+    assert.equal(report.targets[0]!.kind, 'larchdb-url');
     const [load] = only(report, 'upsert');
     assert.equal(load!.records, 1500);
     assert.equal(load!.operations, 15);
@@ -108,12 +108,43 @@ test('a LarchDB server on a free port: load from worker threads, exact recall, t
   }
 });
 
-test('the exact baseline has recall 1 with and without filters', async () => {
+test('an index host (as Pinecone cloud or Pinecone Local give): the run uses its own namespace and empties it', async () => {
+  const dir = await tempDir();
+  const server = await startCli(['serve', '--port', '0', '--data', join(dir.path, 'data')]);
+  const h = { 'content-type': 'application/json' };
+  try {
+    await fetch(`${server.url}/indexes`, { method: 'POST', headers: h, body: JSON.stringify({ name: 'theirs', dimension: 16, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }) });
+    const host = `${server.url}/index/theirs`;
+    await fetch(`${host}/vectors/upsert`, { method: 'POST', headers: h, body: JSON.stringify({ namespace: 'users-data', vectors: [{ id: 'keep-me', values: Array(16).fill(0.5) }] }) });
+    const report = await bench({ target: host, dataset: 'synthetic:800x16:queries=20', cacheDir: join(dir.path, 'cache'), ...QUICK, workloads: ['upsert', 'query'], concurrency: [2] });
+    assert.equal(report.targets[0]!.description, `index host ${host}`);
+    assert.equal(only(report, 'upsert')[0]!.records, 800);
+    assert.equal(only(report, 'query')[0]!.recall, 1);
+    const stats = (await (await fetch(`${host}/describe_index_stats`, { method: 'POST', headers: h, body: '{}' })).json()) as { namespaces: Record<string, { vectorCount: number }> };
+    assert.deepEqual(stats.namespaces, { 'users-data': { vectorCount: 1 } }, 'the bench namespace is emptied, the user\'s data untouched');
+    const dimMismatch = bench({ target: host, dataset: 'synthetic:100x8', cacheDir: join(dir.path, 'cache'), ...QUICK, workloads: ['query'] });
+    await assert.rejects(dimMismatch, /has dimension 16, the dataset 8/);
+  } finally {
+    await stopCli(server.child);
+    await dir.cleanup();
+  }
+});
+
+test('several targets in one run: the engine and the exact baseline on the same data, labels naming each', async () => {
   const cache = await tempDir();
   try {
-    const report = await bench({ target: 'exact', dataset: 'synthetic:3000x24:queries=30', cacheDir: cache.path, ...QUICK, workloads: ['upsert', 'query', 'filtered'], concurrency: [1], selectivities: [0.05] });
-    assert.equal(report.target.kind, 'exact');
-    for (const m of report.measurements.filter((x) => x.workload !== 'upsert')) assert.equal(m.recall, 1, m.label);
+    const report = await bench({ targets: ['memory', 'exact'], dataset: 'synthetic:3000x24:queries=30', cacheDir: cache.path, ...QUICK, workloads: ['upsert', 'query', 'filtered'], concurrency: [1], selectivities: [0.05] });
+    validateReport(JSON.parse(JSON.stringify(report)));
+    assert.deepEqual(report.targets.map((t) => [t.name, t.kind]), [['memory', 'memory'], ['exact', 'exact']]);
+    assert.deepEqual(report.measurements.map((m) => m.label), [
+      'memory · upsert b=100 c=4', 'memory · query c=1', 'memory · filtered s=0.05 c=1',
+      'exact · upsert b=100 c=4', 'exact · query c=1', 'exact · filtered s=0.05 c=1',
+    ]);
+    for (const m of report.measurements) {
+      assert.equal(m.label.startsWith(`${m.target} · `), true);
+      if (m.workload !== 'upsert') assert.equal(m.recall, 1, m.label);
+      else assert.equal(m.records, 3000);
+    }
   } finally {
     await cache.cleanup();
   }

@@ -23,6 +23,7 @@ export const BENCH_USAGE = `Usage: larchdb bench --target <target> --dataset <da
 Targets:
   memory                 LarchDB in this process, in memory
   <dir>                  LarchDB in this process, on a data directory
+  (several, separated by commas, run one after the other on the same data: --target memory,hnswlib)
   http://host:port       a LarchDB server (or any Pinecone control plane): the run creates, then deletes, its index
   https://<index-host>   a Pinecone index host (Pinecone cloud or Local): the run uses its own namespace
   exact                  exact brute-force scan baseline (WASM SIMD kernel)
@@ -76,7 +77,7 @@ export async function benchMain(argv: string[]): Promise<number> {
     if (cmd.out) writeFileSync(cmd.out, JSON.stringify(report, null, 2) + '\n');
     if (cmd.html) writeFileSync(cmd.html, renderHtml(report));
     process.stdout.write(cmd.json ? JSON.stringify(report, null, 2) + '\n' : formatText(report));
-    return report.measurements.some((m) => m.failed) || report.warnings.some((w) => w.startsWith('the run stopped')) ? 1 : 0;
+    return report.measurements.some((m) => m.failed) || report.warnings.some((w) => w.includes('the run stopped')) ? 1 : 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof DatasetError || err instanceof TargetError) {
       process.stderr.write(`larchdb bench: ${err.message}\n`);

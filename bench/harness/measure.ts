@@ -11,6 +11,9 @@ import { aggregate } from './load-samples.js';
 import type { ProgressSink } from './progress.js';
 import type { Measurement, MeasurementParams, WorkloadKind } from './report.js';
 
+/** A measurement as one target's workloads produce it; the run adds which target it was. */
+export type TargetMeasurement = Omit<Measurement, 'target'>;
+
 /** How often the progress display reads the shared counter. */
 const PROGRESS_MS = 250;
 /** Time given to worker threads to receive a task before the common start. */
@@ -35,8 +38,8 @@ export interface MeasureRequest {
 }
 
 /** Runs `req` on `driver`; progress goes to `progress`. */
-export async function measure(driver: LoadDriver, progress: ProgressSink, req: MeasureRequest): Promise<Measurement> {
-  const runs: (Omit<Measurement, 'repeats'>)[] = [];
+export async function measure(driver: LoadDriver, progress: ProgressSink, req: MeasureRequest): Promise<TargetMeasurement> {
+  const runs: Omit<TargetMeasurement, 'repeats'>[] = [];
   for (let r = 0; r < req.repeats; r++) {
     const counter = new Int32Array(new SharedArrayBuffer(4));
     const control = req.spec.control;
@@ -62,7 +65,7 @@ export async function measure(driver: LoadDriver, progress: ProgressSink, req: M
     const durationMs = bulk || req.alongside ? wallMs - req.spec.warmupMs : req.spec.durationMs;
     const agg = aggregate(result.sets, durationMs);
     const throughput = ((bulk ? req.records! : agg.ok) * 1000) / durationMs;
-    const m: Omit<Measurement, 'repeats'> = {
+    const m: Omit<TargetMeasurement, 'repeats'> = {
       workload: req.workload,
       label: req.label,
       params: req.params,
@@ -94,7 +97,7 @@ export async function measure(driver: LoadDriver, progress: ProgressSink, req: M
 }
 
 /** One line for the progress display and logs. */
-export function summaryLine(m: Omit<Measurement, 'repeats'>): string {
+export function summaryLine(m: Omit<TargetMeasurement, 'repeats'>): string {
   const parts = [
     `${m.throughput.toFixed(m.throughput >= 100 ? 0 : 1)} ${m.throughputUnit}`,
     `p50 ${m.latency.p50Ms.toFixed(2)} ms`,

@@ -7,43 +7,24 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { WorkloadKind } from './report.js';
+import type { RunSettings, WorkloadKind } from './report.js';
 
 /** A bad flag or value: the CLI prints the message and exits 2. */
 export class UsageError extends Error {}
 
-/** Everything a run needs; {@link resolveOptions} fills in the defaults. */
-export interface BenchOptions {
-  /** `memory`, a data directory, an http(s) URL (LarchDB server or Pinecone control plane, or an index host), `exact` or `hnswlib`. */
-  target: string;
-  /** Api-Key for URL targets (default: PINECONE_API_KEY from the environment). */
+/**
+ * Everything a run needs; {@link resolveOptions} fills in the defaults. The fields it shares with the report's
+ * {@link RunSettings} are documented there; these are the ones the report leaves out (the key above all).
+ */
+export interface BenchOptions extends RunSettings {
+  /** Api-Key for URL targets (default: PINECONE_API_KEY from the environment). Never written to a report. */
   apiKey?: string;
-  /** Dataset spec: `synthetic:NxD[:clusters=C][:seed=S]...`, a .fvecs/.bvecs file, .hdf5, .jsonl or .parquet. */
-  dataset: string;
-  workloads: WorkloadKind[];
-  concurrency: number[];
-  topK: number;
-  selectivities: number[];
-  /** efSearch values of the ef sweep. */
-  ef: number[];
-  /** Open loop: requests per second (the open-loop workload runs when set). */
-  rate: number | null;
-  /** Length of each timed measurement. */
-  durationMs: number;
-  warmupMs: number;
-  repeats: number;
-  batchSize: number;
   upsertConcurrency: number;
-  writeRatio: number;
-  /** Worker threads generating load against URL targets. */
-  loadThreads: number;
   /** Caps the number of queries used. */
   queries?: number;
   metric?: 'cosine' | 'euclidean' | 'dotproduct';
   includeValues: boolean;
   includeMetadata: boolean;
-  index: string;
-  namespace: string;
   /** Where computed ground truth is cached. */
   cacheDir: string;
   /** Keep the index (and its records) after the run. */
@@ -54,7 +35,7 @@ export interface BenchOptions {
 const WORKLOADS: readonly WorkloadKind[] = ['upsert', 'query', 'filtered', 'mixed', 'streaming', 'ef-sweep', 'open-loop'];
 
 /** The defaults: a run of a few minutes on two cores. */
-export function defaultOptions(): Omit<BenchOptions, 'target' | 'dataset'> {
+export function defaultOptions(): Omit<BenchOptions, 'targets' | 'dataset'> {
   return {
     workloads: ['upsert', 'query'],
     concurrency: [1, 8],
@@ -80,7 +61,7 @@ export function defaultOptions(): Omit<BenchOptions, 'target' | 'dataset'> {
 }
 
 /** Fills the defaults and checks every value (a library call gets the same errors as the CLI). */
-export function resolveOptions(o: Partial<BenchOptions> & Pick<BenchOptions, 'target' | 'dataset'>): BenchOptions {
+export function resolveOptions(o: Partial<BenchOptions> & Pick<BenchOptions, 'targets' | 'dataset'>): BenchOptions {
   const r = { ...defaultOptions(), ...o };
   if (o.ef && !o.workloads) r.workloads = [...r.workloads, 'ef-sweep'];
   if (o.rate != null && !r.workloads.includes('open-loop')) r.workloads = [...r.workloads, 'open-loop'];
@@ -99,7 +80,8 @@ export function resolveOptions(o: Partial<BenchOptions> & Pick<BenchOptions, 'ta
   if (!(r.durationMs > 0)) throw new UsageError(`--duration must be positive, got ${r.durationMs} ms`);
   if (!(r.warmupMs >= 0)) throw new UsageError(`--warmup must not be negative, got ${r.warmupMs} ms`);
   if (r.metric !== undefined && !['cosine', 'euclidean', 'dotproduct'].includes(r.metric)) throw new UsageError(`--metric must be cosine, euclidean or dotproduct, got '${r.metric}'`);
-  if (!r.target) throw new UsageError('--target is required (memory, a data directory, a URL, exact or hnswlib)');
+  if (r.targets.length === 0 || r.targets.some((t) => t.trim() === '')) throw new UsageError('--target is required (memory, a data directory, a URL, exact or hnswlib; several separated by commas)');
+  if (new Set(r.targets).size !== r.targets.length) throw new UsageError(`--target names a target twice: ${r.targets.join(',')}`);
   if (!r.dataset) throw new UsageError('--dataset is required (e.g. synthetic:10000x128, sift_base.fvecs, glove.hdf5, records.jsonl, data.parquet)');
   return r;
 }
@@ -154,8 +136,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const s = (k: keyof typeof FLAGS) => values[k] as string | undefined;
   if (values.help) return { options: undefined as unknown as BenchOptions, json: false, help: true };
-  const o: Partial<BenchOptions> & Pick<BenchOptions, 'target' | 'dataset'> = {
-    target: s('target') ?? '',
+  const o: Partial<BenchOptions> & Pick<BenchOptions, 'targets' | 'dataset'> = {
+    targets: s('target') === undefined ? [] : s('target')!.split(',').map((t) => t.trim()),
     dataset: s('dataset') ?? '',
     apiKey: s('api-key') ?? env.PINECONE_API_KEY,
   };

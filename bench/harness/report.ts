@@ -136,22 +136,35 @@ export interface Environment {
 
 /** The settings a run was made with (the command line, parsed; the API key never appears). */
 export interface RunSettings {
-  /** The `--target` values, in order. */
+  /**
+   * Systems measured, one after the other on the same data (`--target`, comma-separated): `memory`, a data
+   * directory, an http(s) URL (a LarchDB server or Pinecone control plane, or an index host), `exact` or `hnswlib`.
+   */
   targets: string[];
+  /** Dataset spec: `synthetic:NxD[:clusters=C][:seed=S]...`, a .fvecs/.bvecs file, .hdf5, .jsonl or .parquet. */
   dataset: string;
   workloads: WorkloadKind[];
+  /** Requests in flight, swept by the query and mixed workloads (the others use the first). */
   concurrency: number[];
   topK: number;
+  /** Fractions of the records the filtered workload's filters match. */
   selectivities: number[];
+  /** efSearch values of the ef sweep. */
   ef: number[];
+  /** Open loop: requests per second. */
   rate: number | null;
+  /** Length of each timed measurement, after its warm-up. */
   durationMs: number;
   warmupMs: number;
+  /** Runs of each timed measurement; the headline figures are the median run's. */
   repeats: number;
+  /** Records per upsert request. */
   batchSize: number;
+  /** Mixed: share of operations that re-write a record. */
   writeRatio: number;
   /** Load-generating worker threads for remote targets. */
   loadThreads: number;
+  /** Index (and namespace) the run creates or uses on each target. */
   index: string;
   namespace: string;
 }

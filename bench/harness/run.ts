@@ -10,15 +10,21 @@ import { arch, availableParallelism, cpus, loadavg, platform, totalmem } from 'n
 import { loadDataset } from './load-dataset.js';
 import { selectiveFilters } from './ground-truth.js';
 import { LoadDriver } from './load-driver.js';
+import type { Dataset, SelectiveFilter } from './dataset.js';
 import type { LoadData } from './load-data.js';
 import { resolveOptions, type BenchOptions } from './options.js';
+import type { TargetMeasurement } from './measure.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import { REPORT_FORMAT_VERSION, REPORT_SCHEMA_ID, type BenchReport, type Environment, type Measurement, type RunSettings } from './report.js';
 import { openTarget } from './target-open.js';
+import type { BenchTarget } from './target.js';
 import { efSweepWorkload, filteredWorkload, mixedWorkload, openLoopWorkload, queryWorkload, streamingWorkload, upsertRows, type WorkloadContext } from './workloads.js';
 
-/** Options of a run as the library takes them: target and dataset, the rest defaulted (see {@link BenchOptions}). */
-export type BenchInput = Partial<BenchOptions> & Pick<BenchOptions, 'target' | 'dataset'>;
+/**
+ * Options of a run as the library takes them: the dataset and the target (or several, `targets`), the rest
+ * defaulted (see {@link BenchOptions}).
+ */
+export type BenchInput = Partial<BenchOptions> & Pick<BenchOptions, 'dataset'> & ({ target: string } | { targets: string[] });
 
 function packageVersion(name: string, from: string): string | undefined {
   try {
@@ -50,42 +56,89 @@ function environment(): Environment {
 
 function settingsOf(o: BenchOptions): RunSettings {
   return {
-    target: o.target, dataset: o.dataset, workloads: o.workloads, concurrency: o.concurrency, topK: o.topK,
+    targets: o.targets, dataset: o.dataset, workloads: o.workloads, concurrency: o.concurrency, topK: o.topK,
     selectivities: o.selectivities, ef: o.ef, rate: o.rate, durationMs: o.durationMs, warmupMs: o.warmupMs,
     repeats: o.repeats, batchSize: o.batchSize, writeRatio: o.writeRatio, loadThreads: o.loadThreads, index: o.index,
     namespace: o.namespace,
   };
 }
 
+/** A URL without credentials, query or fragment; other targets as given. */
+function targetName(spec: string): string {
+  try {
+    const u = new URL(spec);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return `${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`;
+  } catch {
+    // not a URL
+  }
+  return spec;
+}
+
 /** Runs the benchmark `input` describes. Rejects with a UsageError, DatasetError or TargetError before any load. */
 export async function runBench(input: BenchInput, progress: ProgressSink = silentProgress): Promise<BenchReport> {
-  const opts = resolveOptions(input);
+  const { target, targets, ...rest } = input as BenchInput & { target?: string; targets?: string[] };
+  const opts = resolveOptions({ ...rest, targets: targets ?? (target === undefined ? [] : [target]) });
   const startedAt = new Date().toISOString();
   const env = environment();
-  const target = await openTarget(opts.target, opts.apiKey);
+  // Every target is opened before any work, so an unreachable one fails the run at once.
+  const opened: { name: string; target: BenchTarget }[] = [];
+  try {
+    for (const spec of opts.targets) opened.push({ name: targetName(spec), target: await openTarget(spec, opts.apiKey) });
+  } catch (err) {
+    await Promise.all(opened.map((t) => t.target.close(true).catch(() => undefined)));
+    throw err;
+  }
   const warnings: string[] = [];
   const measurements: Measurement[] = [];
-  let driver: LoadDriver | null = null;
+  let ds: Dataset;
   try {
-    const ds = await loadDataset({
+    ds = await loadDataset({
       spec: opts.dataset, metric: opts.metric, queries: opts.queries, k: Math.max(100, opts.topK), cacheDir: opts.cacheDir,
       seed: opts.seed, onProgress: (msg) => progress.log(msg),
     });
-    if (opts.topK > ds.truth.k) warnings.push(`recall is scored against the ${ds.truth.k} exact neighbours the dataset has, fewer than topK ${opts.topK}`);
+  } catch (err) {
+    await Promise.all(opened.map((t) => t.target.close(true).catch(() => undefined)));
+    throw err;
+  }
+  if (opts.topK > ds.truth.k) warnings.push(`recall is scored against the ${ds.truth.k} exact neighbours the dataset has, fewer than topK ${opts.topK}`);
+  const filters = opts.workloads.includes('filtered') ? selectiveFilters(ds, opts.selectivities, ds.truth.k, opts.cacheDir) : [];
+  progress.log(`dataset: ${ds.info.name}, ${ds.count} × ${ds.dimension} ${ds.info.metric}, ${ds.queryCount} queries, ground truth: ${ds.info.groundTruth}`);
+  for (const { name, target } of opened) {
+    const several = opened.length > 1;
+    const got = await runTarget(opts, target, ds, filters, progress, (w) => warnings.push(several ? `${name}: ${w}` : w));
+    measurements.push(...got.map((m) => ({ ...m, target: name, label: several ? `${name} · ${m.label}` : m.label })));
+  }
+  return {
+    $schema: REPORT_SCHEMA_ID,
+    formatVersion: REPORT_FORMAT_VERSION,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    environment: env,
+    settings: settingsOf(opts),
+    dataset: { ...ds.info },
+    targets: opened.map(({ name, target }) => ({ name, ...target.info })),
+    measurements,
+    warnings,
+  };
+}
+
+/** Every workload against one target; its measurements (labels without the target's name). */
+async function runTarget(opts: BenchOptions, target: BenchTarget, ds: Dataset, filters: SelectiveFilter[], progress: ProgressSink, warn: (w: string) => void): Promise<TargetMeasurement[]> {
+  const measurements: TargetMeasurement[] = [];
+  let driver: LoadDriver | null = null;
+  progress.log(`target: ${target.info.description}`);
+  try {
     const maxEf = Math.max(opts.topK, ...(opts.workloads.includes('ef-sweep') ? opts.ef : []));
     await target.prepare({ name: opts.index, namespace: opts.namespace, dimension: ds.dimension, metric: ds.info.metric, maxEf });
     const data: LoadData = { dimension: ds.dimension, vectors: ds.vectors, count: ds.count, queries: ds.queries, queryCount: ds.queryCount, ids: ds.ids, metadata: ds.metadata };
     driver = new LoadDriver(target, data, opts.loadThreads);
     const has = (w: string) => opts.workloads.includes(w as never);
-    const filters = has('filtered') ? selectiveFilters(ds, opts.selectivities, ds.truth.k, opts.cacheDir) : [];
-    const ctx: WorkloadContext = { opts, target, driver, data, ds, filters, progress, warnings };
-    progress.log(`target: ${target.info.description}; dataset: ${ds.info.name}, ${ds.count} × ${ds.dimension} ${ds.info.metric}, ${ds.queryCount} queries, ground truth: ${ds.info.groundTruth}`);
-
+    const ctx: WorkloadContext = { opts, target, driver, data, ds, filters, progress, warn };
     // Streaming inserts the second half while querying; everything else starts from the full dataset.
     const initial = has('streaming') ? Math.floor(ds.count / 2) : ds.count;
     // Fixed order; ef-sweep last because it leaves the target at its last efSearch. A target that fails ends the run:
     // what was measured until then is reported, the failure with it.
-    const steps: [string, () => Promise<Measurement[]>][] = [];
+    const steps: [string, () => Promise<TargetMeasurement[]>][] = [];
     steps.push(['load', async () => {
       const m = await upsertRows(ctx, 0, initial, has('upsert'));
       return m ? [m] : [];
@@ -94,7 +147,7 @@ export async function runBench(input: BenchInput, progress: ProgressSink = silen
     steps.push(['settle', async () => {
       // Queries are measured on settled data: every record in the index structure it will stay in.
       const indexed = await target.waitIndexed();
-      if (indexed !== true) warnings.push(`queries may have run before the target finished indexing: ${indexed}`);
+      if (indexed !== true) warn(`queries may have run before the target finished indexing: ${indexed}`);
       return [];
     }]);
     if (has('query')) steps.push(['query', () => queryWorkload(ctx)]);
@@ -103,34 +156,25 @@ export async function runBench(input: BenchInput, progress: ProgressSink = silen
     if (has('open-loop')) steps.push(['open-loop', () => openLoopWorkload(ctx)]);
     if (has('ef-sweep')) steps.push(['ef-sweep', () => efSweepWorkload(ctx)]);
     for (const [name, step] of steps) {
-      let got: Measurement[];
+      let got: TargetMeasurement[];
       try {
         got = await step();
       } catch (err) {
-        warnings.push(`the run stopped at '${name}': ${(err as Error).message}`);
+        warn(`the run stopped at '${name}': ${(err as Error).message}`);
         break;
       }
       measurements.push(...got);
       if (got.some((m) => m.failed)) {
-        warnings.push(`the run stopped after '${name}': the target failed`);
+        warn(`the run stopped after '${name}': the target failed`);
         break;
       }
     }
-    for (const m of measurements) if (m.failed) warnings.push(`${m.label}: ${m.failed}`);
-    return {
-      $schema: REPORT_SCHEMA_ID,
-      formatVersion: REPORT_FORMAT_VERSION,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      environment: env,
-      settings: settingsOf(opts),
-      dataset: { ...ds.info },
-      target: target.info,
-      measurements,
-      warnings,
-    };
+    for (const m of measurements) if (m.failed) warn(`${m.label}: ${m.failed}`);
+  } catch (err) {
+    warn(`the run stopped: ${(err as Error).message}`);
   } finally {
     await driver?.close();
     await target.close(opts.keep).catch((err: Error) => progress.log(`cleaning up the target failed: ${err.message}`));
   }
+  return measurements;
 }

@@ -48,7 +48,7 @@ class RowTable {
 
 /** Brute force in the WASM scan kernel. */
 export class ExactTarget implements BenchTarget {
-  readonly info: TargetInfo = { kind: 'exact', description: 'exact brute-force scan (LarchDB WASM SIMD kernel, single thread)' };
+  readonly info: Omit<TargetInfo, 'name'> = { kind: 'exact', description: 'exact brute-force scan (LarchDB WASM SIMD kernel, single thread)' };
   readonly remote = null;
   private arena: Arena | null = null;
   private metric = 0;
@@ -108,7 +108,7 @@ interface HnswIndex {
 
 /** hnswlib-node's HierarchicalNSW, or a clear error when it is not installed. */
 export class HnswlibTarget implements BenchTarget {
-  readonly info: TargetInfo;
+  readonly info: Omit<TargetInfo, 'name'>;
   readonly remote = null;
   private index: HnswIndex | null = null;
   private rows = new RowTable();

@@ -13,7 +13,7 @@ import type { BenchQuery, BenchRecord, BenchTarget, IndexPlan } from './target.j
 const POLL_MS = 50;
 
 export class EngineTarget implements BenchTarget {
-  readonly info: TargetInfo;
+  readonly info: Omit<TargetInfo, 'name'>;
   readonly remote = null;
   private plan: IndexPlan | null = null;
   private index: Index | null = null;

@@ -51,7 +51,7 @@ export async function openHttpTarget(url: string, apiKey: string | undefined): P
 
 /** Shared by both kinds: the data plane through {@link DataPlaneClient}. */
 abstract class HttpTargetBase implements BenchTarget {
-  abstract readonly info: TargetInfo;
+  abstract readonly info: Omit<TargetInfo, 'name'>;
   protected client: DataPlaneClient | null = null;
   remote: RemoteTargetConfig | null = null;
 
@@ -90,7 +90,7 @@ abstract class HttpTargetBase implements BenchTarget {
 
 /** A server with a control plane: the harness creates (and afterwards deletes) its own index. */
 class ControlPlaneTarget extends HttpTargetBase {
-  readonly info: TargetInfo;
+  readonly info: Omit<TargetInfo, 'name'>;
   private plan: IndexPlan | null = null;
   private readonly h: Record<string, string>;
 
@@ -149,7 +149,7 @@ class ControlPlaneTarget extends HttpTargetBase {
 
 /** An index host: the harness writes into its own namespace of the given index and empties it afterwards. */
 class IndexHostTarget extends HttpTargetBase {
-  readonly info: TargetInfo;
+  readonly info: Omit<TargetInfo, 'name'>;
 
   constructor(base: string, apiKey: string | undefined, larchdb: boolean) {
     super(base, apiKey);

@@ -36,7 +36,7 @@ export interface IndexPlan {
 
 /** A target the harness drives. Methods reject with an Error whose message says what failed. */
 export interface BenchTarget {
-  readonly info: TargetInfo;
+  readonly info: Omit<TargetInfo, 'name'>;
   /**
    * How worker threads reach this target (remote targets), or null when it lives in this thread (in-process engine,
    * baselines) and load must be generated here.

@@ -9,10 +9,9 @@ import type { Dataset, SelectiveFilter } from './dataset.js';
 import type { LoadDriver } from './load-driver.js';
 import { type LoadData, recordOf } from './load-data.js';
 import type { LoadSpec } from './load-loop.js';
-import { measure, type MeasureRequest } from './measure.js';
+import { measure, type MeasureRequest, type TargetMeasurement } from './measure.js';
 import type { BenchOptions } from './options.js';
 import type { ProgressSink } from './progress.js';
-import type { Measurement } from './report.js';
 import type { BenchTarget } from './target.js';
 
 /** How often the upsert workload asks the target how many records it counts. */
@@ -28,7 +27,8 @@ export interface WorkloadContext {
   ds: Dataset;
   filters: SelectiveFilter[];
   progress: ProgressSink;
-  warnings: string[];
+  /** Records a problem that is not one measurement's (a workload this target cannot run, ...). */
+  warn(message: string): void;
 }
 
 type Spec = MeasureRequest['spec'];
@@ -59,7 +59,7 @@ async function waitCount(target: BenchTarget, want: number): Promise<number | nu
  * Writes rows [from, to) with `upsertConcurrency` requests of `batchSize` in flight; measured (records/s, time
  * until searchable and until indexed) when `measured`, otherwise just loaded.
  */
-export async function upsertRows(ctx: WorkloadContext, from: number, to: number, measured: boolean): Promise<Measurement | null> {
+export async function upsertRows(ctx: WorkloadContext, from: number, to: number, measured: boolean): Promise<TargetMeasurement | null> {
   const o = ctx.opts;
   const spec: Spec = { ...querySpec(ctx, o.upsertConcurrency), mode: 'bulk', warmupMs: 0, durationMs: 0, bulkFrom: from, bulkTo: to, batchSize: o.batchSize };
   const label = measured ? `upsert b=${o.batchSize} c=${o.upsertConcurrency}` : `load ${to - from} records`;
@@ -76,17 +76,17 @@ export async function upsertRows(ctx: WorkloadContext, from: number, to: number,
   return m;
 }
 
-export async function queryWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
-  const out: Measurement[] = [];
+export async function queryWorkload(ctx: WorkloadContext): Promise<TargetMeasurement[]> {
+  const out: TargetMeasurement[] = [];
   for (const c of ctx.opts.concurrency) {
     out.push(await run(ctx, { workload: 'query', label: `query c=${c}`, params: { concurrency: c, topK: ctx.opts.topK, includeValues: ctx.opts.includeValues, includeMetadata: ctx.opts.includeMetadata }, spec: querySpec(ctx, c) }));
   }
   return out;
 }
 
-export async function filteredWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
+export async function filteredWorkload(ctx: WorkloadContext): Promise<TargetMeasurement[]> {
   const c = ctx.opts.concurrency[0]!;
-  const out: Measurement[] = [];
+  const out: TargetMeasurement[] = [];
   for (const f of ctx.filters) {
     out.push(await run(ctx, {
       workload: 'filtered', label: `filtered s=${f.selectivity} c=${c}`,
@@ -97,9 +97,9 @@ export async function filteredWorkload(ctx: WorkloadContext): Promise<Measuremen
   return out;
 }
 
-export async function mixedWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
+export async function mixedWorkload(ctx: WorkloadContext): Promise<TargetMeasurement[]> {
   const w = ctx.opts.writeRatio;
-  const out: Measurement[] = [];
+  const out: TargetMeasurement[] = [];
   for (const c of ctx.opts.concurrency) {
     out.push(await run(ctx, { workload: 'mixed', label: `mixed w=${w} c=${c}`, params: { concurrency: c, topK: ctx.opts.topK, writeRatio: w }, spec: querySpec(ctx, c, { writeRatio: w }) }));
   }
@@ -107,7 +107,7 @@ export async function mixedWorkload(ctx: WorkloadContext): Promise<Measurement[]
 }
 
 /** Queries at the first concurrency while one writer inserts rows [from, count) in batches. */
-export async function streamingWorkload(ctx: WorkloadContext, from: number): Promise<Measurement[]> {
+export async function streamingWorkload(ctx: WorkloadContext, from: number): Promise<TargetMeasurement[]> {
   const c = ctx.opts.concurrency[0]!;
   const control = new Int32Array(new SharedArrayBuffer(8));
   Atomics.store(control, 0, from);
@@ -137,13 +137,13 @@ export async function streamingWorkload(ctx: WorkloadContext, from: number): Pro
   return [m];
 }
 
-export async function efSweepWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
+export async function efSweepWorkload(ctx: WorkloadContext): Promise<TargetMeasurement[]> {
   const c = ctx.opts.concurrency[0]!;
-  const out: Measurement[] = [];
+  const out: TargetMeasurement[] = [];
   for (const ef of ctx.opts.ef) {
     const set = await ctx.target.setEf(ef);
     if (set !== true) {
-      ctx.warnings.push(`ef sweep not measured: ${set}`);
+      ctx.warn(`ef sweep not measured: ${set}`);
       return out;
     }
     out.push(await run(ctx, { workload: 'ef-sweep', label: `ef-sweep ef=${ef} c=${c}`, params: { concurrency: c, topK: ctx.opts.topK, ef }, spec: querySpec(ctx, c) }));
@@ -151,7 +151,7 @@ export async function efSweepWorkload(ctx: WorkloadContext): Promise<Measurement
   return out;
 }
 
-export async function openLoopWorkload(ctx: WorkloadContext): Promise<Measurement[]> {
+export async function openLoopWorkload(ctx: WorkloadContext): Promise<TargetMeasurement[]> {
   const rate = ctx.opts.rate!;
   const spec: Spec = { ...querySpec(ctx, 4096), mode: 'open', rate } satisfies Partial<LoadSpec>;
   return [await run(ctx, { workload: 'open-loop', label: `open-loop rate=${rate}`, params: { rate, topK: ctx.opts.topK }, spec })];
