@@ -65,7 +65,8 @@ export interface ChartRun {
   report: BenchReport;
 }
 
-const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
+// Twelve: a run's CDF of an ef sweep (four ef values) over three targets stays one colour per line.
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d', '#92400e', '#312e81'];
 const KINDS: readonly WorkloadKind[] = ['upsert', 'query', 'filtered', 'mixed', 'streaming', 'ef-sweep', 'open-loop'];
 
 type Points = [number, number][];

@@ -99,7 +99,13 @@ const SCRIPT = `
         ...(s.line ? {} : { paths: () => null }),
       });
     });
-    return { width, height: 300, scales, axes, series, legend: { live: true }, cursor: { drag: { x: false, y: false } },
+    // Legend markers in the series' own style: a box for a line, filled for points, dashed for B of a comparison.
+    const of = (i) => spec.series[i - 1] || { color: '#374151', line: true };
+    const markers = {
+      show: true, stroke: (u, i) => of(i).color, width: (u, i) => (of(i).secondary ? 1 : 2),
+      fill: (u, i) => (of(i).line || of(i).secondary ? 'transparent' : of(i).color), dash: (u, i) => (of(i).dash ? 'dashed' : 'solid'),
+    };
+    return { width, height: 300, scales, axes, series, legend: { live: true, markers }, cursor: { drag: { x: false, y: false } },
       hooks: { draw: [(u) => { if (!u._counted) { u._counted = true; drawn++; settle(); } }] } };
   };
   const widthOf = (el) => Math.max(320, Math.floor(el.getBoundingClientRect().width) - 4);
