@@ -1,16 +1,20 @@
 /**
  * `bench compare`: two runs side by side. Measurements pair by label (stable across runs of the same settings);
  * each pair gets B/A ratios, and differences that make the comparison unfair (another dataset, machine, topK, ...)
- * become warnings rather than silently skewed ratios.
+ * become warnings rather than silently skewed ratios. With several targets per run a label starts with its target's
+ * name, so pairs form per target; two single-target runs pair whatever they measured (comparing two systems is
+ * what `bench compare` is for).
  *
  * @module
  */
 import { fmtDelta, fmtDuration, fmtInt, fmtMs, fmtRate, fmtRatio, fmtRecall, layoutTable } from './format.js';
-import type { BenchReport, Measurement, WorkloadKind } from './report.js';
+import type { BenchReport, Measurement, TargetInfo, WorkloadKind } from './report.js';
+import { targetText } from './report-rows.js';
 
 /** One run as the comparison names it. */
 export interface ComparedRun {
-  target: string;
+  /** Each target measured, as `name (kind): description`, in run order. */
+  targets: string[];
   dataset: string;
   startedAt: string;
 }
@@ -47,7 +51,7 @@ export interface Comparison {
 const ratio = (b: number, a: number): number | null => (a > 0 ? b / a : null);
 
 function run(r: BenchReport): ComparedRun {
-  return { target: `${r.target.kind}: ${r.target.description}`, dataset: r.dataset.name, startedAt: r.startedAt };
+  return { targets: r.targets.map(targetText), dataset: r.dataset.name, startedAt: r.startedAt };
 }
 
 /** Fields that differ, as "name A vs B". */
@@ -55,8 +59,33 @@ function differing(fields: [string, unknown, unknown][]): string[] {
   return fields.filter(([, x, y]) => JSON.stringify(x) !== JSON.stringify(y)).map(([n, x, y]) => `${n} ${String(x)} vs ${String(y)}`);
 }
 
-function runWarnings(a: BenchReport, b: BenchReport): string[] {
+const names = (ts: TargetInfo[]): string => ts.map((t) => t.name).join(', ');
+
+/** Target lists that differ (by name and kind) leave measurements unpaired or pair different systems under one name. */
+function targetWarnings(a: BenchReport, b: BenchReport): string[] {
+  const ta = a.targets;
+  const tb = b.targets;
+  // One target each: A vs B is the comparison asked for, and the header names both.
+  if (ta.length === 1 && tb.length === 1) return [];
   const out: string[] = [];
+  const kindInB = new Map(tb.map((t) => [t.name, t.kind]));
+  const inA = new Set(ta.map((t) => t.name));
+  if (ta.some((t) => !kindInB.has(t.name)) || tb.some((t) => !inA.has(t.name))) {
+    out.push(`different targets: ${names(ta)} vs ${names(tb)} (a target's measurements pair only when both runs measured it)`);
+  }
+  for (const t of ta) {
+    const k = kindInB.get(t.name);
+    if (k !== undefined && k !== t.kind) out.push(`target ${t.name} is ${t.kind} in A but ${k} in B`);
+  }
+  if (ta.length === 1 || tb.length === 1) {
+    const [one, name] = ta.length === 1 ? ['A', 'B'] : ['B', 'A'];
+    out.push(`${one} measured one target, ${name} several: ${one}'s labels carry no target name, so they pair with none of ${name}'s`);
+  }
+  return out;
+}
+
+function runWarnings(a: BenchReport, b: BenchReport): string[] {
+  const out: string[] = targetWarnings(a, b);
   const da = a.dataset;
   const db = b.dataset;
   const data = differing([['name', da.name, db.name], ['dimension', da.dimension, db.dimension], ['metric', da.metric, db.metric], ['records', da.records, db.records], ['queries', da.queries, db.queries]]);
@@ -150,12 +179,17 @@ export function compareRow(p: MeasurementPair): string[] {
   ];
 }
 
+/** A run's lines in the comparison's heading: dataset and start, then one line per target. */
+function runLines(name: string, r: ComparedRun): string[] {
+  return [`${name}  dataset ${r.dataset}, started ${r.startedAt}`, ...r.targets.map((t) => `     ${t}`)];
+}
+
 /** The comparison as text: both runs named, the side-by-side table, unpaired labels and warnings. */
 export function formatCompareText(c: Comparison): string {
   const lines = [
     'LarchDB bench comparison (ratios are B/A: throughput above ×1 and latency below ×1 mean B is faster)',
-    `A  ${c.a.target}, dataset ${c.a.dataset}, started ${c.a.startedAt}`,
-    `B  ${c.b.target}, dataset ${c.b.dataset}, started ${c.b.startedAt}`,
+    ...runLines('A', c.a),
+    ...runLines('B', c.b),
     '',
   ];
   if (c.pairs.length === 0) lines.push('(no measurement label is in both runs)');

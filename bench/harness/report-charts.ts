@@ -1,7 +1,8 @@
 /**
  * The HTML page's charts as data: which charts a run (or two, for `bench compare`) has, their axes and series, and
  * the points in uPlot's aligned-columns form. Everything is decided here, in typed code; the page's own script only
- * hands each spec to uPlot.
+ * hands each spec to uPlot. The summary charts draw one series per target (and per run), so a run of several targets
+ * compares them on one chart, each target in a colour of its own.
  *
  * @module
  */
@@ -31,6 +32,11 @@ export interface ChartSeries {
   line: boolean;
   /** Dashed: the second run of a comparison. */
   dash: boolean;
+  /**
+   * Drawn thinner with hollow points: a second figure of the same target (p99 beside QPS, filtered beside plain
+   * queries), which shares its colour and is told apart by style.
+   */
+  secondary: boolean;
 }
 
 /** One uPlot chart. `data[0]` holds the x values (ascending), then one column per series (null = no point). */
@@ -59,7 +65,8 @@ export interface ChartRun {
   report: BenchReport;
 }
 
-const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
+// Twelve: a run's CDF of an ef sweep (four ef values) over three targets stays one colour per line.
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d', '#92400e', '#312e81'];
 const KINDS: readonly WorkloadKind[] = ['upsert', 'query', 'filtered', 'mixed', 'streaming', 'ef-sweep', 'open-loop'];
 
 type Points = [number, number][];
@@ -103,14 +110,14 @@ function timelines(runs: ChartRun[]): ChartSpec[] {
       const m = run.report.measurements.find((x) => x.label === label && x.timeline.length > 0);
       if (!m) return;
       const t = (p: { tMs: number }): number => p.tMs / 1000;
-      series.push({ label: prefix(run, 'p50'), color: PALETTE[0]!, scale: 'y', line: true, dash: ri > 0 });
+      series.push({ label: prefix(run, 'p50'), color: PALETTE[0]!, scale: 'y', line: true, dash: ri > 0, secondary: false });
       cols.push(m.timeline.map((p) => [t(p), p.p50Ms]));
-      series.push({ label: prefix(run, 'p99'), color: PALETTE[1]!, scale: 'y', line: true, dash: ri > 0 });
+      series.push({ label: prefix(run, 'p99'), color: PALETTE[1]!, scale: 'y', line: true, dash: ri > 0, secondary: false });
       cols.push(m.timeline.map((p) => [t(p), p.p99Ms]));
       const recall = m.timeline.filter((p) => p.recall !== undefined);
       if (recall.length > 0) {
         withRecall = true;
-        series.push({ label: prefix(run, 'recall'), color: PALETTE[2]!, scale: 'y2', line: true, dash: ri > 0 });
+        series.push({ label: prefix(run, 'recall'), color: PALETTE[2]!, scale: 'y2', line: true, dash: ri > 0, secondary: false });
         cols.push(recall.map((p) => [t(p), p.recall!]));
       }
     });
@@ -135,7 +142,7 @@ function cdfs(runs: ChartRun[]): ChartSpec[] {
     // 100% (the maximum) sits one step right of the deepest finite percentile, on a tick of its own.
     const deepest = Math.max(0, ...ms.flatMap(({ m }) => m.cdf.filter((p) => p.percentile < 100).map((p) => nines(p.percentile))));
     const maxAt = Math.floor(deepest) + 1;
-    const series: ChartSeries[] = ms.map(({ run, ri, m, mi }) => ({ label: prefix(run, m.label), color: PALETTE[mi % PALETTE.length]!, scale: 'y', line: true, dash: ri > 0 }));
+    const series: ChartSeries[] = ms.map(({ run, ri, m, mi }) => ({ label: prefix(run, m.label), color: PALETTE[mi % PALETTE.length]!, scale: 'y', line: true, dash: ri > 0, secondary: false }));
     const cols: Points[] = ms.map(({ m }) => m.cdf.map((p) => [p.percentile >= 100 ? maxAt : nines(p.percentile), positive(p.ms)]));
     out.push({ id: `chart-cdf-${kind}`, kind: 'latency-cdf', title: kind, x: { label: 'percentile', nines: true, maxAt }, y: { label: 'latency ms', log: 10 }, series, data: align(cols) });
   }
@@ -143,22 +150,51 @@ function cdfs(runs: ChartRun[]): ChartSpec[] {
 }
 
 /** A failed measurement's partial figures would bend the summary curves; its timeline and CDF still show it. */
-const completed = (run: ChartRun): Measurement[] => run.report.measurements.filter((m) => m.failed === undefined);
+const completed = (ms: Measurement[]): Measurement[] => ms.filter((m) => m.failed === undefined);
+
+/** One target of one run, as the summary charts draw it. */
+interface Group {
+  run: ChartRun;
+  /** Index of the run: the second is dashed. */
+  ri: number;
+  /** Its completed measurements. */
+  ms: Measurement[];
+  /** Series label for one of its figures: the run and, when the charts show several targets, the target. */
+  label: (what: string) => string;
+  /** The target's colour when the charts show several targets; undefined with one (colours then tell figures apart). */
+  color: string | undefined;
+}
+
+/**
+ * Every target of every run. Colours go by target name across runs, so a comparison draws the same target in the
+ * same colour in A and B (B dashed).
+ */
+function groups(runs: ChartRun[]): Group[] {
+  const names = [...new Set(runs.flatMap((r) => r.report.targets.map((t) => t.name)))];
+  const several = names.length > 1;
+  return runs.flatMap((run, ri) => run.report.targets.map((t) => ({
+    run,
+    ri,
+    ms: completed(run.report.measurements.filter((m) => m.target === t.name)),
+    label: (what: string) => prefix(run, several ? `${t.name} · ${what}` : what),
+    color: several ? PALETTE[names.indexOf(t.name) % PALETTE.length]! : undefined,
+  })));
+}
 
 const RECALL_KINDS: readonly WorkloadKind[] = ['ef-sweep', 'query', 'filtered'];
 
 function recallVsQps(runs: ChartRun[]): ChartSpec[] {
   const series: ChartSeries[] = [];
   const cols: Points[] = [];
-  runs.forEach((run, ri) => {
+  for (const g of groups(runs)) {
     RECALL_KINDS.forEach((kind, ki) => {
-      const ms = completed(run).filter((m): m is Measurement & { recall: number } => m.workload === kind && m.recall !== undefined);
+      const ms = g.ms.filter((m): m is Measurement & { recall: number } => m.workload === kind && m.recall !== undefined);
       if (ms.length === 0) return;
       // The ef sweep is a curve (recall rises with ef); other queries are single operating points.
-      series.push({ label: prefix(run, kind), color: PALETTE[ki]!, scale: 'y', line: kind === 'ef-sweep', dash: ri > 0 });
+      series.push({ label: g.label(kind), color: g.color ?? PALETTE[ki]!, scale: 'y', line: kind === 'ef-sweep', dash: g.ri > 0, secondary: kind === 'filtered' });
       cols.push(nudge(ms.map((m) => [m.recall, m.throughput] as [number, number]).sort((p, q) => p[0] - q[0])));
     });
-  });
+  }
   if (series.length === 0) return [];
   return [{ id: 'chart-recall-vs-qps', kind: 'recall-vs-qps', title: 'recall vs QPS', x: { label: 'recall' }, y: { label: 'queries/s', zero: true }, series, data: align(cols) }];
 }
@@ -166,14 +202,14 @@ function recallVsQps(runs: ChartRun[]): ChartSpec[] {
 function perConcurrency(runs: ChartRun[]): ChartSpec[] {
   const series: ChartSeries[] = [];
   const cols: Points[] = [];
-  runs.forEach((run, ri) => {
-    const ms = completed(run).filter((m) => m.workload === 'query' && m.params.concurrency !== undefined);
-    if (ms.length === 0) return;
-    series.push({ label: prefix(run, 'QPS'), color: PALETTE[0]!, scale: 'y', line: true, dash: ri > 0 });
+  for (const g of groups(runs)) {
+    const ms = g.ms.filter((m) => m.workload === 'query' && m.params.concurrency !== undefined);
+    if (ms.length === 0) continue;
+    series.push({ label: g.label('QPS'), color: g.color ?? PALETTE[0]!, scale: 'y', line: true, dash: g.ri > 0, secondary: false });
     cols.push(ms.map((m) => [m.params.concurrency!, m.throughput]));
-    series.push({ label: prefix(run, 'p99 ms'), color: PALETTE[1]!, scale: 'y2', line: true, dash: ri > 0 });
+    series.push({ label: g.label('p99 ms'), color: g.color ?? PALETTE[1]!, scale: 'y2', line: true, dash: g.ri > 0, secondary: true });
     cols.push(ms.map((m) => [m.params.concurrency!, m.latency.p99Ms]));
-  });
+  }
   if (series.length === 0) return [];
   return [{
     id: 'chart-throughput-per-concurrency', kind: 'throughput-per-concurrency', title: 'throughput per concurrency',
@@ -184,18 +220,18 @@ function perConcurrency(runs: ChartRun[]): ChartSpec[] {
 function filtered(runs: ChartRun[]): ChartSpec[] {
   const series: ChartSeries[] = [];
   const cols: Points[] = [];
-  runs.forEach((run, ri) => {
-    const ms = completed(run).filter((m) => m.workload === 'filtered' && (m.params.actualSelectivity ?? m.params.selectivity) !== undefined);
-    if (ms.length === 0) return;
+  for (const g of groups(runs)) {
+    const ms = g.ms.filter((m) => m.workload === 'filtered' && (m.params.actualSelectivity ?? m.params.selectivity) !== undefined);
+    if (ms.length === 0) continue;
     const sel = (m: Measurement): number => Math.max(m.params.actualSelectivity ?? m.params.selectivity!, 1e-6);
     const withRecall = ms.filter((m) => m.recall !== undefined);
     if (withRecall.length > 0) {
-      series.push({ label: prefix(run, 'recall'), color: PALETTE[2]!, scale: 'y', line: true, dash: ri > 0 });
+      series.push({ label: g.label('recall'), color: g.color ?? PALETTE[2]!, scale: 'y', line: true, dash: g.ri > 0, secondary: false });
       cols.push(withRecall.map((m) => [sel(m), m.recall!]));
     }
-    series.push({ label: prefix(run, 'QPS'), color: PALETTE[0]!, scale: 'y2', line: true, dash: ri > 0 });
+    series.push({ label: g.label('QPS'), color: g.color ?? PALETTE[0]!, scale: 'y2', line: true, dash: g.ri > 0, secondary: true });
     cols.push(ms.map((m) => [sel(m), m.throughput]));
-  });
+  }
   if (series.length === 0) return [];
   return [{
     id: 'chart-filtered-recall', kind: 'filtered-recall', title: 'filtered recall per selectivity',
@@ -208,8 +244,8 @@ export function chartSections(runs: ChartRun[]): ChartSection[] {
   return [
     { kind: 'latency-over-time', title: 'Latency over time', description: 'p50 and p99 per interval of each measurement (recall on the right axis where measured).', charts: timelines(runs) },
     { kind: 'latency-cdf', title: 'Latency CDF', description: 'Share of requests answered within a latency, per workload; the x axis spreads the tail (90%, 99%, 99.9%, ...).', charts: cdfs(runs) },
-    { kind: 'recall-vs-qps', title: 'Recall vs QPS', description: 'Each completed query measurement with a recall; the ef sweep as a curve.', charts: recallVsQps(runs) },
-    { kind: 'throughput-per-concurrency', title: 'Throughput per concurrency', description: 'Completed unfiltered queries: queries/s (left) and p99 (right) at each concurrency.', charts: perConcurrency(runs) },
-    { kind: 'filtered-recall', title: 'Filtered recall per selectivity', description: 'Completed filtered queries: recall (left) and queries/s (right) by the fraction of records the filter matches.', charts: filtered(runs) },
+    { kind: 'recall-vs-qps', title: 'Recall vs QPS', description: 'Each completed query measurement with a recall: the ef sweep as a curve, queries as points, filtered queries as hollow points; one colour per target when the run has several.', charts: recallVsQps(runs) },
+    { kind: 'throughput-per-concurrency', title: 'Throughput per concurrency', description: 'Completed unfiltered queries: queries/s (left, thick) and p99 (right, thin) at each concurrency; one colour per target when the run has several.', charts: perConcurrency(runs) },
+    { kind: 'filtered-recall', title: 'Filtered recall per selectivity', description: 'Completed filtered queries: recall (left, thick) and queries/s (right, thin) by the fraction of records the filter matches; one colour per target when the run has several.', charts: filtered(runs) },
   ];
 }

@@ -9,7 +9,7 @@ import type { Align } from './format.js';
 import type { BenchReport } from './report.js';
 import { chartSections } from './report-charts.js';
 import { escapeHtml, pageHtml, sectionsHtml } from './report-page.js';
-import { MEASUREMENT_ALIGN, MEASUREMENT_HEADERS, headerFields, measurementNotes, measurementRow } from './report-rows.js';
+import { TARGET_HEADER, headerFields, measurementNotes, measurementTable } from './report-rows.js';
 
 const NO_DATA = 'no data for this chart in this run';
 
@@ -36,12 +36,21 @@ function list(cls: string, items: string[]): string {
 
 function measurementsHtml(r: BenchReport): string {
   if (r.measurements.length === 0) return '<p class="no-data">no measurements</p>';
-  const rows = r.measurements.map((m) => ({
-    cls: m.failed === undefined ? undefined : 'failed',
-    cells: measurementRow(m).map((text, i) => ({ text, cls: i === MEASUREMENT_HEADERS.indexOf('status') && text ? 'status' : undefined })),
-  }));
-  return table('measurements', MEASUREMENT_HEADERS, rows, MEASUREMENT_ALIGN);
+  const t = measurementTable(r);
+  const status = t.headers.indexOf('status');
+  const byTarget = t.headers[0] === TARGET_HEADER;
+  const rows = t.rows.map((cells, ri) => {
+    const m = t.measurements[ri]!;
+    // A rule above each target's first row: the groups read apart without repeating a heading.
+    const first = byTarget && ri > 0 && t.measurements[ri - 1]!.target !== m.target;
+    const cls = [m.failed === undefined ? '' : 'failed', first ? 'first-of-target' : ''].filter(Boolean).join(' ');
+    return { cls: cls || undefined, cells: cells.map((text, i) => ({ text, cls: i === status && text ? 'status' : i === 0 && byTarget ? 'target' : undefined })) };
+  });
+  return table('measurements', t.headers, rows, t.align);
 }
+
+/** The targets' names for a title: `memory, hnswlib`. */
+const targetNames = (r: BenchReport): string => r.targets.map((t) => t.name).join(', ');
 
 function notesHtml(r: BenchReport): string {
   const notes = r.measurements.flatMap((m) => measurementNotes(m).map((n) => `${m.label}: ${n}`));
@@ -58,7 +67,7 @@ function fieldsHtml(r: BenchReport): string {
 
 /** The HTML page of one run: context, measurement table, notes, then the charts. */
 export function renderHtml(report: BenchReport): string {
-  const title = `LarchDB bench: ${report.target.kind} on ${report.dataset.name}`;
+  const title = `LarchDB bench: ${targetNames(report)} on ${report.dataset.name}`;
   const sections = chartSections([{ name: '', report }]);
   const body = [
     `<header><h1>${escapeHtml(title)}</h1><p class="sub">${escapeHtml(`${report.startedAt} → ${report.finishedAt}`)}</p></header>`,
@@ -89,15 +98,23 @@ function pairCells(p: MeasurementPair): Cell[] {
 }
 
 function sideBySideFields(a: BenchReport, b: BenchReport): string {
-  const fa = headerFields(a);
+  const fa = new Map(headerFields(a));
   const fb = new Map(headerFields(b));
-  const rows = fa.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td><td>${escapeHtml(fb.get(k) ?? '')}</td></tr>`);
+  // Every key of either run, B's extra ones (more targets than A) where B has them.
+  const keys = [...fa.keys()];
+  let at = 0;
+  for (const k of fb.keys()) {
+    const i = keys.indexOf(k);
+    if (i >= 0) at = i + 1;
+    else keys.splice(at++, 0, k);
+  }
+  const rows = keys.map((k) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(fa.get(k) ?? '')}</td><td>${escapeHtml(fb.get(k) ?? '')}</td></tr>`);
   return `<table class="fields">\n<thead><tr><th></th><th>A</th><th>B</th></tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
 }
 
 /** The HTML page of `bench compare`: both runs' context, the side-by-side table with B/A ratios, then both runs' charts overlaid (B dashed). */
 export function renderCompareHtml(a: BenchReport, b: BenchReport, comparison: Comparison): string {
-  const title = `LarchDB bench comparison: ${a.target.kind} (A) vs ${b.target.kind} (B)`;
+  const title = `LarchDB bench comparison: ${targetNames(a)} (A) vs ${targetNames(b)} (B)`;
   const align: Align[] = COMPARE_HEADERS.map((_, i) => (i < 2 ? 'l' : 'r'));
   const pairs = comparison.pairs.length > 0
     ? table('compare', COMPARE_HEADERS, comparison.pairs.map((p) => ({ cells: pairCells(p) })), align)

@@ -45,6 +45,8 @@ th { font-weight: 600; background: #f9fafb; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.fields th { width: 130px; }
 tr.failed td { background: #fef2f2; }
+tr.first-of-target td { border-top: 2px solid #9ca3af; }
+td.target { font-weight: 600; white-space: nowrap; }
 td.better { color: var(--good); font-weight: 600; }
 td.worse { color: var(--bad); font-weight: 600; }
 .status { color: var(--bad); font-weight: 600; }
@@ -87,14 +89,23 @@ const SCRIPT = `
     const axes = [axisOf(spec.x, 'x', 2), axisOf(spec.y, 'y', 3)];
     if (spec.y2) { scales.y2 = scale(spec.y2); axes.push(axisOf(spec.y2, 'y2', 1)); }
     const series = [{ label: spec.x.label, value: (u, v) => v == null ? '—' : tick(spec.x, v) }];
-    for (const s of spec.series) {
+    spec.series.forEach((s, i) => {
+      // Points on a line only while they stay apart: count this series' own points, not the union of x values.
+      const own = spec.data[i + 1].filter((v) => v != null).length;
       series.push({
-        label: s.label, scale: s.scale, stroke: s.color, width: 2, spanGaps: true, dash: s.dash ? [6, 4] : undefined,
-        value: (u, v) => num(v), points: { show: !s.line || spec.data[0].length <= 24, size: s.line ? 5 : 8, fill: s.color },
+        label: s.label, scale: s.scale, stroke: s.color, width: s.secondary ? 1.25 : 2, spanGaps: true, dash: s.dash ? [6, 4] : undefined,
+        value: (u, v) => num(v),
+        points: { show: !s.line || own <= 24, size: s.line ? 6 : 8, width: 1.5, stroke: s.color, fill: s.secondary ? '#fff' : s.color },
         ...(s.line ? {} : { paths: () => null }),
       });
-    }
-    return { width, height: 300, scales, axes, series, legend: { live: true }, cursor: { drag: { x: false, y: false } },
+    });
+    // Legend markers in the series' own style: a box for a line, filled for points, dashed for B of a comparison.
+    const of = (i) => spec.series[i - 1] || { color: '#374151', line: true };
+    const markers = {
+      show: true, stroke: (u, i) => of(i).color, width: (u, i) => (of(i).secondary ? 1 : 2),
+      fill: (u, i) => (of(i).line || of(i).secondary ? 'transparent' : of(i).color), dash: (u, i) => (of(i).dash ? 'dashed' : 'solid'),
+    };
+    return { width, height: 300, scales, axes, series, legend: { live: true, markers }, cursor: { drag: { x: false, y: false } },
       hooks: { draw: [(u) => { if (!u._counted) { u._counted = true; drawn++; settle(); } }] } };
   };
   const widthOf = (el) => Math.max(320, Math.floor(el.getBoundingClientRect().width) - 4);

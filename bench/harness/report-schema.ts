@@ -31,7 +31,8 @@ function compiled(): ValidateFunction {
 
 /**
  * Checks that `x` is a bench report of this format version: throws an Error with one line naming what is wrong
- * (a newer or older format, the first schema violation, or a label used twice).
+ * (a newer or older format, the first schema violation, a label or target name used twice, or a measurement of a
+ * target the report does not list).
  */
 export function validateReport(x: unknown): BenchReport {
   const version = (x as { formatVersion?: unknown } | null)?.formatVersion;
@@ -48,9 +49,16 @@ export function validateReport(x: unknown): BenchReport {
     throw new Error(`invalid bench report: ${where} ${e?.message ?? 'does not match the schema'}${extra}${allowed}`);
   }
   const report = x as BenchReport;
+  // What JSON Schema cannot say: names and labels are unique, and each measurement names a target of the run.
+  const names = new Set<string>();
+  for (const t of report.targets) {
+    if (names.has(t.name)) throw new Error(`invalid bench report: target name '${t.name}' is used twice`);
+    names.add(t.name);
+  }
   const seen = new Set<string>();
   for (const m of report.measurements) {
     if (seen.has(m.label)) throw new Error(`invalid bench report: measurement label '${m.label}' is used twice`);
+    if (!names.has(m.target)) throw new Error(`invalid bench report: measurement '${m.label}' names target '${m.target}', which is not in targets`);
     seen.add(m.label);
   }
   return report;

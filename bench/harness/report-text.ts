@@ -6,15 +6,21 @@
  */
 import { layoutTable } from './format.js';
 import type { BenchReport } from './report.js';
-import { MEASUREMENT_ALIGN, MEASUREMENT_HEADERS, headerFields, measurementNotes, measurementRow } from './report-rows.js';
+import { headerFields, measurementNotes, measurementTable } from './report-rows.js';
 
-/** The report as text: header lines, one table row per measurement, notes and warnings after. Ends with a newline. */
+/**
+ * The report as text: header lines (one per target), one table row per measurement (with a target column when the
+ * run measured several), notes and warnings after. Ends with a newline.
+ */
 export function formatText(report: BenchReport): string {
   const fields = headerFields(report);
   const keyWidth = Math.max(...fields.map(([k]) => k.length));
   const lines = ['LarchDB bench report', ...fields.map(([k, v]) => `${k.padEnd(keyWidth)}  ${v}`), ''];
   if (report.measurements.length === 0) lines.push('(no measurements)');
-  else lines.push(layoutTable(MEASUREMENT_HEADERS, report.measurements.map(measurementRow), MEASUREMENT_ALIGN));
+  else {
+    const t = measurementTable(report);
+    lines.push(layoutTable(t.headers, t.rows, t.align));
+  }
   const notes = report.measurements.flatMap((m) => measurementNotes(m).map((n) => `  ${m.label}: ${n}`));
   if (notes.length > 0) lines.push('', 'Notes', ...notes);
   if (report.warnings.length > 0) lines.push('', 'Warnings', ...report.warnings.map((w) => `  ${w}`));
