@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { bench, validateReport, type BenchReport, type Measurement } from '../bench/harness/index.js';
+import { expectedCharts, openInChromium } from './browser-report.js';
 import { CLI, startCli, stopCli } from './cli-process.js';
 import { tempDir } from './helpers.js';
 
@@ -150,7 +151,7 @@ test('several targets in one run: the engine and the exact baseline on the same 
   }
 });
 
-test('the CLI writes JSON and HTML, compares two runs, and answers mistakes with one line and status 2', async () => {
+test('the CLI writes JSON and HTML, compares two runs, and answers mistakes with one line and status 2', async (t) => {
   const dir = await tempDir();
   try {
     const common = ['--target', 'memory', '--dataset', 'synthetic:1000x16:queries=20', '--workload', 'query', '--concurrency', '1', '--duration', '300ms', '--warmup', '50ms', '--cache-dir', join(dir.path, 'cache')];
@@ -158,8 +159,12 @@ test('the CLI writes JSON and HTML, compares two runs, and answers mistakes with
     assert.equal(a.code, 0, a.stderr);
     assert.match(a.stdout, /query c=1/);
     assert.match(a.stderr, /query c=1: .*queries\/s/, 'line-oriented progress under CI=true');
-    validateReport(JSON.parse(readFileSync(join(dir.path, 'a.json'), 'utf8')));
-    assert.ok(existsSync(join(dir.path, 'a.html')));
+    const reportA = validateReport(JSON.parse(readFileSync(join(dir.path, 'a.json'), 'utf8')));
+    // The page of a real run draws in Chromium, offline, without errors.
+    const page = await openInChromium(t, readFileSync(join(dir.path, 'a.html'), 'utf8'), 'cli-run');
+    assert.deepEqual([page.attempted, page.errors], [[], []]);
+    // No filtered measurement in this run: that chart's section says so instead of drawing.
+    assert.equal(page.drawn, expectedCharts([reportA]) - 1);
     const b = await cli([...common, '--out', join(dir.path, 'b.json')]);
     assert.equal(b.code, 0, b.stderr);
     const cmp = await cli(['compare', join(dir.path, 'a.json'), join(dir.path, 'b.json'), '--html', join(dir.path, 'diff.html')]);

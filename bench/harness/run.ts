@@ -16,7 +16,7 @@ import { resolveOptions, type BenchOptions } from './options.js';
 import type { TargetMeasurement } from './measure.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import { REPORT_FORMAT_VERSION, REPORT_SCHEMA_ID, type BenchReport, type Environment, type Measurement, type RunSettings } from './report.js';
-import { openTarget } from './target-open.js';
+import { openTarget, TargetError } from './target-open.js';
 import type { BenchTarget } from './target.js';
 import { efSweepWorkload, filteredWorkload, mixedWorkload, openLoopWorkload, queryWorkload, streamingWorkload, upsertRows, type WorkloadContext } from './workloads.js';
 
@@ -100,6 +100,16 @@ export async function runBench(input: BenchInput, progress: ProgressSink = silen
     await Promise.all(opened.map((t) => t.target.close(true).catch(() => undefined)));
     throw err;
   }
+  // Every target gets its index before any load, so a mismatch (an index host of another dimension) fails at once.
+  const maxEf = Math.max(opts.topK, ...(opts.workloads.includes('ef-sweep') ? opts.ef : []));
+  for (const { name, target } of opened) {
+    try {
+      await target.prepare({ name: opts.index, namespace: opts.namespace, dimension: ds.dimension, metric: ds.info.metric, maxEf });
+    } catch (err) {
+      await Promise.all(opened.map((t) => t.target.close(opts.keep).catch(() => undefined)));
+      throw new TargetError(`target ${name}: ${(err as Error).message}`);
+    }
+  }
   if (opts.topK > ds.truth.k) warnings.push(`recall is scored against the ${ds.truth.k} exact neighbours the dataset has, fewer than topK ${opts.topK}`);
   const filters = opts.workloads.includes('filtered') ? selectiveFilters(ds, opts.selectivities, ds.truth.k, opts.cacheDir) : [];
   progress.log(`dataset: ${ds.info.name}, ${ds.count} × ${ds.dimension} ${ds.info.metric}, ${ds.queryCount} queries, ground truth: ${ds.info.groundTruth}`);
@@ -128,8 +138,6 @@ async function runTarget(opts: BenchOptions, target: BenchTarget, ds: Dataset, f
   let driver: LoadDriver | null = null;
   progress.log(`target: ${target.info.description}`);
   try {
-    const maxEf = Math.max(opts.topK, ...(opts.workloads.includes('ef-sweep') ? opts.ef : []));
-    await target.prepare({ name: opts.index, namespace: opts.namespace, dimension: ds.dimension, metric: ds.info.metric, maxEf });
     const data: LoadData = { dimension: ds.dimension, vectors: ds.vectors, count: ds.count, queries: ds.queries, queryCount: ds.queryCount, ids: ds.ids, metadata: ds.metadata };
     driver = new LoadDriver(target, data, opts.loadThreads);
     const has = (w: string) => opts.workloads.includes(w as never);

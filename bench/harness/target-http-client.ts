@@ -84,6 +84,20 @@ export class DataPlaneClient {
     return Number(ns?.vectorCount ?? ns?.recordCount ?? 0);
   }
 
+  /**
+   * Deletes the namespace (API 2025-04's DELETE /namespaces/{namespace}); where that is not offered, deletes its
+   * records (deleteAll keeps the namespace itself). 404: it is already gone.
+   */
+  async deleteNamespace(): Promise<void> {
+    try {
+      await requestJson(`${this.cfg.indexHost}/namespaces/${encodeURIComponent(this.cfg.namespace)}`, { method: 'DELETE', headers: this.h });
+    } catch (err) {
+      if (err instanceof HttpStatusError && err.status === 404) return;
+      if (err instanceof HttpStatusError && (err.status === 405 || err.status === 400)) await this.deleteAll();
+      else throw err;
+    }
+  }
+
   /** Deletes every record of the namespace (404: it is already gone). */
   async deleteAll(): Promise<void> {
     try {

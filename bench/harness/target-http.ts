@@ -170,6 +170,6 @@ class IndexHostTarget extends HttpTargetBase {
   }
 
   async close(keep: boolean): Promise<void> {
-    if (this.client && !keep) await this.data.deleteAll();
+    if (this.client && !keep) await this.data.deleteNamespace();
   }
 }
