@@ -4,7 +4,7 @@
  */
 
 // Request handling in the server: limits, validation and the record frame the server encodes upserts into.
-export { invalidArgument, unsupported, type SerializedError } from './core/errors.js';
+export { invalidArgument, notFound, unsupported, type SerializedError } from './core/errors.js';
 export { compileFilter } from './core/filter.js';
 export { METRIC_CODE, type IndexConfig } from './core/index-config.js';
 export * from './core/limits.js';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Filter, Index, LarchDB, MetadataSchema, QueryOptions, UpdateOptions } from '../engine/index.js';
-import { compileFilter, invalidArgument, unsupported } from '../engine/internal.js';
+import { compileFilter, invalidArgument, notFound, unsupported } from '../engine/internal.js';
 import { versionOf } from './api-versions.js';
 import { parseNdjson, searchFromWire, searchToWire } from './records-wire.js';
 import { ALIASES, createNamespaceBody, searchRecordsBody, deleteBody, fetchByMetadataBody, queryBody, statsBody, updateBody } from './schemas.js';
@@ -250,6 +250,16 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
   app.delete<{ Params: Params }>('/namespaces/:namespace', async (req) => {
     await db.index(req.params.index).deleteNamespace(req.params.namespace ?? '');
     return {};
+  });
+
+  // LarchDB's extension (not Pinecone's API): a namespace's segments, so tools can tell when background index builds
+  // are done (larchdb bench measures time until indexed with it). Pinecone answers 404 here.
+  app.get<{ Params: Params }>('/larchdb/storage/:namespace', async (req) => {
+    const ns = req.params.namespace ?? '';
+    const info = await db.storageInfo(req.params.index, ns === '' ? undefined : ns);
+    if (!info) throw notFound(`Namespace '${ns}' of index '${req.params.index}' does not exist.`);
+    const { segments, slabs, slabRows, slabGraphBytes, frozen, memtableRows, lsn, flushes, merges } = info;
+    return { segments, slabs, slabRows, slabGraphBytes, frozen, memtableRows, lsn, flushes, merges };
   });
 
   const refuse = (what: string) => async () => {

@@ -93,7 +93,9 @@ test('a LarchDB server on a free port: load from worker threads, exact recall, t
     const [load] = only(report, 'upsert');
     assert.equal(load!.records, 1500);
     assert.equal(load!.operations, 15);
-    assert.equal(load!.indexedMs, null, 'not observable over the Pinecone API');
+    // LarchDB's /larchdb/storage extension shows when background builds are done; 1,500 rows stay in the memtable.
+    assert.ok(load!.indexedMs! >= load!.searchableMs!);
+    assert.ok(load!.notes!.includes('1500 of 1500 records are searched exactly, not through a graph (LarchDB: its memtable, until that fills)'), load!.notes!.join('\n'));
     const [c1, c6] = only(report, 'query');
     assert.equal(c1!.clientCpu.threads, 1);
     assert.equal(c6!.clientCpu.threads, 2, 'six loops on two worker threads');

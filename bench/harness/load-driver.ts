@@ -13,7 +13,10 @@ import type { LoadWorkerInit, LoadWorkerTask } from './load-worker.js';
 import { runLoop, type LoadSpec } from './load-loop.js';
 import type { SampleSet } from './load-samples.js';
 
-/** Utilization of the load threads from which the report calls the run client-bound. */
+/**
+ * Utilization of the load threads from which the report calls a remote target's run client-bound. In-process
+ * targets run on the calling thread itself, so its utilization is reported but is the target's work, not a limit.
+ */
 const CLIENT_BOUND = 0.9;
 
 /** Every thread's samples, the first fatal error and the client's CPU. */
@@ -91,7 +94,7 @@ export class LoadDriver {
     return {
       sets: results,
       fatal: results.find((r) => r.fatal)?.fatal ?? null,
-      clientCpu: { threads: results.length, cpuMs: busy, utilization, clientBound: utilization >= CLIENT_BOUND },
+      clientCpu: { threads: results.length, cpuMs: busy, utilization, clientBound: this.workers.length > 0 && utilization >= CLIENT_BOUND },
     };
   }
 

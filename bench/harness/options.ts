@@ -63,7 +63,7 @@ export function defaultOptions(): Omit<BenchOptions, 'targets' | 'dataset'> {
 /** Fills the defaults and checks every value (a library call gets the same errors as the CLI). */
 export function resolveOptions(o: Partial<BenchOptions> & Pick<BenchOptions, 'targets' | 'dataset'>): BenchOptions {
   const r = { ...defaultOptions(), ...o };
-  if (o.ef && !o.workloads) r.workloads = [...r.workloads, 'ef-sweep'];
+  if (o.ef && !r.workloads.includes('ef-sweep')) r.workloads = [...r.workloads, 'ef-sweep'];
   if (o.rate != null && !r.workloads.includes('open-loop')) r.workloads = [...r.workloads, 'open-loop'];
   for (const w of r.workloads) if (!WORKLOADS.includes(w)) throw new UsageError(`--workload: unknown workload '${w}' (one of ${WORKLOADS.join(', ')})`);
   if (r.workloads.includes('open-loop') && r.rate == null) throw new UsageError('the open-loop workload needs --rate <requests per second>');

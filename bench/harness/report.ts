@@ -51,11 +51,14 @@ export interface TimelinePoint {
 export interface ClientCpu {
   /** Threads generating load (worker threads, or 1 for the in-process target's own thread). */
   threads: number;
-  /** CPU ms the load threads used (user + system). */
+  /** Busy ms of the load threads (their event loops' active time: running JavaScript, the client's work). */
   cpuMs: number;
   /** cpuMs / (threads × wall ms): 1.0 means every load thread was busy all the time. */
   utilization: number;
-  /** True when the client was the limit (utilization ≥ 0.9): the target may be faster than reported. */
+  /**
+   * True when the client was the limit (load worker threads ≥ 90% busy): the target may be faster than reported.
+   * Never set for in-process targets, whose work runs on the calling thread itself.
+   */
   clientBound: boolean;
 }
 

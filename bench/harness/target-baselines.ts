@@ -10,6 +10,7 @@ import { Arena, METRIC_CODE } from '../../engine/internal.js';
 import { BUCKET_FIELD } from './dataset.js';
 import { exactTopK } from './ground-truth.js';
 import type { TargetInfo } from './report.js';
+import type { Indexed } from './target-indexed.js';
 import type { BenchQuery, BenchRecord, BenchTarget, IndexPlan } from './target.js';
 
 /** HNSW build settings of the hnswlib-node baseline: LarchDB's defaults, so graphs are comparable. */
@@ -88,8 +89,8 @@ export class ExactTarget implements BenchTarget {
     return 'an exact scan has no efSearch';
   }
 
-  async waitIndexed(): Promise<true> {
-    return true;
+  async waitIndexed(): Promise<Indexed> {
+    return { exactRows: this.rows.ids.length };
   }
 
   async close(): Promise<void> {
@@ -164,8 +165,8 @@ export class HnswlibTarget implements BenchTarget {
     return true;
   }
 
-  async waitIndexed(): Promise<true> {
-    return true; // hnswlib inserts into its graph synchronously
+  async waitIndexed(): Promise<Indexed> {
+    return { exactRows: 0 }; // hnswlib inserts into its graph synchronously
   }
 
   async close(): Promise<void> {

@@ -5,12 +5,9 @@
  * @module
  */
 import { LarchDB, type Index, type OpenOptions } from '../../engine/index.js';
-import { DEFAULTS } from '../../engine/internal.js';
 import type { TargetInfo } from './report.js';
+import { pollIndexed, type Indexed } from './target-indexed.js';
 import type { BenchQuery, BenchRecord, BenchTarget, IndexPlan } from './target.js';
-
-/** How often waitIndexed() looks at the namespace's segments. */
-const POLL_MS = 50;
 
 export class EngineTarget implements BenchTarget {
   readonly info: Omit<TargetInfo, 'name'>;
@@ -70,15 +67,10 @@ export class EngineTarget implements BenchTarget {
     return true;
   }
 
-  /** Writes the memtable out (as a user's flush() would) and waits until every slab that gets a graph has one. */
-  async waitIndexed(): Promise<true> {
+  /** Waits until the namespace's background slab and graph builds are done (as a user would, without a flush). */
+  async waitIndexed(): Promise<Indexed> {
     const { name, namespace } = this.plan!;
-    await this.db.flush(name, namespace);
-    for (;;) {
-      const info = await this.db.storageInfo(name, namespace);
-      if (!info || (info.frozen === 0 && info.memtableRows === 0 && info.slabRows.every((rows, i) => info.slabGraphBytes[i]! > 0 || rows < DEFAULTS.hnswMinRows))) return true;
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
+    return pollIndexed(async () => (await this.db.storageInfo(name, namespace)) ?? { frozen: 0, memtableRows: 0 });
   }
 
   async close(keep: boolean): Promise<void> {

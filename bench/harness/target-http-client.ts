@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SegmentState } from './target-indexed.js';
 import type { BenchQuery, BenchRecord, RemoteTargetConfig } from './target.js';
 
 /** The API version the harness speaks: supported by LarchDB and by Pinecone. */
@@ -75,6 +76,16 @@ export class DataPlaneClient {
       ...(q.filter ? { filter: q.filter } : {}),
     })) as { matches?: { id: string }[] };
     return (res.matches ?? []).map((m) => m.id);
+  }
+
+  /** The namespace's segments, from LarchDB's /larchdb/storage extension; null where the server has none (Pinecone). */
+  async segments(): Promise<SegmentState | null> {
+    try {
+      return (await requestJson(`${this.cfg.indexHost}/larchdb/storage/${encodeURIComponent(this.cfg.namespace)}`, { method: 'GET', headers: this.h })) as SegmentState;
+    } catch (err) {
+      if (err instanceof HttpStatusError && err.status === 404) return null;
+      throw err;
+    }
   }
 
   /** Records in the namespace, per describe_index_stats. */

@@ -6,6 +6,7 @@
  * @module
  */
 import type { TargetInfo } from './report.js';
+import { pollIndexed, type Indexed } from './target-indexed.js';
 import { BENCH_API_VERSION, DataPlaneClient, HttpStatusError, headers, requestJson } from './target-http-client.js';
 import type { BenchQuery, BenchRecord, BenchTarget, IndexPlan, RemoteTargetConfig } from './target.js';
 
@@ -83,8 +84,11 @@ abstract class HttpTargetBase implements BenchTarget {
     return this.data.count();
   }
 
-  async waitIndexed(): Promise<true | string> {
-    return 'not observable over the Pinecone API (it reports records, not index builds)';
+  /** Through LarchDB's /larchdb/storage extension; Pinecone shows no index builds. */
+  async waitIndexed(): Promise<Indexed | string> {
+    const first = await this.data.segments();
+    if (!first) return 'not observable over the Pinecone API (it reports records, not index builds)';
+    return pollIndexed(async () => (await this.data.segments()) ?? { frozen: 0, memtableRows: 0 });
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import type { RecordMetadata } from '../../engine/index.js';
 import type { TargetInfo } from './report.js';
+import type { Indexed } from './target-indexed.js';
 
 /** One record as the harness writes it. */
 export interface BenchRecord {
@@ -55,10 +56,10 @@ export interface BenchTarget {
    */
   setEf(ef: number): Promise<true | string>;
   /**
-   * Waits until every record written is in a searchable index structure (not a write buffer scanned exactly);
-   * a string says why this cannot be observed on this target.
+   * Waits until the background index builds that the writes started are done (for LarchDB: no frozen memtable
+   * left; the memtable itself is searched exactly until it fills); a string says why this cannot be observed.
    */
-  waitIndexed(): Promise<true | string>;
+  waitIndexed(): Promise<Indexed | string>;
   /** Removes what prepare() created unless `keep`, and releases connections. */
   close(keep: boolean): Promise<void>;
 }

@@ -59,7 +59,7 @@ test('the package as a newcomer installs it: npm pack, a fresh app, the README e
         assert.ok(files.includes(f), `${f} missing from the tarball`);
       }
       assert.ok(files.some((f) => f.startsWith('dist/actors/')), 'dist/actors/ missing from the tarball');
-      const unexpected = files.filter((f) => !/^(package\.json|README\.md|dist\/(engine|actors|server|wasm)\/.+)$/.test(f) || f.endsWith('.map'));
+      const unexpected = files.filter((f) => !/^(package\.json|README\.md|dist\/(engine|actors|server|wasm|cli|bench\/harness)\/.+)$/.test(f) || f.endsWith('.map'));
       assert.deepEqual(unexpected, [], 'only package.json, README.md and built code without source maps');
       tarball = join(tmp.path, packed!.filename);
     });
@@ -88,6 +88,28 @@ test('the package as a newcomer installs it: npm pack, a fresh app, the README e
     await t.test('npx larchdb --version prints the version of package.json', async () => {
       const { stdout } = await run('npx', ['larchdb', '--version'], { cwd: app, env: USER_ENV, timeout: 60_000 });
       assert.equal(stdout.trim(), pkg.version);
+    });
+
+    await t.test('npx larchdb bench runs in the app, and larchdb/bench imports; hnswlib without hnswlib-node is a clear exit 2', async () => {
+      const cache = join(tmp.path, 'bench-cache');
+      const args = ['larchdb', 'bench', '--target', 'memory', '--dataset', 'synthetic:2000x16:queries=20', '--workload', 'upsert,query', '--concurrency', '2', '--duration', '300ms', '--warmup', '0ms', '--cache-dir', cache];
+      const { stdout } = await run('npx', [...args, '--out', 'r.json', '--html', 'r.html'], { cwd: app, env: { ...USER_ENV, CI: 'true' }, timeout: 120_000 });
+      assert.match(stdout, /query c=2/);
+      const report = JSON.parse(await readFile(join(app, 'r.json'), 'utf8')) as { measurements: { label: string; recall?: number }[] };
+      assert.deepEqual(report.measurements.map((m) => [m.label, m.recall]), [['upsert b=100 c=4', undefined], ['query c=2', 1]]);
+      assert.ok((await stat(join(app, 'r.html'))).size > 40_000, 'the HTML report with uPlot inlined');
+      await writeFile(join(app, 'bench.mjs'), `import { bench, formatText } from 'larchdb/bench';
+const r = await bench({ target: 'exact', dataset: 'synthetic:500x8:queries=10', workloads: ['query'], durationMs: 200, warmupMs: 0, cacheDir: ${JSON.stringify(cache)} });
+process.stdout.write(String(r.measurements[0].recall) + '\\n' + formatText(r).split('\\n')[0] + '\\n');
+`);
+      const lib = await run(process.execPath, ['bench.mjs'], { cwd: app, env: USER_ENV, timeout: 60_000 });
+      assert.equal(lib.stdout, '1\nLarchDB bench report\n');
+      const noLib = await run('npx', ['larchdb', 'bench', '--target', 'hnswlib', '--dataset', 'synthetic:100x4', '--cache-dir', cache], { cwd: app, env: USER_ENV, timeout: 60_000 }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+      assert.equal(noLib.code, 2);
+      assert.match(noLib.stderr, /needs hnswlib-node: npm install hnswlib-node/);
     });
 
     await t.test('npx larchdb serve answers GET /indexes and exits 0 on SIGTERM', async () => {
