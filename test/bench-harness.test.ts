@@ -162,6 +162,8 @@ test('the CLI writes JSON and HTML, compares two runs, and answers mistakes with
     assert.match(a.stdout, /query c=1/);
     assert.match(a.stderr, /query c=1: .*queries\/s/, 'line-oriented progress under CI=true');
     const reportA = validateReport(JSON.parse(readFileSync(join(dir.path, 'a.json'), 'utf8')));
+    assert.deepEqual(reportA.settings.workloads, ['query'], 'no --ef: no ef sweep');
+    assert.deepEqual(reportA.measurements.map((m) => m.label), ['query c=1']);
     // The page of a real run draws in Chromium, offline, without errors.
     const page = await openInChromium(t, readFileSync(join(dir.path, 'a.html'), 'utf8'), 'cli-run');
     assert.deepEqual([page.attempted, page.errors], [[], []]);

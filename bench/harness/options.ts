@@ -117,7 +117,8 @@ const FLAGS = {
 
 /** Parsed command line of a run: the options and where the reports go. */
 export interface BenchCommand {
-  options: BenchOptions;
+  /** What the flags say, defaults not filled in (the run fills them: `--ef` alone adds the ef sweep). */
+  options: Partial<BenchOptions> & Pick<BenchOptions, 'targets' | 'dataset'>;
   out?: string;
   html?: string;
   /** Print the JSON report on stdout instead of the text table. */
@@ -135,7 +136,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     throw new UsageError((err as Error).message.split('\n')[0]!);
   }
   const s = (k: keyof typeof FLAGS) => values[k] as string | undefined;
-  if (values.help) return { options: undefined as unknown as BenchOptions, json: false, help: true };
+  if (values.help) return { options: { targets: [], dataset: '' }, json: false, help: true };
   const o: Partial<BenchOptions> & Pick<BenchOptions, 'targets' | 'dataset'> = {
     targets: s('target') === undefined ? [] : s('target')!.split(',').map((t) => t.trim()),
     dataset: s('dataset') ?? '',
@@ -163,5 +164,6 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   o.includeValues = values['include-values'] === true;
   o.includeMetadata = values['include-metadata'] === true;
   o.keep = values.keep === true;
-  return { options: resolveOptions(o), out: s('out'), html: s('html'), json: values.json === true, help: false };
+  resolveOptions(o); // bad values fail here, before anything starts
+  return { options: o, out: s('out'), html: s('html'), json: values.json === true, help: false };
 }

@@ -82,36 +82,33 @@ export async function runBench(input: BenchInput, progress: ProgressSink = silen
   const env = environment();
   // Every target is opened before any work, so an unreachable one fails the run at once.
   const opened: { name: string; target: BenchTarget }[] = [];
+  /** Releases every target after a failure before the load (what prepare() created is removed unless --keep). */
+  const abandon = async (err: unknown): Promise<never> => {
+    await Promise.all(opened.map((t) => t.target.close(opts.keep).catch(() => undefined)));
+    throw err;
+  };
   try {
     for (const spec of opts.targets) opened.push({ name: targetName(spec), target: await openTarget(spec, opts.apiKey) });
   } catch (err) {
-    await Promise.all(opened.map((t) => t.target.close(true).catch(() => undefined)));
-    throw err;
+    await abandon(err);
   }
   const warnings: string[] = [];
   const measurements: Measurement[] = [];
-  let ds: Dataset;
-  try {
-    ds = await loadDataset({
-      spec: opts.dataset, metric: opts.metric, queries: opts.queries, k: Math.max(100, opts.topK), cacheDir: opts.cacheDir,
-      seed: opts.seed, onProgress: (msg) => progress.log(msg),
-    });
-  } catch (err) {
-    await Promise.all(opened.map((t) => t.target.close(true).catch(() => undefined)));
-    throw err;
-  }
+  const ds: Dataset = await loadDataset({
+    spec: opts.dataset, metric: opts.metric, queries: opts.queries, k: Math.max(100, opts.topK), cacheDir: opts.cacheDir,
+    seed: opts.seed, onProgress: (msg) => progress.log(msg),
+  }).catch(abandon);
   // Every target gets its index before any load, so a mismatch (an index host of another dimension) fails at once.
   const maxEf = Math.max(opts.topK, ...(opts.workloads.includes('ef-sweep') ? opts.ef : []));
   for (const { name, target } of opened) {
     try {
       await target.prepare({ name: opts.index, namespace: opts.namespace, dimension: ds.dimension, metric: ds.info.metric, maxEf });
     } catch (err) {
-      await Promise.all(opened.map((t) => t.target.close(opts.keep).catch(() => undefined)));
-      throw new TargetError(`target ${name}: ${(err as Error).message}`);
+      await abandon(new TargetError(`target ${name}: ${(err as Error).message}`));
     }
   }
   if (opts.topK > ds.truth.k) warnings.push(`recall is scored against the ${ds.truth.k} exact neighbours the dataset has, fewer than topK ${opts.topK}`);
-  const filters = opts.workloads.includes('filtered') ? selectiveFilters(ds, opts.selectivities, ds.truth.k, opts.cacheDir) : [];
+  const filters = opts.workloads.includes('filtered') ? selectiveFilters(ds, opts.selectivities, ds.truth.k, opts.cacheDir, (msg) => progress.log(msg)) : [];
   progress.log(`dataset: ${ds.info.name}, ${ds.count} × ${ds.dimension} ${ds.info.metric}, ${ds.queryCount} queries, ground truth: ${ds.info.groundTruth}`);
   for (const { name, target } of opened) {
     const several = opened.length > 1;
