@@ -184,6 +184,7 @@ test('the CLI writes JSON and HTML, compares two runs, and answers mistakes with
       [['--target', 'memory', '--dataset', join(dir.path, 'missing.fvecs')], /missing\.fvecs/],
       [['--target', 'http://127.0.0.1:1', '--dataset', 'synthetic:100x4'], /cannot reach http:\/\/127\.0\.0\.1:1/],
       [['compare', join(dir.path, 'a.json')], /compare needs two reports/],
+      [['--target', 'http://user:secret@127.0.0.1:1', '--dataset', 'synthetic:100x4'], /put the API key in PINECONE_API_KEY \(or --api-key\), not in the URL/],
     ];
     for (const [args, message] of mistakes) {
       const r = await cli(args);

@@ -45,7 +45,10 @@ async function probe(url: string, apiKey: string | undefined): Promise<{ control
 
 /** Opens a URL target: probes what answers there. */
 export async function openHttpTarget(url: string, apiKey: string | undefined): Promise<BenchTarget> {
-  const base = url.replace(/\/+$/, '');
+  // Credentials in the URL would end up in the report's descriptions: the key goes in --api-key / PINECONE_API_KEY.
+  const u = new URL(url);
+  if (u.username || u.password) throw new Error('put the API key in PINECONE_API_KEY (or --api-key), not in the URL');
+  const base = `${u.origin}${u.pathname}`.replace(/\/+$/, '');
   const { controlPlane, larchdb } = await probe(base, apiKey);
   return controlPlane ? new ControlPlaneTarget(base, apiKey, larchdb) : new IndexHostTarget(base, apiKey, larchdb);
 }
