@@ -33,6 +33,8 @@ Options:
   --durability <mode>     fsync (default): a write is answered once it is on disk; none: once the OS has it
                           (survives kill -9, but a power failure or OS crash may lose the last writes)
   --memtable-bytes <n>    memtable size at which a namespace writes it out as a slab (default ${DEFAULTS.memtableBytes})
+  --idle-flush-ms <n>     a namespace with at least 4096 records in its memtable and no write for this long writes
+                          it out (slab and graph) in the background; 0: only when full (default ${DEFAULTS.idleFlushMs})
   --models-dir <dir>      inference models, laid out like the Hugging Face hub: <dir>/<org>/<name>/onnx/model.onnx
                           (default ./larch-models)
   --allow-model-downloads let a model missing from --models-dir be fetched from the Hugging Face hub into it
@@ -82,6 +84,7 @@ interface ServeConfig {
   data: string;
   durability: Durability;
   memtableBytes?: number;
+  idleFlushMs?: number;
   modelsDir: string;
   allowModelDownloads: boolean;
   inferenceThreads?: number;
@@ -104,6 +107,7 @@ function parse(argv: string[]): ServeConfig | null {
         data: { type: 'string' },
         durability: { type: 'string' },
         'memtable-bytes': { type: 'string' },
+        'idle-flush-ms': { type: 'string' },
         'models-dir': { type: 'string' },
         'allow-model-downloads': { type: 'boolean' },
         'inference-threads': { type: 'string' },
@@ -154,6 +158,8 @@ function parse(argv: string[]): ServeConfig | null {
   if (mt !== undefined && (!/^\d+$/.test(mt) || Number(mt) < 1 || Number(mt) > MAX_MEMTABLE_BYTES)) {
     fail(`--memtable-bytes must be an integer from 1 to ${MAX_MEMTABLE_BYTES} (1 GiB), got '${mt}'`);
   }
+  const idle = values['idle-flush-ms'];
+  if (idle !== undefined && (!/^\d+$/.test(idle) || Number(idle) > 86_400_000)) fail(`--idle-flush-ms must be an integer from 0 to 86400000, got '${idle}'`);
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   const it = values['inference-threads'];
@@ -164,6 +170,7 @@ function parse(argv: string[]): ServeConfig | null {
     data: values.data ?? DEFAULTS.path,
     durability,
     ...(mt ? { memtableBytes: Number(mt) } : {}),
+    ...(idle !== undefined ? { idleFlushMs: Number(idle) } : {}),
     modelsDir: values['models-dir'] ?? DEFAULTS.modelsDir,
     allowModelDownloads: values['allow-model-downloads'] === true,
     ...(it ? { inferenceThreads: Number(it) } : {}),
@@ -181,6 +188,7 @@ async function serve(cfg: ServeConfig): Promise<void> {
       path: cfg.data,
       durability: cfg.durability,
       memtableBytes: cfg.memtableBytes,
+      idleFlushMs: cfg.idleFlushMs,
       modelsDir: cfg.modelsDir,
       allowModelDownloads: cfg.allowModelDownloads,
       inferenceThreads: cfg.inferenceThreads,

@@ -258,8 +258,8 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
     const ns = req.params.namespace ?? '';
     const info = await db.storageInfo(req.params.index, ns === '' ? undefined : ns);
     if (!info) throw notFound(`Namespace '${ns}' of index '${req.params.index}' does not exist.`);
-    const { segments, slabs, slabRows, slabGraphBytes, frozen, memtableRows, lsn, flushes, merges } = info;
-    return { segments, slabs, slabRows, slabGraphBytes, frozen, memtableRows, lsn, flushes, merges };
+    const { segments, slabs, slabRows, slabGraphBytes, frozen, memtableRows, busy, lsn, flushes, merges } = info;
+    return { segments, slabs, slabRows, slabGraphBytes, frozen, memtableRows, busy, lsn, flushes, merges };
   });
 
   const refuse = (what: string) => async () => {

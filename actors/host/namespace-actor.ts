@@ -49,6 +49,9 @@ export class NamespaceActor {
   /** Writes logged, not yet durable. */
   private inFlight = 0;
   private isClosed = false;
+  /** The idle flush: armed while the memtable holds hnswMinRows records; fires once no write came for idleFlushMs. */
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastWriteAt = 0;
   /** What recovery found in the request log when the namespace was opened. */
   recovery: ReplayReport | null = null;
 
@@ -198,6 +201,32 @@ export class NamespaceActor {
     const log = this.opts.storage?.log;
     const limit = this.opts.settings.memtableBytes;
     if (this.data.memBytes >= limit || (log && log.bytesSinceRoll >= 2 * limit)) this.freeze();
+    else this.armIdleFlush();
+  }
+
+  /**
+   * Data that went quiet gets a graph: once the memtable holds hnswMinRows records, the first write arms one timer;
+   * when it fires it re-arms for the rest of the quiet time if writes came since (no timer churn per write), else
+   * freezes the memtable, and the background jobs build its slab and graph.
+   */
+  private armIdleFlush(): void {
+    const idleMs = this.opts.settings.idleFlushMs;
+    if (idleMs === 0 || this.data.mem.arena.live < this.opts.settings.hnswMinRows) return;
+    this.lastWriteAt = performance.now();
+    if (this.idleTimer) return;
+    const check = (): void => {
+      this.idleTimer = null;
+      if (this.isClosed) return;
+      const rest = this.lastWriteAt + idleMs - performance.now();
+      if (rest > 0) {
+        this.idleTimer = setTimeout(check, rest);
+        this.idleTimer.unref();
+      } else if (this.data.mem.arena.live >= this.opts.settings.hnswMinRows) {
+        this.freeze();
+      }
+    };
+    this.idleTimer = setTimeout(check, idleMs);
+    this.idleTimer.unref();
   }
 
   /** Freezes the memtable (it stays queryable until its slab replaces it) and starts a new one. */
@@ -225,6 +254,7 @@ export class NamespaceActor {
   /** Waits for the background job in progress, then stops taking writes and closes the log. */
   async close(): Promise<void> {
     this.isClosed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     await this.jobs.settle();
     await this.opts.storage?.log.close();
   }
@@ -285,6 +315,7 @@ export class NamespaceActor {
       memtableRows: this.data.mem.arena.live,
       lsn: this.appliedLsn,
       ...this.jobs.counters,
+      busy: this.idleTimer !== null || this.jobs.busy,
       backgroundError: this.jobs.lastError,
       recovery: this.recovery,
     };

@@ -62,6 +62,11 @@ export class SlabJobs {
     this.pump();
   }
 
+  /** A job is running, or one is due (a failed one waiting for its retry). */
+  get busy(): boolean {
+    return this.job !== null || this.nextJob() !== null;
+  }
+
   /** Starts the next background job unless one runs. */
   pump(): void {
     if (this.job || this.ns.closed) return;

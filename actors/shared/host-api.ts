@@ -89,6 +89,11 @@ export interface NamespaceStorageInfo {
   merges: number;
   /** Merges that extended their largest input's HNSW graph instead of building one from nothing. */
   graphsExtended: number;
+  /**
+   * Background work is running or due: a flush, merge or manifest job, or an idle flush waiting for its quiet time.
+   * With `frozen: 0` and `busy: false` the namespace has settled.
+   */
+  busy: boolean;
   /** Last background (flush, merge, manifest) error since the last success. */
   backgroundError: string | null;
   /** What recovery found in the request log on open (null for a namespace created since). */

@@ -1,6 +1,8 @@
 /**
- * When a LarchDB namespace is indexed: no frozen memtable is waiting for its slab and graph (those are scanned
- * exactly until built). The memtable itself stays exact until it fills and is written out; its rows are reported.
+ * When a LarchDB namespace has settled: no frozen memtable is waiting for its slab and graph (those are scanned
+ * exactly until built) and no background work is running or due (merges, an idle flush waiting for its quiet
+ * time). Whatever is then left in the memtable (fewer than hnswMinRows records, or idle flush off) is searched
+ * exactly; its rows are reported.
  *
  * @module
  */
@@ -9,6 +11,8 @@
 export interface SegmentState {
   frozen: number;
   memtableRows: number;
+  /** Background work running or due (absent from servers older than this field: then frozen alone decides). */
+  busy?: boolean;
 }
 
 /** The outcome of waiting: how many records are still searched exactly (the memtable's). */
@@ -19,11 +23,11 @@ export interface Indexed {
 /** How often the segments are read while waiting. */
 const POLL_MS = 50;
 
-/** Polls `read` until no frozen memtable is left. */
+/** Polls `read` until no frozen memtable is left and nothing runs in the background. */
 export async function pollIndexed(read: () => Promise<SegmentState>): Promise<Indexed> {
   for (;;) {
     const s = await read();
-    if (s.frozen === 0) return { exactRows: s.memtableRows };
+    if (s.frozen === 0 && s.busy !== true) return { exactRows: s.memtableRows };
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }

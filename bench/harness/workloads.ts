@@ -72,6 +72,7 @@ export async function upsertRows(ctx: WorkloadContext, from: number, to: number,
   const indexed = await ctx.target.waitIndexed();
   m.indexedMs = typeof indexed === 'string' ? null : m.durationMs + (searchableWait ?? 0) + performance.now() - t0;
   m.notes = [...(m.notes ?? []), typeof indexed === 'string' ? `time until indexed: ${indexed}` : exactNote(indexed.exactRows, to - from)];
+  if (m.indexedMs !== null) m.notes.push(`settled ${(m.indexedMs - m.durationMs).toFixed(0)} ms after the last write`);
   if (m.searchableMs === null) m.notes.push(`records not all counted after ${SEARCHABLE_TIMEOUT_MS / 1000} s`);
   return m;
 }

@@ -32,6 +32,12 @@ export interface OpenOptions {
    * memtable, are searched exactly. Default 4096; a very large value keeps every search exact.
    */
   hnswMinRows?: number;
+  /**
+   * A namespace whose memtable holds at least `hnswMinRows` records and that gets no write for this many ms writes
+   * the memtable out as a slab (with its graph) in the background, so data that went quiet is searched through a
+   * graph instead of exactly. Default 1000; 0 turns it off (the memtable then waits until it fills).
+   */
+  idleFlushMs?: number;
   /** The `host` reported for an index (the server sets its own address here). */
   hostFor?: (index: string) => string;
   /** Where inference models are loaded from (`<dir>/<org>/<name>/onnx/model.onnx` …). Default `./larch-models`. */
@@ -55,6 +61,7 @@ export interface Settings {
   durability: Durability;
   memtableBytes: number;
   hnswMinRows: number;
+  idleFlushMs: number;
   /** Absolute models directory. */
   modelsDir: string;
   allowModelDownloads: boolean;
@@ -83,6 +90,7 @@ export const DEFAULTS = {
   durability: 'fsync',
   memtableBytes: 32 << 20,
   hnswMinRows: HNSW_MIN_ROWS,
+  idleFlushMs: 1000,
   modelsDir: './larch-models',
   inferenceThreads: 1,
   ringBytes: 8 << 20,
@@ -103,6 +111,10 @@ export function resolveSettings(o: OpenOptions = {}): Settings {
   }
   const mr = o.hnswMinRows;
   if (mr !== undefined && !(Number.isInteger(mr) && mr >= 1)) throw invalidArgument(`hnswMinRows must be a positive integer, got ${mr}.`);
+  const idle = o.idleFlushMs;
+  if (idle !== undefined && !(Number.isInteger(idle) && idle >= 0 && idle <= 86_400_000)) {
+    throw invalidArgument(`idleFlushMs must be an integer from 0 (off) to 86400000 (a day), got ${idle}.`);
+  }
   return {
     dataDir: o.path === ':memory:' ? null : resolve(o.path ?? DEFAULTS.path),
     hostThreads: Math.max(1, o.actorThreads ?? DEFAULTS.hostThreads),
@@ -111,6 +123,7 @@ export function resolveSettings(o: OpenOptions = {}): Settings {
     durability: o.durability ?? DEFAULTS.durability,
     memtableBytes: mt ?? DEFAULTS.memtableBytes,
     hnswMinRows: mr ?? DEFAULTS.hnswMinRows,
+    idleFlushMs: idle ?? DEFAULTS.idleFlushMs,
     modelsDir: resolve(o.modelsDir ?? DEFAULTS.modelsDir),
     allowModelDownloads: o.allowModelDownloads === true,
     inferenceThreads: Math.max(1, o.inferenceThreads ?? DEFAULTS.inferenceThreads),
