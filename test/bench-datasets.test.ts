@@ -3,7 +3,7 @@
  * in a temp dir and read back (counts, dimension, exact values, held-out queries), ground truth from the file or
  * computed with the WASM kernel (checked against a float64 brute force here), its cache, synthetic determinism,
  * buckets of known selectivity with filtered truth, recall@k, and one-line errors for bad input. Real data:
- * test/data/ngt-sift-5k, and the shared datasets beside the repository when present.
+ * test/data/ngt-sift-5k.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -495,22 +495,4 @@ test('ngt-sift-5k (in the repository): its own truth, which the kernel computes 
   }
 });
 
-const SHARED = fileURLToPath(new URL('../../../shared/datasets/', import.meta.url));
 
-test('the shared datasets beside the repository, when present: SIFT-128 5k and MNIST-784 10k with their truth', { skip: !existsSync(SHARED) && 'no ../shared/datasets' }, async () => {
-  const tmp = await tempDir();
-  try {
-    for (const [dir, dim, records] of [['ngt-sift-5k', 128, 4500], ['mnist-784-10k', 784, 9000]] as const) {
-      if (!existsSync(join(SHARED, dir))) continue;
-      const ds = await load(join(SHARED, dir), join(tmp.path, 'cache'), { queries: 50 });
-      assert.equal(ds.info.groundTruth, 'file');
-      assert.deepEqual([ds.dimension, ds.count, ds.queryCount], [dim, records, 50]);
-      const mine = computeGroundTruth(ds.vectors, ds.count, dim, 'euclidean', ds.queries, 50, 10);
-      let recall = 0;
-      for (let q = 0; q < 50; q++) recall += recallAt(Array.from(mine.rows.subarray(q * 10, (q + 1) * 10), String), ds.truth.rows.subarray(q * ds.truth.k, (q + 1) * ds.truth.k), ds, 10);
-      assert.ok(recall / 50 >= 0.99, `${dir}: ${recall / 50}`);
-    }
-  } finally {
-    await tmp.cleanup();
-  }
-});
