@@ -16,6 +16,7 @@ import type { IndexConfig } from '../../engine/core/index-config.js';
 import type { Settings } from '../../engine/core/settings.js';
 import type { BuilderApi } from '../shared/build-job.js';
 import type { ScanTask } from '../shared/query-plan.js';
+import { runScanTask } from '../shared/scan-task.js';
 import { hostFor } from '../shared/routing.js';
 import { HostHandle } from './host-handle.js';
 
@@ -27,18 +28,35 @@ export interface SupervisorStats {
   executorRestarts: number;
   builderRestarts: number;
   scanRetries: number;
+  /** Small scan tasks run on the main thread because the executors were idle. */
+  inlineScans: number;
   /** Request-preparation tasks run on the executor pool (large upsert bodies). */
   offloaded: number;
   /** Inference jobs run again after their worker thread died. */
   inferenceRetries: number;
 }
 
+/**
+ * Most work (vector components touched: exact rows × dimension, a graph search counted as ef × 32 neighbours ×
+ * dimension) a scan task may have to run on the main thread instead of an executor.
+ */
+const INLINE_SCAN_WORK = 1 << 21;
+
+/** Estimated vector components a scan task reads. */
+function scanWork(task: ScanTask): number {
+  let work = 0;
+  for (const u of task.units) work += u.graph ? u.graph.ef * 32 * u.dim : u.blocks.length * u.rowsPerBlock * Math.max(1, u.dim);
+  return work;
+}
+
 export class Supervisor {
+  /** Scan tasks on the executor pool now. */
+  private poolScans = 0;
   private readonly hosts: HostHandle[] = [];
   private readonly builders: { worker: Worker; api: Comlink.Remote<BuilderApi> }[] = [];
   private readonly pool: Piscina;
   private closing = false;
-  private readonly counters = { hostRestarts: 0, executorRestarts: 0, builderRestarts: 0, scanRetries: 0, offloaded: 0 };
+  private readonly counters = { hostRestarts: 0, executorRestarts: 0, builderRestarts: 0, scanRetries: 0, inlineScans: 0, offloaded: 0 };
   /** Fault injection for tests: the next N scan tasks crash their executor midway. */
   private crashNextScans = 0;
   readonly executorCount: number;
@@ -144,8 +162,24 @@ export class Supervisor {
     return this.hosts;
   }
 
-  /** Runs one scan task on the executor pool; a task whose executor crashed is retried once. */
+  /**
+   * Runs one scan task: on this thread when it is small and no other scan is running (a hop to an idle executor
+   * costs more than such a task), else on the executor pool, where a task whose executor crashed is retried once.
+   */
   async scan(task: ScanTask): Promise<number[]> {
+    if (this.poolScans === 0 && this.crashNextScans === 0 && scanWork(task) <= INLINE_SCAN_WORK) {
+      this.counters.inlineScans++;
+      return runScanTask(task);
+    }
+    this.poolScans++;
+    try {
+      return await this.scanOnPool(task);
+    } finally {
+      this.poolScans--;
+    }
+  }
+
+  private async scanOnPool(task: ScanTask): Promise<number[]> {
     for (let attempt = 0; ; attempt++) {
       const crash = this.crashNextScans > 0;
       if (crash) this.crashNextScans--;
