@@ -74,8 +74,20 @@ export function readHits(views: readonly ArenaView[], hits: readonly [view: numb
   });
 }
 
-/** Runs a validated query; also answers the namespace's applied LSN when it was planned. */
+/**
+ * Runs a validated query; also answers the namespace's applied LSN when it was planned. Counted in
+ * `sup.activeQueries` from start to answer: a query alone may have its small scans run on this thread.
+ */
 export async function runQuery(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQuery): Promise<{ response: QueryResponse; lsn: number }> {
+  sup.activeQueries++;
+  try {
+    return await planScanHydrate(sup, cfg, ns, q);
+  } finally {
+    sup.activeQueries--;
+  }
+}
+
+async function planScanHydrate(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQuery): Promise<{ response: QueryResponse; lsn: number }> {
   const host = sup.host(cfg.name, ns);
   const req: PlanRequest = { k: q.topK, id: q.id, filter: q.filter, tasks: sup.executorCount };
   const plan: PlanResult =

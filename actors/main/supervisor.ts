@@ -52,6 +52,8 @@ function scanWork(task: ScanTask): number {
 export class Supervisor {
   /** Scan tasks on the executor pool now. */
   private poolScans = 0;
+  /** Queries running now, from plan to answer (query-coordinator.ts counts them). */
+  activeQueries = 0;
   private readonly hosts: HostHandle[] = [];
   private readonly builders: { worker: Worker; api: Comlink.Remote<BuilderApi> }[] = [];
   private readonly pool: Piscina;
@@ -163,11 +165,12 @@ export class Supervisor {
   }
 
   /**
-   * Runs one scan task: on this thread when it is small and no other scan is running (a hop to an idle executor
-   * costs more than such a task), else on the executor pool, where a task whose executor crashed is retried once.
+   * Runs one scan task: on this thread when it is small and its query is the only one running (a hop to an idle
+   * executor costs more than such a task; with other queries in flight the executors give parallelism), else on the
+   * executor pool, where a task whose executor crashed is retried once.
    */
   async scan(task: ScanTask): Promise<number[]> {
-    if (this.poolScans === 0 && this.crashNextScans === 0 && scanWork(task) <= INLINE_SCAN_WORK) {
+    if (this.activeQueries <= 1 && this.poolScans === 0 && this.crashNextScans === 0 && scanWork(task) <= INLINE_SCAN_WORK) {
       this.counters.inlineScans++;
       return runScanTask(task);
     }
