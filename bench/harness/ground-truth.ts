@@ -1,7 +1,7 @@
 /**
  * Exact ground truth, so that recall@k is always reported: a brute-force scan with the WASM SIMD scan kernel
  * (scanTopK over an Arena, float32 like the systems measured), cached on disk as .ivecs keyed by what determines it,
- * optionally restricted to the rows a filter matches; and recall@k of a result against it.
+ * optionally restricted to the rows a filter matches (recall@k of a result against it: load-data.ts recallAt).
  *
  * @module
  */
@@ -109,22 +109,6 @@ export function computeGroundTruth(
   }
   best.forEach((b, i) => rows.set(b.rows, i * k));
   return { k, rows };
-}
-
-/**
- * Recall@k of one result: the fraction of the query's true top-k (its row of the ground truth; -1 padding ignored;
- * ids from `ds.ids`, or the row number) found among the first `k` ids returned. 1 when no row qualifies.
- */
-export function recallAt(gotIds: readonly string[], truthRows: Int32Array, ds: Pick<Dataset, 'ids'>, k: number): number {
-  const want = new Set<string>();
-  for (let i = 0; i < Math.min(k, truthRows.length); i++) {
-    const r = truthRows[i]!;
-    if (r >= 0) want.add(ds.ids ? ds.ids[r]! : String(r));
-  }
-  if (want.size === 0) return 1;
-  const hit = new Set<string>();
-  for (let i = 0; i < Math.min(k, gotIds.length); i++) if (want.has(gotIds[i]!)) hit.add(gotIds[i]!);
-  return hit.size / want.size;
 }
 
 /** Ground truth as .ivecs: per query, int32 k then k int32 rows. */

@@ -35,21 +35,32 @@ export function queryVector(d: LoadData, q: number): Float32Array {
 }
 
 /**
- * Recall@topK of `got` for query `q`: the share of the true top-topK ids found among the answer's first topK.
- * `limit`: rows acknowledged when the query started (streaming; Infinity otherwise). NaN when the truth is not known
- * (streaming: too few stored neighbours acknowledged yet).
+ * Recall@k of one answer: the share of the true top-k ids (the first k valid rows of `truthRows` below `limit`,
+ * -1 = padding) found among the answer's first k; a repeated id counts once. 1 when there is nothing to find.
+ */
+export function recallAt(gotIds: readonly string[], truthRows: Int32Array, ds: Pick<LoadData, 'ids'>, k: number, limit = Infinity): number {
+  const want = new Set<string>();
+  for (let i = 0; i < truthRows.length && want.size < k; i++) {
+    const row = truthRows[i]!;
+    if (row >= 0 && row < limit) want.add(ds.ids ? ds.ids[row]! : String(row));
+  }
+  if (want.size === 0) return 1;
+  const hit = new Set<string>();
+  for (let i = 0; i < Math.min(k, gotIds.length); i++) if (want.has(gotIds[i]!)) hit.add(gotIds[i]!);
+  return hit.size / want.size;
+}
+
+/**
+ * Recall@topK of `got` for query `q`. `limit`: rows acknowledged when the query started (streaming; Infinity
+ * otherwise). While rows are still arriving, truth among the acknowledged rows is known exactly only while at least
+ * topK of the k stored neighbours are among them: NaN otherwise.
  */
 export function recallOf(d: LoadData, truth: TruthView, q: number, got: string[], topK: number, limit: number): number {
-  const want = new Set<string>();
-  for (let i = 0; i < truth.k && want.size < topK; i++) {
-    const row = truth.rows[q * truth.k + i]!;
-    if (row >= 0 && row < limit) want.add(idOf(d, row));
+  const rows = truth.rows.subarray(q * truth.k, (q + 1) * truth.k);
+  if (limit < d.count) {
+    let known = 0;
+    for (let i = 0; i < rows.length && known < topK; i++) if (rows[i]! >= 0 && rows[i]! < limit) known++;
+    if (known < topK) return NaN;
   }
-  // While rows are still arriving (streaming), truth among the acknowledged rows is known exactly only while at
-  // least topK of the k stored neighbours are among them.
-  if (want.size < topK && limit < d.count) return NaN;
-  if (want.size === 0) return 1;
-  let hit = 0;
-  for (let i = 0; i < Math.min(topK, got.length); i++) if (want.has(got[i]!)) hit++;
-  return hit / want.size;
+  return recallAt(got, rows, d, topK, limit);
 }

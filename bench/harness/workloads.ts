@@ -78,7 +78,7 @@ export async function upsertRows(ctx: WorkloadContext, from: number, to: number,
 }
 
 /** What stays searched exactly once the builds are done (LarchDB's memtable, until it fills). */
-export function exactNote(exactRows: number, total: number): string {
+function exactNote(exactRows: number, total: number): string {
   return exactRows === 0
     ? 'every record is in a graph'
     : `${exactRows} of ${total} records are searched exactly, not through a graph (LarchDB: its memtable, until that fills)`;
