@@ -21,7 +21,8 @@ async function build(job: BuildJob): Promise<BuildResult> {
   const cols = gatherColumns(job.dim, job.sources);
   const postings = MetadataPostings.build(job.meta, job.indexed).encode();
   const rows = job.ids.length;
-  const arena = arenaFromColumns(job.dim, rows, cols);
+  const metaJson = job.meta.map((m) => (m === undefined ? undefined : JSON.stringify(m)));
+  const arena = arenaFromColumns(job.dim, rows, cols, job.ids, metaJson);
   const g = job.graph;
   const prefix = g?.prefix && { memory: job.sources[0]!.arena.memory, handle: g.prefix };
   const graph = g && job.dim > 0 && rows >= g.minRows ? await buildHnswParallel(arena, g.metric, { ...g, prefix }) : undefined;
@@ -32,7 +33,7 @@ async function build(job: BuildJob): Promise<BuildResult> {
       lsn: job.lsn,
       ids: job.ids,
       ...cols,
-      metaJson: job.meta.map((m) => (m === undefined ? undefined : JSON.stringify(m))),
+      metaJson,
       postings,
       tombstones: job.tombstones,
       graph: graph && graphBytes(arena.memory, graph),

@@ -1,10 +1,12 @@
 /**
- * Query executor: a piscina worker running the read path's scan tasks (actors/shared/scan-task.ts) on its own
- * thread, so queries scan in parallel and off the event loop.
+ * Query executor: a piscina worker running the read path on its own thread, so queries run in parallel and off the
+ * event loop: scan tasks of planned queries (actors/shared/scan-task.ts) and whole queries from a namespace's read
+ * view (actors/shared/read-query.ts).
  */
 import type { ScanTask } from '../shared/query-plan.js';
+import { readQuery, type ReadResult, type ReadTask } from '../shared/read-query.js';
 import { runScanTask } from '../shared/scan-task.js';
 
-export default function scan(t: ScanTask): number[] {
-  return runScanTask(t);
+export default function execute(t: ScanTask | ReadTask): number[] | ReadResult | null {
+  return 'view' in t ? readQuery(t.view, t.req) : runScanTask(t);
 }

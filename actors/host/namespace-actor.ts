@@ -7,7 +7,7 @@
  * A full memtable is frozen; the background jobs (slab-jobs.ts) turn it into a slab, merge slabs, republish the
  * manifest and truncate the log. Queries are planned by query-planner.ts against the current segments.
  */
-import type { IndexConfig } from '../../engine/core/index-config.js';
+import { hnswSettings, type IndexConfig } from '../../engine/core/index-config.js';
 import { compileFilter } from '../../engine/core/filter.js';
 import { LarchError, diskError, resourceExhausted, unavailable } from '../../engine/core/errors.js';
 import type { Settings } from '../../engine/core/settings.js';
@@ -26,6 +26,8 @@ import type { NamespaceStorage } from './namespace-storage.js';
 import { QueryPlanner } from './query-planner.js';
 import { isFrozen, isSlab, type Segment } from './segment.js';
 import { SlabJobs } from './slab-jobs.js';
+import { readSegment } from './read-publisher.js';
+import { bumpGeneration, newClock, publishApplied, type NamespaceReadView } from '../shared/read-view.js';
 
 export interface ActorOptions {
   settings: Settings;
@@ -35,6 +37,8 @@ export interface ActorOptions {
   loaded?: { segments: Segment[]; lsn: number; nextSeq: number };
   /** The namespace's own metadata schema (from its creation, or its manifest). */
   schema?: MetadataSchema;
+  /** Hands the read view of the namespace to the main thread (null: the namespace went away). */
+  publish?: (view: NamespaceReadView | null) => void;
 }
 
 export class NamespaceActor {
@@ -54,6 +58,8 @@ export class NamespaceActor {
   private lastWriteAt = 0;
   /** What recovery found in the request log when the namespace was opened. */
   recovery: ReplayReport | null = null;
+  /** Applied LSN and version and the segment-list generation, for readers on other threads (read-view.ts). */
+  private readonly clock = newClock();
 
   constructor(
     /** The index's settings; replaced when the index is configured (efSearch applies to the next query). */
@@ -66,6 +72,19 @@ export class NamespaceActor {
     if (opts.loaded) this.lsn = this.appliedLsn = this.deleteAllLsn = opts.loaded.lsn;
     this.jobs = new SlabJobs(this, { hnswMinRows: opts.settings.hnswMinRows, builder: opts.builder, storage: opts.storage });
     this.planner = new QueryPlanner(this.data);
+    this.data.onListChange = () => this.publishView();
+    publishApplied(this.clock, this.appliedLsn, this.data.version);
+    this.publishView();
+  }
+
+  /** Posts the current segment list to readers under a new generation. */
+  private publishView(): void {
+    const publish = this.opts.publish;
+    if (!publish) return;
+    const gen = bumpGeneration(this.clock);
+    const readers = this.opts.settings.queryThreads + 1;
+    const efSearch = hnswSettings(this.cfg).efSearch;
+    publish({ clock: this.clock, gen, segments: this.data.segs.map((s) => readSegment(s, readers, efSearch)) });
   }
 
   /** LSN of the last delete-all (or of the loaded manifest): slabs before it are gone. */
@@ -158,6 +177,7 @@ export class NamespaceActor {
     const finish = (): Applied<T> => {
       const value = apply(lsn) as T;
       this.appliedLsn = lsn;
+      publishApplied(this.clock, lsn, this.data.version);
       this.data.memBytes += body.length;
       this.afterWrite();
       return { lsn, value };
@@ -182,6 +202,7 @@ export class NamespaceActor {
   replay(e: LogEntry): void {
     this.applier(e.op as LogOp, e.body)(e.lsn);
     this.lsn = this.appliedLsn = e.lsn;
+    publishApplied(this.clock, e.lsn, this.data.version);
     this.data.memBytes += e.body.length;
   }
 
@@ -254,6 +275,8 @@ export class NamespaceActor {
   /** Waits for the background job in progress, then stops taking writes and closes the log. */
   async close(): Promise<void> {
     this.isClosed = true;
+    bumpGeneration(this.clock);
+    this.opts.publish?.(null);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     await this.jobs.settle();
     await this.opts.storage?.log.close();

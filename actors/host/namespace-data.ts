@@ -27,6 +27,8 @@ export class NamespaceData {
   nextSeq = 1;
   /** Bytes of write payloads applied to the memtable since it started. */
   memBytes = 0;
+  /** Called whenever the segment list changed (a memtable pushed, segments swapped). */
+  onListChange: () => void = () => undefined;
 
   constructor(
     readonly dim: number,
@@ -63,6 +65,7 @@ export class NamespaceData {
     this.segs.push(s);
     this.bySeq.set(s.seq, s);
     this.memBytes = 0;
+    this.onListChange();
   }
 
   /** A slab loaded from disk: its tombstones kill older rows, its rows replace older versions of their ids. */
@@ -92,7 +95,7 @@ export class NamespaceData {
       seg.arena.kill(row, version);
     }
     const mem = this.mem;
-    const row = mem.arena.append(values, sparse, version);
+    const row = mem.arena.append(values, sparse, version, { id, metaJson: md === undefined ? undefined : JSON.stringify(md) });
     mem.ids[row] = id;
     mem.meta[row] = md;
     this.ids.set(id, rowRef(mem.seq, row));
@@ -205,6 +208,7 @@ export class NamespaceData {
     this.segs.splice(at, inputs.length, seg);
     for (const s of inputs) this.bySeq.delete(s.seq);
     this.bySeq.set(seg.seq, seg);
+    this.onListChange();
   }
 
   /**

@@ -5,6 +5,7 @@
  * order even while an actor's mailbox is busy.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
+import type { NamespaceReadView, ReadViewMessage } from '../shared/read-view.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -36,6 +37,15 @@ const actors = new Map<string, NamespaceActor>();
 
 const key = (index: string, ns: string) => `${index}\u0000${ns}`;
 
+/**
+ * Posts a namespace's read views to the main thread on the port comlink answers on, so a view is there before the
+ * answer of any call that follows the change.
+ */
+const publisher = (index: string, ns: string) => (view: NamespaceReadView | null) => {
+  const msg: ReadViewMessage = { readView: { index, ns, view } };
+  parentPort!.postMessage(msg);
+};
+
 function config(index: string): IndexConfig {
   const cfg = indexes.get(index);
   if (!cfg) throw new Error(`index '${index}' is not open on this host`);
@@ -59,10 +69,10 @@ function actor(index: string, ns: string, create: boolean, schema?: MetadataSche
         await makeDurableDir(dataDir, dir);
         await writeManifest(dir, created.manifest());
       });
-      const created: NamespaceActor = new NamespaceActor(cfg, ns, { settings, builder, storage: namespaceStorage(dir, log), schema });
+      const created: NamespaceActor = new NamespaceActor(cfg, ns, { settings, builder, storage: namespaceStorage(dir, log), schema, publish: publisher(index, ns) });
       a = created;
     } else {
-      a = new NamespaceActor(cfg, ns, { settings, builder, storage: null, schema });
+      a = new NamespaceActor(cfg, ns, { settings, builder, storage: null, schema, publish: publisher(index, ns) });
     }
     actors.set(k, a);
   }
@@ -83,7 +93,8 @@ async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
   const { settings } = init;
   const storage = namespaceStorage(dir, null as unknown as RequestLog);
   const segments = await loadSlabSegments(storage.slabs, storage.slabDir, m, cfg.dimension ?? 0, hnswSettings(cfg).efSearch);
-  const a = new NamespaceActor(cfg, m.namespace, { settings, builder, storage, loaded: { segments, lsn: m.lsn, nextSeq: m.nextSeq }, schema: m.schema });
+  const loaded = { segments, lsn: m.lsn, nextSeq: m.nextSeq };
+  const a = new NamespaceActor(cfg, m.namespace, { settings, builder, storage, loaded, schema: m.schema, publish: publisher(cfg.name, m.namespace) });
   const { log, report } = await RequestLog.open(logDir(dir), { durability: settings.durability, afterLsn: m.lsn }, (e) => a.replay(e));
   storage.log = log;
   a.recovery = report;

@@ -12,7 +12,7 @@ import { alignUp } from '../shared/align.js';
 import { ALIVE } from '../shared/arena-layout.js';
 import type { Hydrated } from '../shared/host-api.js';
 import { allocKernelScratch, type KernelScratch } from '../shared/hnsw-search.js';
-import type { PlanHit, PlanRequest, PlanResult, PlanSegment } from '../shared/query-plan.js';
+import { readUnits, type PlanHit, type PlanRequest, type PlanResult, type PlanSegment } from '../shared/query-plan.js';
 import type { NamespaceData } from './namespace-data.js';
 import type { Segment, SlabGraph } from './segment.js';
 
@@ -23,11 +23,6 @@ interface HeldPlan {
   segs: Segment[];
   scratch: { offset: number; size: number }[];
   kernels: [SlabGraph, KernelScratch][];
-}
-
-/** One read unit per GiB of namespace (vectors plus ~128 bytes of id and metadata a record), at least one. */
-function readUnits(data: NamespaceData): number {
-  return Math.max(1, Math.ceil((data.count * (data.dim * 4 + 128)) / 2 ** 30));
 }
 
 /** A bitmap of the rows of `seg` that match (null: none do). */
@@ -71,7 +66,7 @@ export class QueryPlanner {
   /** Plans `req` against the namespace as it is now (`lsn`: its applied LSN); `query` is the vector, unless by id. */
   plan(cfg: IndexConfig, req: PlanRequest, query: DecodedRecord | undefined, lsn: number): PlanResult {
     const data = this.data;
-    const units = readUnits(data);
+    const units = readUnits(data.count, data.dim);
     const empty = { empty: true as const, readUnits: units, lsn };
     let dense: ArrayLike<number> | undefined = query?.values;
     let sparse = query?.sparse;

@@ -11,6 +11,7 @@ import type { SlabEntry } from '../../engine/storage/manifest.js';
 import type { Arena } from '../shared/arena.js';
 import type { HnswHandle } from '../shared/hnsw-layout.js';
 import type { KernelScratch } from '../shared/hnsw-search.js';
+import type { ReaderSlots } from '../shared/read-view.js';
 
 /** A slab's HNSW graph and what searching it needs from the namespace actor. */
 export interface SlabGraph {
@@ -37,6 +38,8 @@ export interface Segment {
   slab?: SlabEntry;
   /** Ids deleted while this segment was the memtable: on load they kill rows of older slabs. */
   tombstones: Set<string>;
+  /** Reader slots in the arena, once the segment was published to readers (read-publisher.ts). */
+  readers?: ReaderSlots;
 }
 
 /** Whether `s` is a slab (built, immutable), not a memtable. */

@@ -38,7 +38,7 @@ export async function loadSlabSegments(store: SlabStore, where: string, m: Manif
     } catch (err) {
       throw new LarchError('DATA_LOSS', `Slab file ${path} has damaged metadata postings (${(err as Error).message}); refusing to start.`);
     }
-    const arena = arenaFromColumns(dim, c.ids.length, c);
+    const arena = arenaFromColumns(dim, c.ids.length, c, c.ids, c.metaJson);
     let graph: SlabGraph | undefined;
     if (c.graph) {
       try {

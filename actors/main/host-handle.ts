@@ -10,7 +10,10 @@ import { LarchError, unavailable } from '../../engine/core/errors.js';
 import type { Settings } from '../../engine/core/settings.js';
 import type { EncodedBatch } from '../../engine/storage/record-frame.js';
 import type { HostApi, Reply } from '../shared/host-api.js';
+import type { NamespaceReadView, ReadViewMessage } from '../shared/read-view.js';
 import { RingProducer } from '../shared/ring.js';
+
+const viewKey = (index: string, ns: string) => `${index}\u0000${ns}`;
 
 type Unwrapped<F> = F extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never;
 /** The host API as the main thread calls it: every method async, errors rethrown as LarchError. */
@@ -24,6 +27,8 @@ export class HostHandle {
   private readonly pending = new Set<(e: Error) => void>();
   /** Set when the worker has exited; calls then fail at once. */
   dead: Error | null = null;
+  /** The read views of this host's namespaces, by index and namespace (read-view.ts). */
+  private readonly views = new Map<string, NamespaceReadView>();
 
   /** Starts host thread `slot` of `hosts` (call {@link start} before anything else). */
   constructor(
@@ -34,11 +39,23 @@ export class HostHandle {
     this.worker = new Worker(new URL('../host/namespace-host.js', import.meta.url), { name: `larch-ns-host-${slot}` });
     this.worker.unref();
     this.remote = Comlink.wrap(nodeEndpoint(this.worker)) as never;
+    // Views arrive on the port comlink answers on, so each is in place before the answer to any later call.
+    this.worker.on('message', (m: Partial<ReadViewMessage>) => {
+      const v = m?.readView;
+      if (!v) return;
+      if (v.view) this.views.set(viewKey(v.index, v.ns), v.view);
+      else this.views.delete(viewKey(v.index, v.ns));
+    });
     this.ring = RingProducer.create(settings.ringBytes);
   }
 
   async start(): Promise<void> {
     await this.call.init({ ring: this.ring.sab, slot: this.slot, hosts: this.hosts, settings: this.settings });
+  }
+
+  /** The read view of (index, namespace), when the host published one. */
+  readView(index: string, ns: string): NamespaceReadView | undefined {
+    return this.dead ? undefined : this.views.get(viewKey(index, ns));
   }
 
   /** Hands the host the job port of index builder `slot` (a port must be transferred, not copied). */

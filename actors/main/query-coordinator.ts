@@ -3,13 +3,14 @@
  * into the arena), executors scan block ranges in parallel into heaps in shared memory, this module merges the
  * heaps, and the actor maps the winning rows to ids and metadata. Values are read from shared memory here.
  */
-import type { IndexConfig } from '../../engine/core/index-config.js';
+import { hnswSettings, METRIC_CODE, type IndexConfig } from '../../engine/core/index-config.js';
 import type { QueryResponse, RecordMetadata, ScoredPineconeRecord } from '../../engine/core/types.js';
 import type { ValidQuery } from '../../engine/core/validation/data.js';
 import { encodeRecords } from '../../engine/storage/record-frame.js';
 import { blockLayout, f32ToNumber, locate, readDense, readSparse } from '../shared/arena-layout.js';
 import type { ArenaView } from '../shared/arena.js';
-import type { PlanHit, PlanRequest, PlanResult, PlanUnit, QueryPlan, ScanTask, ScanUnit } from '../shared/query-plan.js';
+import { readUnits, type PlanHit, type PlanRequest, type PlanResult, type PlanUnit, type QueryPlan, type ScanTask, type ScanUnit } from '../shared/query-plan.js';
+import { readQuery, readWork, type ReadRequest } from '../shared/read-query.js';
 import type { Supervisor } from './supervisor.js';
 
 interface Candidate {
@@ -74,17 +75,64 @@ export function readHits(views: readonly ArenaView[], hits: readonly [view: numb
   });
 }
 
+/** A winning row as the answer needs it: kernel key (larger is better), id and what was asked for. */
+interface Winner {
+  key: number;
+  id: string;
+  metadata?: RecordMetadata;
+  values?: number[];
+  sparse?: { indices: number[]; values: number[] };
+}
+
+/** The query's matches, best first; equal scores by id (bitwise), so the order is the same on every run. */
+function matchesOf(cfg: IndexConfig, winners: Winner[]): ScoredPineconeRecord[] {
+  const euclid = cfg.metric === 'euclidean';
+  const matches = winners.map((w): ScoredPineconeRecord => {
+    const m: ScoredPineconeRecord = { id: w.id, score: f32ToNumber(euclid ? -w.key : w.key), values: w.values ?? [] };
+    if (w.sparse) m.sparseValues = w.sparse;
+    if (w.metadata) m.metadata = w.metadata;
+    return m;
+  });
+  matches.sort((a, b) => (euclid ? a.score! - b.score! : b.score! - a.score!) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return matches;
+}
+
 /**
- * Runs a validated query; also answers the namespace's applied LSN when it was planned. Counted in
+ * Runs a validated query; also answers the namespace's applied LSN when it was planned. An unfiltered dense query
+ * runs right here from the namespace's read view when it can; otherwise the namespace actor plans it. Counted in
  * `sup.activeQueries` from start to answer: a query alone may have its small scans run on this thread.
  */
 export async function runQuery(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQuery): Promise<{ response: QueryResponse; lsn: number }> {
   sup.activeQueries++;
   try {
-    return await planScanHydrate(sup, cfg, ns, q);
+    return (await readHere(sup, cfg, ns, q)) ?? (await planScanHydrate(sup, cfg, ns, q));
   } finally {
     sup.activeQueries--;
   }
+}
+
+/** The query answered from the namespace's read view (here or on an executor), or null when it is the actor's. */
+async function readHere(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQuery): Promise<{ response: QueryResponse; lsn: number } | null> {
+  if (!q.vector || q.sparse || q.id !== undefined || q.filter !== undefined || !sup.readersEnabled) return null;
+  const view = sup.host(cfg.name, ns).readView(cfg.name, ns);
+  if (!view) return null;
+  const req: ReadRequest = {
+    vector: q.vector,
+    k: q.topK,
+    ef: hnswSettings(cfg).efSearch,
+    metric: METRIC_CODE[cfg.metric],
+    flags: 0,
+    includeValues: q.includeValues,
+    includeMetadata: q.includeMetadata,
+  };
+  const where = sup.placeRead(readWork(view, Math.max(req.k, req.ef)));
+  if (where === 'yield') await new Promise((resolve) => setImmediate(resolve));
+  // After a yield the view may have been replaced: read the current one.
+  const r = where === 'pool' ? await sup.readOnPool({ view, req }) : readQuery(sup.host(cfg.name, ns).readView(cfg.name, ns) ?? view, req);
+  if (!r) return null;
+  sup.readerQueries++;
+  const winners = r.hits.map((h): Winner => ({ ...h, metadata: h.metaJson === undefined ? undefined : (JSON.parse(h.metaJson) as RecordMetadata) }));
+  return { response: { matches: matchesOf(cfg, winners), namespace: ns, usage: { readUnits: readUnits(r.live, cfg.dimension ?? 0) } }, lsn: r.lsn };
 }
 
 async function planScanHydrate(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQuery): Promise<{ response: QueryResponse; lsn: number }> {
@@ -111,16 +159,6 @@ async function planScanHydrate(sup: Supervisor, cfg: IndexConfig, ns: string, q:
   const hits = best.map((c): PlanHit => [c.seg, c.row]);
   const hyd = await host.call.hydrate(cfg.name, ns, plan.planId, hits, q.includeMetadata);
   const values = q.includeValues ? readHits(plan.segments.map((s) => s.view), hits) : undefined;
-  const euclid = cfg.metric === 'euclidean';
-  const matches: ScoredPineconeRecord[] = best.map((c, i) => {
-    const m: ScoredPineconeRecord = { id: hyd.ids[i]!, score: f32ToNumber(euclid ? -c.key : c.key), values: values ? values[i]!.values : [] };
-    const sv = values?.[i]!.sparse;
-    if (sv) m.sparseValues = sv;
-    const md = hyd.metadata?.[i] as RecordMetadata | undefined;
-    if (md) m.metadata = md;
-    return m;
-  });
-  // Equal scores are listed by id (bitwise), so the order is the same on every run.
-  matches.sort((a, b) => (euclid ? a.score! - b.score! : b.score! - a.score!) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { response: { matches, namespace: ns, usage: { readUnits: plan.readUnits } }, lsn: plan.lsn };
+  const winners = best.map((c, i): Winner => ({ key: c.key, id: hyd.ids[i]!, metadata: hyd.metadata?.[i] ?? undefined, ...values?.[i] }));
+  return { response: { matches: matchesOf(cfg, winners), namespace: ns, usage: { readUnits: plan.readUnits } }, lsn: plan.lsn };
 }

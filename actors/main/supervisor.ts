@@ -17,6 +17,7 @@ import type { Settings } from '../../engine/core/settings.js';
 import type { BuilderApi } from '../shared/build-job.js';
 import type { ScanTask } from '../shared/query-plan.js';
 import { runScanTask } from '../shared/scan-task.js';
+import type { ReadResult, ReadTask } from '../shared/read-query.js';
 import { hostFor } from '../shared/routing.js';
 import { HostHandle } from './host-handle.js';
 
@@ -30,6 +31,10 @@ export interface SupervisorStats {
   scanRetries: number;
   /** Small scan tasks run on the main thread because the executors were idle. */
   inlineScans: number;
+  /** Queries answered from a namespace's read view, without a message to its actor. */
+  readerQueries: number;
+  /** Of those, the ones run on an executor (large ones, and ones with others in flight). */
+  readerOffloads: number;
   /** Request-preparation tasks run on the executor pool (large upsert bodies). */
   offloaded: number;
   /** Inference jobs run again after their worker thread died. */
@@ -43,6 +48,14 @@ export interface SupervisorStats {
 const INLINE_SCAN_WORK = 1 << 21;
 
 /** Estimated vector components a scan task reads. */
+/**
+ * Read-view queries on the executors at once, at most: one core fewer than there are executors, the main thread
+ * runs queries too (measured on 2 cores: more made the three threads contend for two cores).
+ */
+const POOL_READS_SPARE = 1;
+/** A thread that has run read-view queries this long without a turn of the event loop lets timers and I/O in. */
+const TURN_MS = 2;
+
 function scanWork(task: ScanTask): number {
   let work = 0;
   for (const u of task.units) work += u.graph ? u.graph.ef * 32 * u.dim : u.blocks.length * u.rowsPerBlock * Math.max(1, u.dim);
@@ -54,6 +67,13 @@ export class Supervisor {
   private poolScans = 0;
   /** Queries running now, from plan to answer (query-coordinator.ts counts them). */
   activeQueries = 0;
+  /** Queries answered from read views (query-coordinator.ts counts them). */
+  readerQueries = 0;
+  /** Read-view queries on the executors now, and ever. */
+  private poolReads = 0;
+  private readerOffloads = 0;
+  /** When the current turn of the event loop started (armed: a setImmediate will mark the next one). */
+  private turn = { armed: false, start: 0 };
   private readonly hosts: HostHandle[] = [];
   private readonly builders: { worker: Worker; api: Comlink.Remote<BuilderApi> }[] = [];
   private readonly pool: Piscina;
@@ -182,6 +202,36 @@ export class Supervisor {
     }
   }
 
+  /**
+   * Where a read-view query of `work` vector components runs: on an executor when it is large (the event loop stays
+   * free) or when other queries are in flight and an executor is free (parallelism), else here. `yield`: this thread
+   * has run without a turn of the event loop for a while; let timers and I/O in before running it here.
+   */
+  placeRead(work: number): 'here' | 'pool' | 'yield' {
+    const now = performance.now();
+    if (!this.turn.armed) {
+      this.turn = { armed: true, start: now };
+      setImmediate(() => (this.turn.armed = false));
+    }
+    const spare = this.poolReads < Math.max(1, this.executorCount - POOL_READS_SPARE);
+    if (work > INLINE_SCAN_WORK || (this.activeQueries > 1 && spare)) return 'pool';
+    return now - this.turn.start > TURN_MS ? 'yield' : 'here';
+  }
+
+  /** Runs a read-view query on an executor; null when the executor died (the caller plans it through the actor). */
+  async readOnPool(task: ReadTask): Promise<ReadResult | null> {
+    this.poolReads++;
+    this.readerOffloads++;
+    try {
+      return (await this.pool.run(task)) as ReadResult | null;
+    } catch (err) {
+      if (err instanceof LarchError || this.closing) throw err;
+      return null;
+    } finally {
+      this.poolReads--;
+    }
+  }
+
   private async scanOnPool(task: ScanTask): Promise<number[]> {
     for (let attempt = 0; ; attempt++) {
       const crash = this.crashNextScans > 0;
@@ -212,6 +262,11 @@ export class Supervisor {
     }
   }
 
+  /** Whether queries may run from read views (not while executor crashes are being injected: those test the pool). */
+  get readersEnabled(): boolean {
+    return this.crashNextScans === 0;
+  }
+
   /** Test hook: the next `n` scan tasks kill their executor thread midway through the scan. */
   injectExecutorCrashes(n: number): void {
     this.crashNextScans = n;
@@ -223,7 +278,15 @@ export class Supervisor {
   }
 
   stats(): SupervisorStats {
-    return { hosts: this.hosts.length, executors: this.executorCount, builders: this.builders.length, ...this.counters, inferenceRetries: this.inference.retries };
+    return {
+      hosts: this.hosts.length,
+      executors: this.executorCount,
+      builders: this.builders.length,
+      ...this.counters,
+      readerQueries: this.readerQueries,
+      readerOffloads: this.readerOffloads,
+      inferenceRetries: this.inference.retries,
+    };
   }
 
   /** Lets every host drain its writes and close its files, then stops hosts, builders and executors. */

@@ -3,12 +3,19 @@
  * executor (and the main thread, for values) reads in place. The WASM kernel is instantiated on this memory, so
  * everything a scan touches (rows, norms, visibility, the query, the filter bitmap, the result heaps) lives here.
  *
- * [0, 4096)                arena header (magic, version, dim, rows per block)
+ * [0, 4096)                arena header: u32 words (ArenaHeader): magic, version, dim, rows per block, then what
+ *                          readers on other threads find the rows by (rows, block count, block table, dead count,
+ *                          alive bitmap), stored with Atomics by the owner
  * blocks                   each: 64-byte header, f32 vectors [B × dim], f32 inverse norms [B],
- *                          u32 created [B], u32 deleted [B], u32 sparse offset [B], u32 sparse nnz [B]
+ *                          u32 created [B], u32 deleted [B], u32 sparse offset [B], u32 sparse nnz [B], u32 label [B]
+ * block table              u32 per block: its offset (moved to a table twice the size when full; old ones stay valid)
  * sparse chunks            per row: u32 indices [nnz] then f32 values [nnz], at the offset its block names
- * scratch chunks           per query: query vector, sparse query, filter bitmap, one top-k heap per task
- * Blocks, sparse and scratch chunks are carved from one bump allocator in whatever order they are needed.
+ * label chunks             per row: u32 id bytes, u32 metadata bytes, UTF-8 id, UTF-8 metadata JSON (readers turn a
+ *                          winning row into its id and metadata without asking the owner)
+ * alive bitmap             graph slabs: bit r set while row r is not deleted (a graph walk skips the others)
+ * scratch chunks           per query: query vector, sparse query, filter bitmap, one top-k heap per task; reader
+ *                          slots (read-view.ts)
+ * Everything after the header is carved from one bump allocator in whatever order it is needed.
  * A row is visible to a query whose snapshot version v satisfies created <= v < deleted.
  */
 
@@ -20,6 +27,46 @@ export const BLOCK_HEADER_BYTES = 64;
 export const ALIVE = 0xffffffff;
 export const PAGE = 65536;
 
+/** u32 word indexes of the arena header. Words from Rows on are written with Atomics.store by the owner thread. */
+export const enum ArenaHeader {
+  Magic = 0,
+  Version = 1,
+  Dim = 2,
+  RowsPerBlock = 3,
+  /** Rows appended; a reader that loads it sees every row below it fully written. */
+  Rows = 4,
+  Blocks = 5,
+  /** Offset of the block table (u32 per block) and its capacity in blocks. */
+  BlockTable = 6,
+  BlockTableCap = 7,
+  Dead = 8,
+  /** Offset of the alive bitmap (0: none kept). */
+  AliveBits = 9,
+  /** End of the last allocation: what a reader's view of the memory must cover. */
+  Top = 10,
+}
+
+/** A u32 word of the arena header at `memory`, read with Atomics (a reader on any thread). */
+export const headerWord = (buf: ArrayBufferLike, w: ArenaHeader): number => Atomics.load(new Uint32Array(buf, 0, 16), w);
+
+/**
+ * Whether this thread's view of a shared arena memory covers everything allocated in it. Another thread's
+ * `memory.grow` reaches this thread's buffer (and kernel instances) only at some later interrupt; `grow(0)` makes
+ * this thread look at the current size now. False: still short (the caller leaves the work to the owner).
+ */
+export function coversArena(memory: WebAssembly.Memory): boolean {
+  const top = headerWord(memory.buffer, ArenaHeader.Top);
+  if (memory.buffer.byteLength >= top) return true;
+  memory.grow(0);
+  return memory.buffer.byteLength >= top;
+}
+
+/** The offsets of the first `n` blocks, from the arena's block table in shared memory. */
+export function blockOffsets(buf: ArrayBufferLike, n: number): number[] {
+  const table = headerWord(buf, ArenaHeader.BlockTable);
+  return Array.from(new Uint32Array(buf, table, n));
+}
+
 /** Byte offsets of the arrays inside one block, relative to the block start. */
 export interface BlockLayout {
   rows: number;
@@ -30,6 +77,8 @@ export interface BlockLayout {
   deleted: number;
   sparseOff: number;
   sparseNnz: number;
+  /** u32 offset of the row's label chunk (id and metadata). */
+  label: number;
   bytes: number;
 }
 
@@ -46,7 +95,8 @@ export function blockLayout(dim: number, rows: number): BlockLayout {
   const deleted = created + rows * 4;
   const sparseOff = deleted + rows * 4;
   const sparseNnz = sparseOff + rows * 4;
-  return { rows, dim, vecs, invNorms, created, deleted, sparseOff, sparseNnz, bytes: alignUp(sparseNnz + rows * 4, 64) };
+  const label = sparseNnz + rows * 4;
+  return { rows, dim, vecs, invNorms, created, deleted, sparseOff, sparseNnz, label, bytes: alignUp(label + rows * 4, 64) };
 }
 
 /** Where a global row number lives: block byte offset and row within the block. */
@@ -110,4 +160,13 @@ export function readSparse(
     indices: Array.from(new Uint32Array(buf, off, nnz)),
     values: Array.from(new Float32Array(buf, off + 4 * nnz, nnz), f32ToNumber),
   };
+}
+
+/** A row's id and metadata JSON (undefined: none), read from its label chunk in shared memory. */
+export function readLabel(buf: ArrayBufferLike, layout: BlockLayout, block: number, r: number, withMetadata: boolean): { id: string; metaJson?: string } {
+  const off = new Uint32Array(buf)[(block + layout.label) / 4 + r]!;
+  const [idLen, mdLen] = new Uint32Array(buf, off, 2) as unknown as [number, number];
+  const bytes = Buffer.from(buf as ArrayBuffer, off + 8, idLen + mdLen);
+  const id = bytes.toString('utf8', 0, idLen);
+  return withMetadata && mdLen > 0 ? { id, metaJson: bytes.toString('utf8', idLen) } : { id };
 }

@@ -10,15 +10,24 @@ import {
   ALIVE,
   ARENA_HEADER_BYTES,
   ARENA_MAGIC,
+  ArenaHeader,
   PAGE,
   blockLayout,
   locate,
+  readLabel,
   rowsPerBlock,
   type BlockLayout,
 } from './arena-layout.js';
 
 const MAX_PAGES = 65536;
 const MIN_SCRATCH = 4096;
+const FIRST_BLOCK_TABLE = 64;
+
+/** What a row is called: its id and metadata as JSON (stored in the arena for readers on other threads). */
+export interface RowLabel {
+  id: string;
+  metaJson?: string;
+}
 
 /** What a reader needs to find rows in an arena. Posted to executors and the main thread with each plan. */
 export interface ArenaView {
@@ -67,11 +76,36 @@ export class Arena {
       for (const [size, offsets] of state.free) this.freeScratch.set(size, offsets.slice());
       return;
     }
-    const h = new Uint32Array(this.memory.buffer, 0, 4);
-    h[0] = ARENA_MAGIC;
-    h[1] = 1;
-    h[2] = dim;
-    h[3] = this.layout.rows;
+    const h = new Uint32Array(this.memory.buffer, 0, 16);
+    h[ArenaHeader.Magic] = ARENA_MAGIC;
+    h[ArenaHeader.Version] = 1;
+    h[ArenaHeader.Dim] = dim;
+    h[ArenaHeader.RowsPerBlock] = this.layout.rows;
+  }
+
+  /** Stores header word `w` for readers on other threads. */
+  private publish(w: ArenaHeader, value: number): void {
+    Atomics.store(new Uint32Array(this.memory.buffer, 0, 16), w, value);
+  }
+
+  /** Adds a block to the arena and to the block table readers find it through. */
+  private addBlock(): number {
+    const block = this.alloc(this.layout.bytes);
+    const n = this.blocks.push(block);
+    const h = new Uint32Array(this.memory.buffer, 0, 16);
+    let table = h[ArenaHeader.BlockTable]!;
+    const cap = h[ArenaHeader.BlockTableCap]!;
+    if (n > cap) {
+      // A bigger table; the old one stays as it was, for a reader that loaded its offset already.
+      const bigger = Math.max(FIRST_BLOCK_TABLE, 2 * cap);
+      table = this.alloc(4 * bigger, 4);
+      new Uint32Array(this.memory.buffer, table, n - 1).set(this.blocks.slice(0, n - 1));
+      this.publish(ArenaHeader.BlockTable, table);
+      this.publish(ArenaHeader.BlockTableCap, bigger);
+    }
+    new Uint32Array(this.memory.buffer, table, n)[n - 1] = block;
+    this.publish(ArenaHeader.Blocks, n);
+    return block;
   }
 
   /** The state to hand this arena to another thread (see the constructor). */
@@ -133,20 +167,32 @@ export class Arena {
       this.memory.grow(Math.min(grow, MAX_PAGES - current));
     }
     this.top = end;
+    this.publish(ArenaHeader.Top, end);
     return at;
   }
 
-  /** Appends a row; returns its row number. The row is visible to queries at `version` and later. */
-  append(values: ArrayLike<number> | undefined, sparse: { indices: ArrayLike<number>; values: ArrayLike<number> } | undefined, version: number): number {
+  /**
+   * Appends a row; returns its row number. The row is visible to queries at `version` and later; `label` (every
+   * namespace row has one) is what readers on other threads answer for it.
+   */
+  append(
+    values: ArrayLike<number> | undefined,
+    sparse: { indices: ArrayLike<number>; values: ArrayLike<number> } | undefined,
+    version: number,
+    label?: RowLabel,
+  ): number {
     const L = this.layout;
     const row = this.rows;
     const b = Math.floor(row / L.rows);
-    if (b === this.blocks.length) this.blocks.push(this.alloc(L.bytes));
+    if (b === this.blocks.length) this.addBlock();
     const block = this.blocks[b]!;
     const r = row - b * L.rows;
     const nnz = sparse ? sparse.indices.length : 0;
+    const idBytes = label ? Buffer.byteLength(label.id) : 0;
+    const mdBytes = label?.metaJson === undefined ? 0 : Buffer.byteLength(label.metaJson);
     // Allocate before taking views: an allocation may grow the memory, and views cover only the size they saw.
     const off = nnz > 0 ? this.alloc(8 * nnz, 16) : 0;
+    const labelAt = label ? this.alloc(8 + idBytes + mdBytes, 4) : 0;
     const buf = this.memory.buffer;
     const u = new Uint32Array(buf);
     const f32 = new Float32Array(buf);
@@ -162,18 +208,51 @@ export class Arena {
     }
     u[(block + L.sparseOff) / 4 + r] = off;
     u[(block + L.sparseNnz) / 4 + r] = nnz;
+    if (label) {
+      u[labelAt / 4] = idBytes;
+      u[labelAt / 4 + 1] = mdBytes;
+      const bytes = Buffer.from(buf as ArrayBuffer, labelAt + 8, idBytes + mdBytes);
+      bytes.write(label.id, 0, 'utf8');
+      if (mdBytes > 0) bytes.write(label.metaJson!, idBytes, 'utf8');
+    }
+    u[(block + L.label) / 4 + r] = labelAt;
     u[(block + L.created) / 4 + r] = version;
     u[(block + L.deleted) / 4 + r] = ALIVE;
     this.rows = row + 1;
     Atomics.store(u, (block + 4) / 4, r + 1);
+    this.publish(ArenaHeader.Rows, this.rows);
     return row;
   }
 
   /** Marks a row dead from `version` on (queries on older snapshots still see it). */
   kill(row: number, version: number): void {
     const { block, r } = locate(this.blocks, this.layout.rows, row);
-    new Uint32Array(this.memory.buffer)[(block + this.layout.deleted) / 4 + r] = version;
+    const u = new Uint32Array(this.memory.buffer);
+    u[(block + this.layout.deleted) / 4 + r] = version;
+    const bits = u[ArenaHeader.AliveBits]!;
+    if (bits !== 0) Atomics.and(u, bits / 4 + (row >>> 5), ~(1 << (row & 31)));
     this.dead++;
+    this.publish(ArenaHeader.Dead, this.dead);
+  }
+
+  /**
+   * From now on keeps a bitmap of the rows not deleted in the arena (what a graph walk on any thread skips dead rows
+   * by); answers its offset. Owner thread only; idempotent.
+   */
+  trackAlive(): number {
+    const have = new Uint32Array(this.memory.buffer, 0, 16)[ArenaHeader.AliveBits]!;
+    if (have !== 0) return have;
+    const words = this.aliveBits();
+    const at = this.alloc(Math.max(4, words.length * 4), 16);
+    new Uint32Array(this.memory.buffer, at, words.length).set(words);
+    this.publish(ArenaHeader.AliveBits, at);
+    return at;
+  }
+
+  /** The row's id and metadata JSON, from its label. */
+  label(row: number): RowLabel {
+    const { block, r } = locate(this.blocks, this.layout.rows, row);
+    return readLabel(this.memory.buffer, this.layout, block, r, true);
   }
 
   /** Dense values of a row (a copy). */

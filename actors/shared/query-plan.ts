@@ -6,6 +6,11 @@
 import type { ArenaView } from './arena.js';
 import type { HnswHandle } from './hnsw-layout.js';
 
+/** One read unit per GiB of namespace (vectors plus ~128 bytes of id and metadata a record), at least one. */
+export function readUnits(records: number, dim: number): number {
+  return Math.max(1, Math.ceil((records * (dim * 4 + 128)) / 2 ** 30));
+}
+
 /** What the main thread asks for when it plans a query. The query vector itself arrives in a ring frame. */
 export interface PlanRequest {
   k: number;

@@ -16,26 +16,27 @@ const MAX_CACHED = 256;
  * tells the executors, so entries unused this long are dropped (a merged-away slab can be gigabytes).
  */
 const IDLE_MS = 30_000;
-interface Cached {
+export interface Cached {
   kernels: Kernels;
   layout: BlockLayout;
   used: number;
 }
 const walkModel = new WalkModel();
-/** In order of last use, oldest first. */
 const cache = new Map<string, Cached>();
 
-function kernelsFor(u: ScanUnit): Cached {
+/** This thread's kernel instance on an arena's memory (and the arena's block layout), cached by arena id. */
+export function kernelsFor(u: Pick<ScanUnit, 'arenaId' | 'memory' | 'dim' | 'rowsPerBlock'>): Cached {
   const now = performance.now();
   let c = cache.get(u.arenaId);
-  if (c) cache.delete(u.arenaId);
-  else c = { kernels: instantiateKernels(u.memory), layout: blockLayout(u.dim, u.rowsPerBlock), used: now };
-  c.used = now;
-  cache.set(u.arenaId, c);
-  for (const [id, e] of cache) {
-    if (cache.size <= MAX_CACHED && now - e.used < IDLE_MS) break;
-    cache.delete(id);
+  if (c) {
+    c.used = now;
+    return c;
   }
+  // A new arena: drop the entries unused for long (and the oldest, past the cap) first.
+  const byAge = [...cache].sort((a, b) => a[1].used - b[1].used);
+  for (const [id, e] of byAge) if (now - e.used >= IDLE_MS || cache.size >= MAX_CACHED) cache.delete(id);
+  c = { kernels: instantiateKernels(u.memory), layout: blockLayout(u.dim, u.rowsPerBlock), used: now };
+  cache.set(u.arenaId, c);
   return c;
 }
 

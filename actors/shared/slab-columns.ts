@@ -53,8 +53,8 @@ export function gatherColumns(dim: number, sources: readonly ColumnSource[]): Co
   return { vectors, sparseOffsets, sparseIndices, sparseValues };
 }
 
-/** A new arena holding `rows` records from columns, every row visible from version 0 on. */
-export function arenaFromColumns(dim: number, rows: number, c: Columns): Arena {
+/** A new arena holding `rows` records from columns (with their ids and metadata JSON), every row visible from version 0 on. */
+export function arenaFromColumns(dim: number, rows: number, c: Columns, ids: readonly string[], metaJson: readonly (string | undefined)[]): Arena {
   const arena = new Arena(dim);
   for (let i = 0; i < rows; i++) {
     const s = c.sparseOffsets[i]!;
@@ -63,6 +63,7 @@ export function arenaFromColumns(dim: number, rows: number, c: Columns): Arena {
       dim > 0 ? c.vectors.subarray(i * dim, (i + 1) * dim) : undefined,
       e > s ? { indices: c.sparseIndices.subarray(s, e), values: c.sparseValues.subarray(s, e) } : undefined,
       0,
+      { id: ids[i]!, metaJson: metaJson[i] },
     );
   }
   return arena;

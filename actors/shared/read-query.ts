@@ -1,0 +1,140 @@
+/**
+ * A query run from a namespace's read view (read-view.ts) on the thread that asks, with no message to the namespace
+ * actor: each segment is scanned (memtables, small slabs) or walked through its graph into a reader slot's heap by
+ * the same scan-task code the executors run, the heaps are merged, and the winners' ids, metadata and values are read
+ * from the arenas. Unfiltered dense queries only; anything else (and a view behind its namespace) is the actor's.
+ */
+import { ArenaHeader, blockOffsets, coversArena, headerWord, locate, readDense, readLabel, readSparse } from './arena-layout.js';
+import type { ScanUnit } from './query-plan.js';
+import { claimSlot, readSnapshot, releaseSlot, READER_MAX_K, type NamespaceReadView, type ReadSegment } from './read-view.js';
+import { kernelsFor, runScanTask } from './scan-task.js';
+
+export interface ReadRequest {
+  vector: ArrayLike<number>;
+  k: number;
+  /** Result-set size of graph walks (at least k is used). */
+  ef: number;
+  /** KernelMetric code. */
+  metric: number;
+  /** Scan flags (SCAN_SKIP_ZERO …). */
+  flags: number;
+  includeValues: boolean;
+  includeMetadata: boolean;
+}
+
+/** One winning row: its kernel key (larger is better), id, and what was asked for. */
+export interface ReadHit {
+  key: number;
+  id: string;
+  metaJson?: string;
+  values?: number[];
+  sparse?: { indices: number[]; values: number[] };
+}
+
+interface Claimed {
+  seg: ReadSegment;
+  slot: number;
+  rows: number;
+  blocks: number[];
+}
+
+/** What a reader answers: the winners, the LSN of its snapshot and the namespace's live records. */
+export interface ReadResult {
+  hits: ReadHit[];
+  lsn: number;
+  live: number;
+}
+
+/** A read query sent to an executor. */
+export interface ReadTask {
+  view: NamespaceReadView;
+  req: ReadRequest;
+}
+
+/** Vector components a query reads (rows × dimension scanned; a graph walk counted as ef × 32 neighbours). */
+export function readWork(view: NamespaceReadView, ef: number): number {
+  let work = 0;
+  for (const s of view.segments) work += s.graph ? ef * 32 * s.dim : headerWord(s.memory.buffer, ArenaHeader.Rows) * s.dim;
+  return work;
+}
+
+/** The best `k` rows as the actor would answer them, or null when the query must go to the actor. */
+export function readQuery(view: NamespaceReadView, req: ReadRequest): ReadResult | null {
+  if (req.k > READER_MAX_K) return null;
+  const ef = Math.max(req.k, req.ef);
+  if (view.segments.some((s) => s.graph && ef > s.slots.efCap)) return null;
+  const snap = readSnapshot(view);
+  if (!snap) return null;
+  const claimed: Claimed[] = [];
+  let live = 0;
+  try {
+    for (const seg of view.segments) {
+      if (!coversArena(seg.memory)) return null;
+      const buf = seg.memory.buffer;
+      const rows = headerWord(buf, ArenaHeader.Rows);
+      const dead = headerWord(buf, ArenaHeader.Dead);
+      live += rows - dead;
+      if (dead >= rows) continue;
+      const slot = claimSlot(seg.memory, seg.slots);
+      if (slot === null) return null;
+      claimed.push({ seg, slot, rows, blocks: blockOffsets(buf, Math.ceil(rows / seg.rowsPerBlock)) });
+    }
+    const units = claimed.map((c) => unitOf(c, req, ef));
+    const counts = runScanTask({ snap: snap.version, k: req.k, metric: req.metric, flags: req.flags, units });
+    return { hits: winners(claimed, units, counts, req), lsn: snap.lsn, live };
+  } finally {
+    for (const c of claimed) releaseSlot(c.seg.memory, c.slot);
+  }
+}
+
+/** The scan unit of one claimed segment: the query copied into the slot, the whole arena (or its graph). */
+function unitOf(c: Claimed, req: ReadRequest, ef: number): ScanUnit {
+  const { seg, slot } = c;
+  const q = slot + seg.slots.q;
+  new Float32Array(seg.memory.buffer, q, seg.dim).set(req.vector);
+  const n = kernelsFor(seg).kernels.norm(q, seg.dim);
+  const buf = seg.memory.buffer;
+  const graph = seg.graph && { handle: seg.graph, kernel: slot + seg.slots.kernel, ef };
+  return {
+    arenaId: seg.arenaId,
+    memory: seg.memory,
+    dim: seg.dim,
+    rowsPerBlock: seg.rowsPerBlock,
+    blocks: graph ? [] : c.blocks,
+    rowBase: 0,
+    totalRows: c.rows,
+    q,
+    qInvNorm: n > 0 ? 1 / n : 0,
+    qsIdx: 0,
+    qsVal: 0,
+    qsN: 0,
+    // A graph walk does not look at row versions: it skips dead rows through the arena's alive bitmap.
+    bits: graph && headerWord(buf, ArenaHeader.Dead) > 0 ? headerWord(buf, ArenaHeader.AliveBits) : 0,
+    heap: slot + seg.slots.heap,
+    graph,
+  };
+}
+
+/** Merges the heaps into the best k (equal keys: older segment, then earlier row) and reads their labels. */
+function winners(claimed: Claimed[], units: ScanUnit[], counts: number[], req: ReadRequest): ReadHit[] {
+  const best: { key: number; c: number; row: number }[] = [];
+  units.forEach((u, c) => {
+    const buf = u.memory.buffer;
+    const keys = new Float32Array(buf, u.heap, counts[c]!);
+    const rows = new Uint32Array(buf, u.heap + 4 * req.k, counts[c]!);
+    for (let j = 0; j < keys.length; j++) best.push({ key: keys[j]!, c, row: rows[j]! });
+  });
+  best.sort((a, b) => b.key - a.key || a.c - b.c || a.row - b.row);
+  return best.slice(0, req.k).map(({ key, c, row }) => {
+    const { seg, blocks } = claimed[c]!;
+    const buf = seg.memory.buffer;
+    const layout = kernelsFor(seg).layout;
+    const { block, r } = locate(blocks, seg.rowsPerBlock, row);
+    const hit: ReadHit = { key, ...readLabel(buf, layout, block, r, req.includeMetadata) };
+    if (req.includeValues) {
+      hit.values = seg.dim > 0 ? readDense(buf, layout, block, r) : [];
+      hit.sparse = readSparse(buf, layout, block, r);
+    }
+    return hit;
+  });
+}
