@@ -4,9 +4,9 @@
  * view (actors/shared/read-query.ts).
  */
 import type { ScanTask } from '../shared/query-plan.js';
-import { readQuery, type ReadResult, type ReadTask } from '../shared/read-query.js';
+import { runReadTask, type ReadTask, type ReadTaskResult } from '../shared/read-query.js';
 import { runScanTask } from '../shared/scan-task.js';
 
-export default function execute(t: ScanTask | ReadTask): number[] | ReadResult | null {
-  return 'view' in t ? readQuery(t.view, t.req) : runScanTask(t);
+export default function execute(t: ScanTask | ReadTask): number[] | ReadTaskResult {
+  return 'viewId' in t ? runReadTask(t) : runScanTask(t);
 }

@@ -128,7 +128,7 @@ async function readHere(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQ
   const where = sup.placeRead(readWork(view, Math.max(req.k, req.ef)));
   if (where === 'yield') await new Promise((resolve) => setImmediate(resolve));
   // After a yield the view may have been replaced: read the current one.
-  const r = where === 'pool' ? await sup.readOnPool({ view, req }) : readQuery(sup.host(cfg.name, ns).readView(cfg.name, ns) ?? view, req);
+  const r = where === 'pool' ? await sup.readOnPool(view, req) : readQuery(sup.host(cfg.name, ns).readView(cfg.name, ns) ?? view, req);
   if (!r) return null;
   sup.readerQueries++;
   const winners = r.hits.map((h): Winner => ({ ...h, metadata: h.metaJson === undefined ? undefined : (JSON.parse(h.metaJson) as RecordMetadata) }));

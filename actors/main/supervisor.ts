@@ -17,7 +17,17 @@ import type { Settings } from '../../engine/core/settings.js';
 import type { BuilderApi } from '../shared/build-job.js';
 import type { ScanTask } from '../shared/query-plan.js';
 import { runScanTask } from '../shared/scan-task.js';
-import type { ReadResult, ReadTask } from '../shared/read-query.js';
+import type { ReadRequest, ReadResult, ReadTaskResult } from '../shared/read-query.js';
+import type { NamespaceReadView } from '../shared/read-view.js';
+
+/** A number naming each view this thread received, for executors to cache it by. */
+const viewIds = new WeakMap<NamespaceReadView, number>();
+let lastViewId = 0;
+function viewId(view: NamespaceReadView): number {
+  let id = viewIds.get(view);
+  if (id === undefined) viewIds.set(view, (id = ++lastViewId));
+  return id;
+}
 import { hostFor } from '../shared/routing.js';
 import { HostHandle } from './host-handle.js';
 
@@ -72,6 +82,8 @@ export class Supervisor {
   /** Read-view queries on the executors now, and ever. */
   private poolReads = 0;
   private readerOffloads = 0;
+  /** How many tasks carried each view to the executors. */
+  private readonly viewsSent = new WeakMap<NamespaceReadView, number>();
   /** When the current turn of the event loop started (armed: a setImmediate will mark the next one). */
   private turn = { armed: false, start: 0 };
   private readonly hosts: HostHandle[] = [];
@@ -218,12 +230,21 @@ export class Supervisor {
     return now - this.turn.start > TURN_MS ? 'yield' : 'here';
   }
 
-  /** Runs a read-view query on an executor; null when the executor died (the caller plans it through the actor). */
-  async readOnPool(task: ReadTask): Promise<ReadResult | null> {
+  /**
+   * Runs a read-view query on an executor; null when the executor died (the caller plans it through the actor).
+   * The view travels with the first tasks of each view (see ReadTask), and again when an executor lacks it.
+   */
+  async readOnPool(view: NamespaceReadView, req: ReadRequest): Promise<ReadResult | null> {
     this.poolReads++;
     this.readerOffloads++;
     try {
-      return (await this.pool.run(task)) as ReadResult | null;
+      const id = viewId(view);
+      const sent = this.viewsSent.get(view) ?? 0;
+      const withView = sent < 2 * this.executorCount;
+      if (withView) this.viewsSent.set(view, sent + 1);
+      let r = (await this.pool.run(withView ? { viewId: id, view, req } : { viewId: id, req })) as ReadTaskResult;
+      if (r && 'unknownView' in r) r = (await this.pool.run({ viewId: id, view, req })) as ReadTaskResult;
+      return r && 'unknownView' in r ? null : r;
     } catch (err) {
       if (err instanceof LarchError || this.closing) throw err;
       return null;
