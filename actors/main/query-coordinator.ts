@@ -7,8 +7,8 @@ import type { IndexConfig } from '../../engine/core/index-config.js';
 import type { QueryResponse, RecordMetadata, ScoredPineconeRecord } from '../../engine/core/types.js';
 import type { ValidQuery } from '../../engine/core/validation/data.js';
 import { encodeRecords } from '../../engine/storage/record-frame.js';
-import { blockLayout, f32ToNumber, locate, readDense, readSparse } from '../shared/arena-layout.js';
-import type { ArenaView } from '../shared/arena.js';
+import { f32ToNumber } from '../shared/arena-layout.js';
+import { readHits } from '../shared/row-values.js';
 import type { PlanHit, PlanRequest, PlanResult, PlanUnit, QueryPlan, ScanTask, ScanUnit } from '../shared/query-plan.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -63,17 +63,6 @@ function scanTasks(plan: QueryPlan): { task: ScanTask; units: PlanUnit[] }[] {
   return tasks.filter((t) => t.units.length > 0);
 }
 
-/** Dense and sparse values of rows ([view index, row]), read in place from the arenas' shared memory. */
-export function readHits(views: readonly ArenaView[], hits: readonly [view: number, row: number][]): { values: number[]; sparse?: { indices: number[]; values: number[] } }[] {
-  const layouts = views.map((v) => blockLayout(v.dim, v.rowsPerBlock));
-  return hits.map(([p, row]) => {
-    const view = views[p]!;
-    const { block, r } = locate(view.blocks, view.rowsPerBlock, row);
-    const buf = view.memory.buffer;
-    return { values: view.dim > 0 ? readDense(buf, layouts[p]!, block, r) : [], sparse: readSparse(buf, layouts[p]!, block, r) };
-  });
-}
-
 /**
  * Runs a validated query; also answers the namespace's applied LSN when it was planned. Counted in
  * `sup.activeQueries` from start to answer: a query alone may have its small scans run on this thread.
@@ -110,7 +99,7 @@ async function planScanHydrate(sup: Supervisor, cfg: IndexConfig, ns: string, q:
 
   const hits = best.map((c): PlanHit => [c.seg, c.row]);
   const hyd = await host.call.hydrate(cfg.name, ns, plan.planId, hits, q.includeMetadata);
-  const values = q.includeValues ? readHits(plan.segments.map((s) => s.view), hits) : undefined;
+  const values = q.includeValues ? readHits(plan.segments.map((s) => s.view), hits, q.deferValues) : undefined;
   const euclid = cfg.metric === 'euclidean';
   const matches: ScoredPineconeRecord[] = best.map((c, i) => {
     const m: ScoredPineconeRecord = { id: hyd.ids[i]!, score: f32ToNumber(euclid ? -c.key : c.key), values: values ? values[i]!.values : [] };
