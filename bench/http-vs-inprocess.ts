@@ -9,6 +9,8 @@
  *
  *   in-process   `db.index(name).query({ vector, topK })` in this process
  *   http fetch   a bare `fetch` POST to `<host>/query` (Node's global fetch, keep-alive)
+ *   http node    the same request with `node:http` and a keep-alive agent: a lighter client than fetch (undici),
+ *                to tell the client's share of the HTTP cost from the server's
  *   http client  the official `@pinecone-database/pinecone` 6.x client (same transport), to tell the client
  *                library's own cost from the server's
  *   baseline     with `--baseline <path to another build's dist/cli/larchdb.js>`: raw fetch to a second server
@@ -29,6 +31,7 @@
  *
  * @module
  */
+import { Agent, request } from 'node:http';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -83,6 +86,8 @@ const SPEC = { serverless: { cloud: 'aws', region: 'us-east-1' } } as const;
 const EXACT = { idleFlushMs: 0 };
 
 const log = makeLog(JSON_OUT);
+/** Keep-alive connections for the node:http mode. */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 const randomVector = (rand: () => number, dim: number): number[] => Array.from({ length: dim }, () => Math.fround(rand() * 2 - 1));
 
@@ -247,11 +252,31 @@ async function main(): Promise<void> {
       if (!res.ok) throw new Error(`POST ${host}/query: HTTP ${res.status}: ${JSON.stringify(body)}`);
       return body.matches ?? [];
     };
+    const nodeHttp = (host: string): Ask => {
+      const url = new URL(`${host}/query`);
+      return (vector) =>
+        new Promise((resolve, reject) => {
+          const body = JSON.stringify({ vector, topK: K });
+          const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { matches?: Match[] };
+              if (res.statusCode !== 200) reject(new Error(`POST ${url}: HTTP ${res.statusCode}: ${JSON.stringify(parsed)}`));
+              else resolve(parsed.matches ?? []);
+            });
+            res.on('error', reject);
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+    };
     const pc = new Pinecone({ apiKey: 'x', controllerHostUrl: servers[0]!.proc.url, maxRetries: 0 });
     const remote = pc.index(INDEX);
     const modes: Mode[] = [
       { name: 'in-process', ask: async (vector) => (await local.query({ vector, topK: K })).matches },
       { name: 'http fetch', ask: rawFetch(hosts[0]!), server: servers[0]!.proc },
+      { name: 'http node', ask: nodeHttp(hosts[0]!), server: servers[0]!.proc },
     ];
     if (!args['no-client']) modes.push({ name: 'http client', ask: async (vector) => (await remote.query({ vector, topK: K })).matches, server: servers[0]!.proc });
     if (servers[1]) modes.push({ name: 'baseline', ask: rawFetch(hosts[1]!), server: servers[1].proc });
@@ -321,7 +346,7 @@ async function main(): Promise<void> {
           roundMedianQps: h.roundMedian.qps / inproc.roundMedian.qps,
         };
       };
-      return { concurrency: conc, httpFetch: vs('http fetch')!, httpClient: vs('http client'), baseline: vs('baseline') };
+      return { concurrency: conc, httpFetch: vs('http fetch')!, httpNode: vs('http node')!, httpClient: vs('http client'), baseline: vs('baseline') };
     });
 
     // Large responses: each server gets the same 768-d records; requests alternate between servers, rep by rep.
@@ -403,7 +428,7 @@ async function main(): Promise<void> {
     }
     console.log(line);
     for (const r of ratios) {
-      for (const [name, v] of [['http fetch', r.httpFetch], ['http client', r.httpClient], ['baseline', r.baseline]] as const) {
+      for (const [name, v] of [['http fetch', r.httpFetch], ['http node', r.httpNode], ['http client', r.httpClient], ['baseline', r.baseline]] as const) {
         if (!v) continue;
         console.log(`c=${String(r.concurrency).padEnd(3)} ${name.padEnd(11)} / in-process: p50 ${v.p50.toFixed(2)}x (round med ${v.roundMedianP50.toFixed(2)}x), ` +
           `p99 ${v.p99.toFixed(2)}x, QPS ${v.qps.toFixed(2)}x (round med ${v.roundMedianQps.toFixed(2)}x)`);
@@ -411,8 +436,8 @@ async function main(): Promise<void> {
     }
     const c1 = ratios.find((r) => r.concurrency === 1);
     const c16 = ratios.find((r) => r.concurrency === 16);
-    if (c1) console.log(`target: HTTP p50 / in-process p50 at c=1 <= 1.3: ${c1.httpFetch.p50.toFixed(2)}x`);
-    if (c16) console.log(`target: HTTP QPS / in-process QPS at c=16 >= 0.8: ${c16.httpFetch.qps.toFixed(2)}x`);
+    if (c1) console.log(`target: HTTP p50 / in-process p50 at c=1 <= 1.3: fetch ${c1.httpFetch.p50.toFixed(2)}x, node:http ${c1.httpNode.p50.toFixed(2)}x`);
+    if (c16) console.log(`target: HTTP QPS / in-process QPS at c=16 >= 0.8: fetch ${c16.httpFetch.qps.toFixed(2)}x, node:http ${c16.httpNode.qps.toFixed(2)}x`);
 
     console.log(`\nLarge responses (${LARGE_N} x ${LARGE_DIM}, ${LARGE_REPS} reps, medians; probe = GET describe_index_stats back to back during the large request)`);
     console.log(`${'server'.padEnd(12)}${'request'.padEnd(40)}${'MB'.padStart(6)}${'large ms'.padStart(10)}${'probes'.padStart(8)}` +
@@ -425,6 +450,7 @@ async function main(): Promise<void> {
     console.log(`\n${note}`);
     if (!quiet) console.log(`warning: other processes used up to ${(busiest * 100).toFixed(0)}% of the cores during a run; the numbers are noisy.`);
   } finally {
+    agent.destroy();
     await Promise.all(servers.map((s) => s.proc.stop()));
     await db.close();
   }
