@@ -10,6 +10,7 @@
  * the same (test/large-responses.test.ts compares them).
  */
 import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
 import { move } from 'piscina';
 import type { LarchDB } from '../engine/index.js';
 import { fetchResponse, fillValues, type DeferredRows, type FetchedRows } from '../engine/internal.js';
@@ -52,6 +53,25 @@ export default function encodeOnWorker(a: ValuesAnswer): unknown {
   return move(bytes);
 }
 
+/** Bytes handed to the socket per turn of the event loop. */
+const SLICE_BYTES = 256 * 1024;
+
+/**
+ * `bytes` as a stream of slices, one per turn of the event loop: writing megabytes to a local socket at once also
+ * runs the receiving side's TCP work, and held the loop ~30 ms for 8.6 MB.
+ */
+function sliced(bytes: Uint8Array): Readable {
+  let at = 0;
+  return new Readable({
+    read() {
+      if (at >= bytes.length) return void this.push(null);
+      const slice = Buffer.from(bytes.buffer, bytes.byteOffset + at, Math.min(SLICE_BYTES, bytes.length - at));
+      at += slice.length;
+      setImmediate(() => this.push(slice));
+    },
+  });
+}
+
 /**
  * Answers with values for one server. Large answers are encoded on at most `executors − 1` executors at a time
  * (at least one): several large answers at once must not take every executor, or the scans of other queries would
@@ -82,6 +102,6 @@ export class ValuesSender {
       if (next) next();
       else this.running--;
     }
-    return reply.type('application/json; charset=utf-8').send(bytes);
+    return reply.type('application/json; charset=utf-8').header('content-length', bytes.length).send(sliced(bytes));
   }
 }

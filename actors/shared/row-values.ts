@@ -33,14 +33,19 @@ function readRow(views: readonly ArenaView[], layouts: BlockLayout[], [p, row]: 
   const view = views[p]!;
   const { block, r } = locate(view.blocks, view.rowsPerBlock, row);
   const buf = view.memory.buffer;
+  const values = view.dim > 0 ? readDense(buf, layouts[p]!, block, r) : [];
   const sparse = readSparse(buf, layouts[p]!, block, r);
-  return sparse ? { values: view.dim > 0 ? readDense(buf, layouts[p]!, block, r) : [], sparse } : { values: view.dim > 0 ? readDense(buf, layouts[p]!, block, r) : [] };
+  return sparse ? { values, sparse } : { values };
 }
 
-/** How many sparse values a row has (0: none), without reading them. */
-function sparseCount(view: ArenaView, layout: BlockLayout, row: number): number {
-  const { block, r } = locate(view.blocks, view.rowsPerBlock, row);
-  return new Uint32Array(view.memory.buffer, block + layout.sparseNnz, view.rowsPerBlock)[r]!;
+/** How many sparse values a row of `views` has (0: none), without reading them. */
+function sparseCounter(views: readonly ArenaView[], layouts: BlockLayout[]): (ref: RowRef) => number {
+  const words = views.map((v) => new Uint32Array(v.memory.buffer));
+  return ([p, row]) => {
+    const view = views[p]!;
+    const { block, r } = locate(view.blocks, view.rowsPerBlock, row);
+    return words[p]![(block + layouts[p]!.sparseNnz) / 4 + r]!;
+  };
 }
 
 /**
@@ -59,8 +64,9 @@ const placeholders = new WeakMap<number[], { views: readonly ArenaView[]; ref: R
 export function readHits(views: readonly ArenaView[], hits: readonly RowRef[], defer = false): RowValues[] {
   const layouts = views.map((v) => blockLayout(v.dim, v.rowsPerBlock));
   if (!defer) return hits.map((ref) => readRow(views, layouts, ref));
+  const sparseCount = sparseCounter(views, layouts);
   return hits.map(([p, row]) => {
-    const nnz = sparseCount(views[p]!, layouts[p]!, row);
+    const nnz = sparseCount([p, row]);
     const values: number[] = [];
     placeholders.set(values, { views, ref: [p, row], floats: views[p]!.dim + 2 * nnz });
     return nnz > 0 ? { values, sparse: { indices: [], values: [] } } : { values };
@@ -98,9 +104,9 @@ export function fillValues(records: { values?: number[]; sparseValues?: RecordSp
 /** Dense and sparse values a fetch's rows hold together: what reading them costs. */
 export function fetchedFloats({ found }: FetchedRows): number {
   if (!found) return 0;
-  const layouts = found.views.map((v) => blockLayout(v.dim, v.rowsPerBlock));
+  const sparseCount = sparseCounter(found.views, found.views.map((v) => blockLayout(v.dim, v.rowsPerBlock)));
   let floats = 0;
-  for (const { view, row } of found.rows) floats += found.views[view]!.dim + 2 * sparseCount(found.views[view]!, layouts[view]!, row);
+  for (const { view, row } of found.rows) floats += found.views[view]!.dim + 2 * sparseCount([view, row]);
   return floats;
 }
 
