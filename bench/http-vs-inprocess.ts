@@ -14,7 +14,9 @@
  *   http client  the official `@pinecone-database/pinecone` 6.x client (same transport), to tell the client
  *                library's own cost from the server's
  *   baseline     with `--baseline <path to another build's dist/cli/larchdb.js>`: raw fetch to a second server
- *                started from that build, for an A/B of server changes in the same run
+ *                started from that build, for an A/B of server changes in the same run. Calibrate with an A/A run
+ *                (the baseline a copy of this build): on the 2-vCPU VM the second server came out 10-20% slower
+ *                at small queries (server CPU per query, QPS at c=16), so smaller differences there mean nothing
  *
  * The modes take turns: each concurrency level runs `--rounds` rounds, each round a slice of the queries in every
  * mode (the order rotating), so machine drift hits all modes alike. Latencies are per request (closed loop:
