@@ -42,9 +42,9 @@ import {
 import { filterableFields, validateMetadataSchema } from './core/validation/metadata-schema.js';
 import { validateNamespaceName } from './core/validation/records.js';
 import { isPlainObject } from './core/validation/shape.js';
-import type { FetchResult } from '../actors/shared/host-api.js';
 import { encodeRecords } from './storage/record-frame.js';
-import { readHits, runQuery } from '../actors/main/query-coordinator.js';
+import { runQuery } from '../actors/main/query-coordinator.js';
+import { deferredRows, fetchResponse, type DeferredRows, type FetchedRows } from '../actors/shared/row-values.js';
 import type { Supervisor } from '../actors/main/supervisor.js';
 import type { Inference } from './inference.js';
 import { embedRecords, searchRecords } from './integrated.js';
@@ -141,16 +141,30 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
     return (await this.queryWithLsn(options)).response;
   }
 
-  /** @internal A query and the namespace's applied LSN it saw (every write up to it is reflected). */
-  async queryWithLsn(options: QueryOptions): Promise<{ response: QueryResponse<T>; lsn: number }> {
+  /**
+   * @internal A query and the namespace's applied LSN it saw (every write up to it is reflected). With
+   * `deferValues` and includeValues, each match's values are placeholders and `values` says which rows they are:
+   * `fillValues` reads them, on any thread (the HTTP server does so off its event loop when there are many).
+   */
+  async queryWithLsn(options: QueryOptions, deferValues = false): Promise<{ response: QueryResponse<T>; lsn: number; values?: DeferredRows }> {
     const cfg = this.cfg;
     const q = validateQuery(options, cfg);
     compileFilter(q.filter); // a bad filter fails even where the namespace does not exist yet
-    return (await runQuery(this.ctx.supervisor(), cfg, this.namespaceName, q)) as { response: QueryResponse<T>; lsn: number };
+    if (deferValues && q.includeValues) q.deferValues = true;
+    const r = (await runQuery(this.ctx.supervisor(), cfg, this.namespaceName, q)) as { response: QueryResponse<T>; lsn: number };
+    if (!q.deferValues) return r;
+    const values = deferredRows(r.response.matches);
+    if (!values) throw new Error('query matches lost their deferred values');
+    return { ...r, values };
   }
 
   /** Records by id; ids that do not exist are left out. */
   async fetch(ids: string[]): Promise<FetchResponse<T>> {
+    return fetchResponse<T>(await this.fetchRows(ids));
+  }
+
+  /** @internal {@link fetch}'s rows, their values not read yet: `fetchResponse` reads them, on any thread. */
+  async fetchRows(ids: string[]): Promise<FetchedRows> {
     const valid = validateIdList(ids, MAX_FETCH_IDS, 'fetch ids');
     this.requireIndex();
     return this.fetched(await this.host().call.fetch(this.name, this.namespaceName, valid));
@@ -161,30 +175,27 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
    * back as `paginationToken` for the next page.
    */
   async fetchByMetadata(options: FetchByMetadataOptions): Promise<FetchByMetadataResponse<T>> {
+    const { rows, next } = await this.fetchByMetadataRows(options);
+    const res: FetchByMetadataResponse<T> = fetchResponse<T>(rows);
+    if (next !== undefined) res.pagination = { next };
+    return res;
+  }
+
+  /** @internal {@link fetchByMetadata}'s rows, their values not read yet, and the next page's token. */
+  async fetchByMetadataRows(options: FetchByMetadataOptions): Promise<{ rows: FetchedRows; next?: string }> {
     const o = validateFetchByMetadata(options);
     compileFilter(o.filter);
     this.requireIndex();
     const after = o.paginationToken !== undefined ? decodeToken(o.paginationToken) : undefined;
     const got = await this.host().call.fetchMatching(this.name, this.namespaceName, o.filter, o.limit, after);
-    const res: FetchByMetadataResponse<T> = this.fetched(got?.fetched ?? null);
     const ids = got?.fetched.rows ?? [];
-    if (got?.more && ids.length > 0) res.pagination = { next: encodeToken(ids[ids.length - 1]!.id) };
-    return res;
+    const rows = this.fetched(got?.fetched ?? null);
+    return got?.more && ids.length > 0 ? { rows, next: encodeToken(ids[ids.length - 1]!.id) } : { rows };
   }
 
-  /** A fetch answer from the rows a host found (values read from shared memory). */
-  private fetched(got: FetchResult | null): FetchResponse<T> {
-    const records: Record<string, PineconeRecord<T>> = {};
-    if (got && got.rows.length > 0) {
-      const vals = readHits(got.views, got.rows.map((r) => [r.view, r.row]));
-      got.rows.forEach((r, i) => {
-        const rec: PineconeRecord<T> = { id: r.id, values: vals[i]!.values };
-        if (vals[i]!.sparse) rec.sparseValues = vals[i]!.sparse;
-        if (r.metadata) rec.metadata = r.metadata as T;
-        records[r.id] = rec;
-      });
-    }
-    return { records, namespace: this.namespaceName, usage: { readUnits: Math.max(1, Math.ceil((got?.rows.length ?? 0) / 10)) } };
+  /** The rows a host found (null: no such namespace), with the answer's namespace and read units. */
+  private fetched(found: FetchedRows['found']): FetchedRows {
+    return { found, namespace: this.namespaceName, readUnits: Math.max(1, Math.ceil((found?.rows.length ?? 0) / 10)) };
   }
 
   /**

@@ -12,6 +12,8 @@ export { MAX_MEMTABLE_BYTES, DEFAULTS } from './core/settings.js';
 export { validateIndexName } from './core/validation/control.js';
 export { validateUpsert } from './core/validation/data.js';
 export { encodeRecords } from './storage/record-frame.js';
+// Answers with values: read from shared memory on whichever thread encodes them (server/response-encode.ts).
+export { fetchResponse, fetchedFloats, fillValues, type DeferredRows, type FetchedRows } from '../actors/shared/row-values.js';
 
 // Benchmarks and their data: the seeded PRNG, checksums, and the kernel-level pieces timed without the engine.
 export { prng } from './core/prng.js';

@@ -31,6 +31,11 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Log each request (fastify's request logging); default false. */
   logRequests?: boolean;
+  /**
+   * Answers carrying at least this many values (fetch, query with includeValues) are encoded on an executor thread,
+   * off the event loop (server/response-encode.ts); default 8192. Tests set 0 or Infinity to choose the path.
+   */
+  offloadValuesFrom?: number;
 }
 
 /** 1000 fetch ids of 512 characters, percent-encoded, fit in the request line. */
@@ -91,7 +96,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const hostOf = (req: FastifyRequest, index: string): string => `${advertised ?? baseUrl(req)}${DATA_PREFIX}${index}`;
   registerControlRoutes(app, { db: opts.db, hostOf });
   registerInferenceRoutes(app, opts.db);
-  app.register(async (scope) => registerDataRoutes(scope, opts.db), { prefix: `${DATA_PREFIX}:index` });
+  app.register(async (scope) => registerDataRoutes(scope, opts.db, { offloadValuesFrom: opts.offloadValuesFrom }), { prefix: `${DATA_PREFIX}:index` });
   return app;
 }
 

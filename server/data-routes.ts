@@ -4,17 +4,18 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Filter, Index, LarchDB, MetadataSchema, QueryOptions, UpdateOptions } from '../engine/index.js';
-import { compileFilter, invalidArgument, notFound, unsupported } from '../engine/internal.js';
+import { compileFilter, fetchedFloats, invalidArgument, notFound, unsupported } from '../engine/internal.js';
 import { versionOf } from './api-versions.js';
 import { parseNdjson, searchFromWire, searchToWire } from './records-wire.js';
 import { ALIASES, createNamespaceBody, searchRecordsBody, deleteBody, fetchByMetadataBody, queryBody, statsBody, updateBody } from './schemas.js';
 import { prepareUpsert, type PrepareReply, type PreparedUpsert } from './upsert-prepare.js';
 import { WireError } from './errors.js';
+import { OFFLOAD_FLOATS, ValuesSender, type ValuesAnswer } from './response-encode.js';
 
 /** Upsert bodies from this size on are parsed on an executor thread; below it a thread hop costs more than parsing. */
 const OFFLOAD_BYTES = 64 * 1024;
 const PREPARE_MODULE = new URL('./upsert-prepare.js', import.meta.url).href;
-import { defined, fetchToWire, isObject, namespaceToWire, namespacesToWire, normalizeMessage, queryToWire, statsToWire } from './wire.js';
+import { defined, isObject, namespaceToWire, namespacesToWire, normalizeMessage, queryToWire, statsToWire } from './wire.js';
 
 type Json = Record<string, unknown>;
 type Params = { index: string; namespace?: string };
@@ -36,7 +37,10 @@ function intParam(q: Query, name: string): number | undefined {
 }
 
 /** Registers the data-plane routes; `app` is already scoped to the `/index/:index` prefix. */
-export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
+export function registerDataRoutes(app: FastifyInstance, db: LarchDB, opts: { offloadValuesFrom?: number } = {}): void {
+  const offloadFrom = opts.offloadValuesFrom ?? OFFLOAD_FLOATS;
+  const sender = new ValuesSender(db);
+  const answer = (reply: FastifyReply, a: ValuesAnswer, floats: number) => sender.send(reply, a, floats >= offloadFrom);
   const target = (req: FastifyRequest<{ Params: Params }>, namespace: unknown): Index =>
     db.index(req.params.index).namespace((namespace as string | undefined) ?? '');
 
@@ -109,17 +113,19 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
         scanFactor: b.scanFactor,
         maxCandidates: b.maxCandidates,
       }) as unknown as QueryOptions;
-      const { response, lsn } = await target(req, b.namespace).queryWithLsn(options);
+      const { response, lsn, values } = await target(req, b.namespace).queryWithLsn(options, true);
       lsnHeaders(reply, lsn, false);
-      return queryToWire(response);
+      const wire = queryToWire(response);
+      return values ? answer(reply, { kind: 'query', wire, values }, values.floats) : wire;
     },
   );
 
-  app.get<{ Params: Params; Querystring: Query }>('/vectors/fetch', async (req) => {
+  app.get<{ Params: Params; Querystring: Query }>('/vectors/fetch', async (req, reply) => {
     const raw = req.query.ids;
     const ids = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
     if (ids.length === 0) throw invalidArgument('Fetch needs at least one id: repeat the ids query parameter (?ids=a&ids=b).');
-    return fetchToWire(await target(req, param(req.query, 'namespace')).fetch(ids));
+    const rows = await target(req, param(req.query, 'namespace')).fetchRows(ids);
+    return answer(reply, { kind: 'fetch', rows }, fetchedFloats(rows));
   });
 
   app.post<{ Params: Params; Body: Json }>(
@@ -205,11 +211,11 @@ export function registerDataRoutes(app: FastifyInstance, db: LarchDB): void {
   app.post<{ Params: Params; Body: Json }>(
     '/vectors/fetch_by_metadata',
     { schema: { body: fetchByMetadataBody }, preValidation: normalize((b) => normalizeMessage(b, ALIASES.fetchByMetadata)) },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body;
       const options = defined({ filter: (b.filter ?? {}) as Filter, limit: b.limit as number | undefined, paginationToken: b.paginationToken as string | undefined });
-      const r = await target(req, b.namespace).fetchByMetadata(options);
-      return defined({ ...fetchToWire(r), pagination: r.pagination?.next ? { next: r.pagination.next } : undefined });
+      const { rows, next } = await target(req, b.namespace).fetchByMetadataRows(options);
+      return answer(reply, { kind: 'fetch', rows, paginated: true, next }, fetchedFloats(rows));
     },
   );
 

@@ -179,8 +179,11 @@ export function indexModelToWire(m: IndexModel, host: string): Json {
 // -------------------------------------------------------------------------------------------------------------
 // Data plane
 
+/** A query's answer on the wire. */
+export type QueryWire = { results: never[]; matches: QueryResponse['matches']; namespace: string; usage: { readUnits: number } };
+
 /** Query result → wire: adds the deprecated `results: []` real responses carry. */
-export function queryToWire(r: QueryResponse): Json {
+export function queryToWire(r: QueryResponse): QueryWire {
   return { results: [], matches: r.matches, namespace: r.namespace, usage: { readUnits: r.usage?.readUnits ?? 0 } };
 }
 

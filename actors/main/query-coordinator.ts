@@ -7,10 +7,10 @@ import { hnswSettings, METRIC_CODE, type IndexConfig } from '../../engine/core/i
 import type { QueryResponse, RecordMetadata, ScoredPineconeRecord } from '../../engine/core/types.js';
 import type { ValidQuery } from '../../engine/core/validation/data.js';
 import { encodeRecords } from '../../engine/storage/record-frame.js';
-import { blockLayout, f32ToNumber, locate, readDense, readSparse } from '../shared/arena-layout.js';
-import type { ArenaView } from '../shared/arena.js';
+import { f32ToNumber } from '../shared/arena-layout.js';
+import { readHits, type RowRef, type RowValues } from '../shared/row-values.js';
 import { readUnits, type PlanHit, type PlanRequest, type PlanResult, type PlanUnit, type QueryPlan, type ScanTask, type ScanUnit } from '../shared/query-plan.js';
-import { readQuery, readWork, type ReadRequest } from '../shared/read-query.js';
+import { readQuery, readWork, rowViews, type ReadRequest } from '../shared/read-query.js';
 import type { Supervisor } from './supervisor.js';
 
 interface Candidate {
@@ -64,17 +64,6 @@ function scanTasks(plan: QueryPlan): { task: ScanTask; units: PlanUnit[] }[] {
   return tasks.filter((t) => t.units.length > 0);
 }
 
-/** Dense and sparse values of rows ([view index, row]), read in place from the arenas' shared memory. */
-export function readHits(views: readonly ArenaView[], hits: readonly [view: number, row: number][]): { values: number[]; sparse?: { indices: number[]; values: number[] } }[] {
-  const layouts = views.map((v) => blockLayout(v.dim, v.rowsPerBlock));
-  return hits.map(([p, row]) => {
-    const view = views[p]!;
-    const { block, r } = locate(view.blocks, view.rowsPerBlock, row);
-    const buf = view.memory.buffer;
-    return { values: view.dim > 0 ? readDense(buf, layouts[p]!, block, r) : [], sparse: readSparse(buf, layouts[p]!, block, r) };
-  });
-}
-
 /** A winning row as the answer needs it: kernel key (larger is better), id and what was asked for. */
 interface Winner {
   key: number;
@@ -122,7 +111,6 @@ async function readHere(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQ
     ef: hnswSettings(cfg).efSearch,
     metric: METRIC_CODE[cfg.metric],
     flags: 0,
-    includeValues: q.includeValues,
     includeMetadata: q.includeMetadata,
   };
   const where = sup.placeRead(readWork(view, Math.max(req.k, req.ef)));
@@ -130,8 +118,20 @@ async function readHere(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQ
   // After a yield the view may have been replaced: read the current one.
   const r = where === 'pool' ? await sup.readOnPool(view, req) : readQuery(sup.host(cfg.name, ns).readView(cfg.name, ns) ?? view, req);
   if (!r) return null;
+  let values: RowValues[] | undefined;
+  if (q.includeValues) {
+    // Values are read here, where a large HTTP answer can defer them to an executor (row-values.ts).
+    const views = rowViews(view);
+    if (!views) return null;
+    values = readHits(views, r.hits.map((h): RowRef => [h.seg, h.row]), q.deferValues);
+  }
   sup.readerQueries++;
-  const winners = r.hits.map((h): Winner => ({ ...h, metadata: h.metaJson === undefined ? undefined : (JSON.parse(h.metaJson) as RecordMetadata) }));
+  const winners = r.hits.map((h, i): Winner => ({
+    key: h.key,
+    id: h.id,
+    metadata: h.metaJson === undefined ? undefined : (JSON.parse(h.metaJson) as RecordMetadata),
+    ...values?.[i],
+  }));
   return { response: { matches: matchesOf(cfg, winners), namespace: ns, usage: { readUnits: readUnits(r.live, cfg.dimension ?? 0) } }, lsn: r.lsn };
 }
 
@@ -158,7 +158,7 @@ async function planScanHydrate(sup: Supervisor, cfg: IndexConfig, ns: string, q:
 
   const hits = best.map((c): PlanHit => [c.seg, c.row]);
   const hyd = await host.call.hydrate(cfg.name, ns, plan.planId, hits, q.includeMetadata);
-  const values = q.includeValues ? readHits(plan.segments.map((s) => s.view), hits) : undefined;
+  const values = q.includeValues ? readHits(plan.segments.map((s) => s.view), hits, q.deferValues) : undefined;
   const winners = best.map((c, i): Winner => ({ key: c.key, id: hyd.ids[i]!, metadata: hyd.metadata?.[i] ?? undefined, ...values?.[i] }));
   return { response: { matches: matchesOf(cfg, winners), namespace: ns, usage: { readUnits: plan.readUnits } }, lsn: plan.lsn };
 }

@@ -45,7 +45,7 @@ export interface SupervisorStats {
   readerQueries: number;
   /** Of those, the ones run on an executor (large ones, and ones with others in flight). */
   readerOffloads: number;
-  /** Request-preparation tasks run on the executor pool (large upsert bodies). */
+  /** Request work run on the executor pool (large upsert bodies, large answers with values). */
   offloaded: number;
   /** Inference jobs run again after their worker thread died. */
   inferenceRetries: number;
@@ -270,8 +270,8 @@ export class Supervisor {
   }
 
   /**
-   * Runs CPU-heavy request work (e.g. parsing a large upsert body) on the executor pool, off the event loop.
-   * `filename` is the module whose default export handles `task`.
+   * Runs CPU-heavy request work (parsing a large upsert body, encoding a large answer) on the executor pool, off
+   * the event loop. `filename` is the module whose default export handles `task`.
    */
   async offload<T>(filename: string, task: unknown): Promise<T> {
     this.counters.offloaded++;
@@ -279,7 +279,7 @@ export class Supervisor {
       return (await this.pool.run(task, { filename })) as T;
     } catch (err) {
       if (err instanceof LarchError) throw err;
-      throw unavailable(`An executor thread failed while preparing the request (${(err as Error).message}); retry it.`);
+      throw unavailable(`An executor thread failed while handling the request (${(err as Error).message}); retry it.`);
     }
   }
 

@@ -4,7 +4,8 @@
  * the same scan-task code the executors run, the heaps are merged, and the winners' ids, metadata and values are read
  * from the arenas. Unfiltered dense queries only; anything else (and a view behind its namespace) is the actor's.
  */
-import { ArenaHeader, blockOffsets, coversArena, headerWord, locate, readDense, readLabel, readSparse } from './arena-layout.js';
+import { ArenaHeader, blockOffsets, coversArena, headerWord, locate, readLabel } from './arena-layout.js';
+import type { ArenaView } from './arena.js';
 import type { ScanUnit } from './query-plan.js';
 import { claimSlot, readSnapshot, releaseSlot, READER_MAX_K, type NamespaceReadView, type ReadSegment } from './read-view.js';
 import { kernelsFor, runScanTask } from './scan-task.js';
@@ -18,17 +19,16 @@ export interface ReadRequest {
   metric: number;
   /** Scan flags (SCAN_SKIP_ZERO …). */
   flags: number;
-  includeValues: boolean;
   includeMetadata: boolean;
 }
 
-/** One winning row: its kernel key (larger is better), id, and what was asked for. */
+/** One winning row: its kernel key (larger is better), id (and metadata), and where it is: segment of the view, row. */
 export interface ReadHit {
   key: number;
   id: string;
   metaJson?: string;
-  values?: number[];
-  sparse?: { indices: number[]; values: number[] };
+  seg: number;
+  row: number;
 }
 
 interface Claimed {
@@ -105,7 +105,7 @@ export function readQuery(view: NamespaceReadView, req: ReadRequest): ReadResult
     }
     const units = claimed.map((c) => unitOf(c, req, ef));
     const counts = runScanTask({ snap: snap.version, k: req.k, metric: req.metric, flags: req.flags, units });
-    return { hits: winners(claimed, units, counts, req), lsn: snap.lsn, live };
+    return { hits: winners(view, claimed, units, counts, req), lsn: snap.lsn, live };
   } finally {
     for (const c of claimed) releaseSlot(c.seg.memory, c.slot);
   }
@@ -140,7 +140,7 @@ function unitOf(c: Claimed, req: ReadRequest, ef: number): ScanUnit {
 }
 
 /** Merges the heaps into the best k (equal keys: older segment, then earlier row) and reads their labels. */
-function winners(claimed: Claimed[], units: ScanUnit[], counts: number[], req: ReadRequest): ReadHit[] {
+function winners(view: NamespaceReadView, claimed: Claimed[], units: ScanUnit[], counts: number[], req: ReadRequest): ReadHit[] {
   const best: { key: number; c: number; row: number }[] = [];
   units.forEach((u, c) => {
     const buf = u.memory.buffer;
@@ -154,11 +154,17 @@ function winners(claimed: Claimed[], units: ScanUnit[], counts: number[], req: R
     const buf = seg.memory.buffer;
     const layout = kernelsFor(seg).layout;
     const { block, r } = locate(blocks, seg.rowsPerBlock, row);
-    const hit: ReadHit = { key, ...readLabel(buf, layout, block, r, req.includeMetadata) };
-    if (req.includeValues) {
-      hit.values = seg.dim > 0 ? readDense(buf, layout, block, r) : [];
-      hit.sparse = readSparse(buf, layout, block, r);
-    }
-    return hit;
+    return { key, ...readLabel(buf, layout, block, r, req.includeMetadata), seg: view.segments.indexOf(seg), row };
   });
+}
+
+/** The view's segments as arena views (their blocks as of now), to read the values of its hits (row-values.ts). */
+export function rowViews(view: NamespaceReadView): ArenaView[] | null {
+  const out: ArenaView[] = [];
+  for (const s of view.segments) {
+    if (!coversArena(s.memory)) return null;
+    const rows = headerWord(s.memory.buffer, ArenaHeader.Rows);
+    out.push({ arenaId: s.arenaId, memory: s.memory, dim: s.dim, rowsPerBlock: s.rowsPerBlock, blocks: blockOffsets(s.memory.buffer, Math.ceil(rows / s.rowsPerBlock)) });
+  }
+  return out;
 }

@@ -32,6 +32,11 @@ export interface ValidQuery {
   filter?: unknown;
   includeValues: boolean;
   includeMetadata: boolean;
+  /**
+   * Set by the engine, never by a caller's options: with includeValues, the matches carry placeholders instead of
+   * values, to be read on another thread (the HTTP server encodes large answers off its event loop).
+   */
+  deferValues?: boolean;
 }
 
 /** A validated update; `metadata` is to be merged into the stored metadata. */
