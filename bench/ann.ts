@@ -733,8 +733,8 @@ function report(
       const over = ep.latencyMs.meanMs - kSame.latencyMs.meanMs;
       limits.push(`engine per-query overhead at ef ${ep.ef}: ${(over * 1000).toFixed(0)} µs mean ` +
         `(engine c=1 ${(ep.latencyMs.meanMs * 1000).toFixed(0)} µs − kernel ${(kSame.latencyMs.meanMs * 1000).toFixed(0)} µs, ` +
-        `${((over / ep.latencyMs.meanMs) * 100).toFixed(0)}% of the engine's latency: plan on the host thread, executor task, hydrate, ` +
-        `message passing); CPU ${ep.cpuMsPerQuery.toFixed(3)} vs ${kSame.cpuMsPerQuery.toFixed(3)} ms/query` +
+        `${((over / ep.latencyMs.meanMs) * 100).toFixed(0)}% of the engine's latency: the public API's validation and number[] copy, ` +
+        `the read view's snapshot and slots, labels, building the answer); CPU ${ep.cpuMsPerQuery.toFixed(3)} vs ${kSame.cpuMsPerQuery.toFixed(3)} ms/query` +
         (ep.threadCpu ? ` (${fmtThreads(ep.threadCpu)})` : ''));
     }
   }
@@ -768,8 +768,9 @@ function report(
 
   const notes = [
     `hnswlib-node and the LarchDB kernel run one search at a time on the main thread (synchronous loops). The engine levels ` +
-      `are in-process and asynchronous: main thread → namespace-host thread (plan) → query executor (graph search in WASM) → ` +
-      `host (ids) → main; 'c' is the number of queries in flight (closed loop).`,
+      `are in-process and asynchronous: an unfiltered query runs from the namespace's read view on the main thread (graph ` +
+      `search in WASM, ids from the arena's labels), with no message to another thread; 'c' is the number of queries in ` +
+      `flight (closed loop), which the main thread runs one after another.`,
     `Matched recall: per level, the smallest swept ef whose recall@${K} over all ${nq} queries reaches the target; the recall ` +
       `there is shown (levels land at slightly different recalls). The kernel and the engine search different graphs (built ` +
       `separately from the same data and parameters), so their recall at one ef differs a little.`,
