@@ -182,13 +182,13 @@ test('after its namespace host crashed and came back, queries are answered from 
 test('a large read-view query runs on an executor, with the same answer', async () => {
   const db = await LarchDB.open({ ...opts, hnswMinRows: 100_000 });
   try {
-    // 5,000 x 512 searched exactly: 2.6M vector components, more than the main thread takes on.
-    const dim = 512;
+    // 5,000 x 2,048 searched exactly: 10M vector components, more than the main thread takes on.
+    const dim = 2048;
     await db.createIndex({ name: 'big', dimension: dim, metric: 'cosine', spec: SPEC });
     const idx = db.index('big');
     const { vectors } = clustered(5000, dim, 12);
-    for (let i = 0; i < 5000; i += 1000) {
-      await idx.upsert(vectors.slice(i, i + 1000).map((v, j) => ({ id: `b${i + j}`, values: Array.from(v), metadata: { i: i + j } })));
+    for (let i = 0; i < 5000; i += 200) {
+      await idx.upsert(vectors.slice(i, i + 200).map((v, j) => ({ id: `b${i + j}`, values: Array.from(v), metadata: { i: i + j } })));
     }
     const before = db.diagnostics();
     const answers = await Promise.all([7, 1234, 4999].map((i) => idx.query({ vector: Array.from(vectors[i]!), topK: 5, includeMetadata: true, includeValues: true })));

@@ -61,6 +61,13 @@ const INLINE_SCAN_WORK = 1 << 21;
 /** A thread that has run read-view queries this long without a turn of the event loop lets timers and I/O in. */
 const TURN_MS = 2;
 
+/**
+ * Most work a read-view query may have to run on the main thread: 8M components is ~1 ms of scan (32 MB at the
+ * kernel's ~38 GB/s), what the event loop may be held for; at 2M (the planned path's limit) a 10k x 384 exact query
+ * went to an executor and took 1.66x the kernel's scan time, the hop costing more than the scan.
+ */
+const READ_HERE_WORK = 1 << 23;
+
 function scanWork(task: ScanTask): number {
   let work = 0;
   for (const u of task.units) work += u.graph ? u.graph.ef * 32 * u.dim : u.blocks.length * u.rowsPerBlock * Math.max(1, u.dim);
@@ -221,7 +228,7 @@ export class Supervisor {
       this.turn = { armed: true, start: now };
       setImmediate(() => (this.turn.armed = false));
     }
-    if (work > INLINE_SCAN_WORK) return 'pool';
+    if (work > READ_HERE_WORK) return 'pool';
     return now - this.turn.start > TURN_MS ? 'yield' : 'here';
   }
 
