@@ -16,7 +16,7 @@ import { assertFilterable, filterableFields } from '../../engine/core/validation
 import { LogOp, readDeleteIdsBody, readFilterBody, readUpdateByFilterBody } from '../../engine/storage/log-ops.js';
 import type { Manifest } from '../../engine/storage/manifest.js';
 import { decodeRecords, type DecodedRecord } from '../../engine/storage/record-frame.js';
-import type { LogEntry, ReplayReport } from '../../engine/storage/request-log.js';
+import { releaseLogRecord, type LogEntry, type LogRecord, type ReplayReport } from '../../engine/storage/request-log.js';
 import type { Applied, FetchResult, Hydrated, ListResult, NamespaceInfo, NamespaceStorageInfo } from '../shared/host-api.js';
 import type { PlanHit, PlanRequest, PlanResult } from '../shared/query-plan.js';
 import type { BuilderLink } from './builder-link.js';
@@ -146,32 +146,40 @@ export class NamespaceActor {
 
   /**
    * Logs a write and applies it once durable. Returns at once (boxed, so the mailbox does not wait for the disk):
-   * the next write is logged in the same group commit.
+   * the next write is logged in the same group commit. The record's buffer goes back to its pool once the write is
+   * applied or has failed (its decoded vectors are views into it).
    */
-  write<T>(op: LogOp, body: Uint8Array): { done: Promise<Applied<T>> } {
+  write<T>(op: LogOp, rec: LogRecord): { done: Promise<Applied<T>> } {
     if (this.isClosed) throw unavailable(`Namespace '${this.name}' is closing; retry the write.`);
     if (this.inFlight >= this.opts.settings.mailboxLimit) {
       throw resourceExhausted(`Too many writes waiting for the disk in namespace '${this.name}' (${this.inFlight}); retry with backoff.`);
     }
-    const apply = this.applier(op, body, true);
+    const apply = this.applier(op, rec.body, true);
     const lsn = ++this.lsn;
+    const bytes = rec.body.length;
     const finish = (): Applied<T> => {
-      const value = apply(lsn) as T;
+      let value: T;
+      try {
+        value = apply(lsn) as T;
+      } finally {
+        releaseLogRecord(rec);
+      }
       this.appliedLsn = lsn;
-      this.data.memBytes += body.length;
+      this.data.memBytes += bytes;
       this.afterWrite();
       return { lsn, value };
     };
     const log = this.opts.storage?.log;
     if (!log) return { done: Promise.resolve().then(finish) };
     this.inFlight++;
-    const done = log.append(lsn, op, body).then(
+    const done = log.append(lsn, op, rec).then(
       () => {
         this.inFlight--;
         return finish();
       },
       (err: unknown) => {
         this.inFlight--;
+        releaseLogRecord(rec);
         throw diskError(err, `the request log of namespace '${this.name}'`);
       },
     );

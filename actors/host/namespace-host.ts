@@ -19,7 +19,7 @@ import type { MetadataSchema } from '../../engine/core/types.js';
 import { LogOp, deleteIdsBody, filterBody, updateByFilterBody } from '../../engine/storage/log-ops.js';
 import { readManifest, writeManifest } from '../../engine/storage/manifest.js';
 import { decodeRecords } from '../../engine/storage/record-frame.js';
-import { RequestLog } from '../../engine/storage/request-log.js';
+import { RequestLog, logRecordOf, newLogRecord, type LogRecord } from '../../engine/storage/request-log.js';
 import type { Applied, HostApi, HostInit, NamespaceInfo, Reply } from '../shared/host-api.js';
 import { RingConsumer } from '../shared/ring.js';
 import { hostFor } from '../shared/routing.js';
@@ -114,18 +114,33 @@ async function loadIndex(cfg: IndexConfig): Promise<number> {
  * Runs a write through the actor's mailbox (for order) and waits for it to be durable and applied. A write that
  * queued behind its namespace's deletion goes to the namespace's next incarnation.
  */
-function submit<T>(index: string, ns: string, op: LogOp, body: Uint8Array, create: boolean): Promise<Applied<T | undefined>> {
+function submit<T>(index: string, ns: string, op: LogOp, rec: LogRecord, create: boolean): Promise<Applied<T | undefined>> {
   const a = actor(index, ns, create);
   if (!a) return Promise.resolve({ lsn: 0, value: undefined });
   const k = key(index, ns);
   return a.mailbox
-    .run(() => (actors.get(k) === a ? a.write<T>(op, body) : null))
-    .then((box) => (box ? box.done : submit<T>(index, ns, op, body, create)));
+    .run(() => (actors.get(k) === a ? a.write<T>(op, rec) : null))
+    .then((box) => (box ? box.done : submit<T>(index, ns, op, rec, create)));
 }
 
 /** Reads the frame that belongs to this call: from the ring, or from its own buffer when it was too big. */
 function takeFrame(big: SharedArrayBuffer | undefined): Uint8Array {
   return big ? new Uint8Array(big).slice() : ring.read();
+}
+
+/**
+ * Reads a write's frame (as {@link takeFrame}) straight into a request-log record, the one copy it gets on this
+ * thread: the log frames it in place, the actor decodes and applies it from there.
+ */
+function takeRecord(big: SharedArrayBuffer | undefined): LogRecord {
+  if (big) {
+    const rec = newLogRecord(big.byteLength);
+    rec.body.set(new Uint8Array(big));
+    return rec;
+  }
+  let rec: LogRecord | undefined;
+  ring.read((n) => (rec = newLogRecord(n)).body);
+  return rec!;
 }
 
 async function closeActors(match: (a: NamespaceActor) => boolean): Promise<void> {
@@ -156,22 +171,22 @@ const api: HostApi = {
   },
   upsert(index, ns, big) {
     // An upsert creates its namespace, so it always applies (a value).
-    return submit<number>(index, ns, LogOp.Upsert, takeFrame(big), true) as Promise<Applied<number>>;
+    return submit<number>(index, ns, LogOp.Upsert, takeRecord(big), true) as Promise<Applied<number>>;
   },
   update(index, ns, big) {
-    return submit<undefined>(index, ns, LogOp.Update, takeFrame(big), false);
+    return submit<undefined>(index, ns, LogOp.Update, takeRecord(big), false);
   },
   deleteIds(index, ns, ids) {
-    return submit<undefined>(index, ns, LogOp.DeleteIds, deleteIdsBody(ids), false);
+    return submit<undefined>(index, ns, LogOp.DeleteIds, logRecordOf(deleteIdsBody(ids)), false);
   },
   deleteByFilter(index, ns, filter) {
-    return submit<number>(index, ns, LogOp.DeleteByFilter, filterBody(filter), false);
+    return submit<number>(index, ns, LogOp.DeleteByFilter, logRecordOf(filterBody(filter)), false);
   },
   deleteAll(index, ns) {
-    return submit<undefined>(index, ns, LogOp.DeleteAll, new Uint8Array(0), false);
+    return submit<undefined>(index, ns, LogOp.DeleteAll, newLogRecord(0), false);
   },
   updateByFilter(index, ns, filter, metadata) {
-    return submit<number>(index, ns, LogOp.UpdateByFilter, updateByFilterBody(filter, metadata), false);
+    return submit<number>(index, ns, LogOp.UpdateByFilter, logRecordOf(updateByFilterBody(filter, metadata)), false);
   },
   async createNamespace(index, ns, schema) {
     if (actor(index, ns, false)) return false;

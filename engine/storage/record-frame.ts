@@ -17,7 +17,11 @@ export interface CodecRecord {
   metadata?: RecordMetadata;
 }
 
-/** A record as decoded: typed arrays that own their memory. */
+/**
+ * A record as decoded. Vectors are views into the frame, not copies (the write path copies them once more, into the
+ * arena): they are valid as long as the frame's bytes are, and a frame must not be reused before its records are
+ * applied.
+ */
 export interface DecodedRecord {
   id: string;
   values?: Float32Array;
@@ -112,10 +116,12 @@ export function encodeRecordsToBytes(records: readonly CodecRecord[]): Uint8Arra
   return out;
 }
 
-/** Decodes a frame written by {@link encodeRecords}. The input must be 4-byte aligned. */
+/** Decodes a frame written by {@link encodeRecords} (see {@link DecodedRecord} on the lifetime of its vectors). */
 export function decodeRecords(src: Uint8Array): DecodedRecord[] {
   if (src.byteOffset % 4 !== 0) src = src.slice();
-  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const buf = src.buffer;
+  const at = src.byteOffset;
+  const dv = new DataView(buf, at, src.byteLength);
   let o = 0;
   const count = dv.getUint32(o, true);
   o += 4;
@@ -128,16 +134,12 @@ export function decodeRecords(src: Uint8Array): DecodedRecord[] {
     const rec: DecodedRecord = { id };
     if (present & DENSE) {
       const n = dv.getUint32(o, true);
-      rec.values = new Float32Array(src.buffer.slice(src.byteOffset + o + 4, src.byteOffset + o + 4 + 4 * n));
+      rec.values = new Float32Array(buf, at + o + 4, n);
       o += 4 + 4 * n;
     }
     if (present & SPARSE) {
       const n = dv.getUint32(o, true);
-      const base = src.byteOffset + o + 4;
-      rec.sparse = {
-        indices: new Uint32Array(src.buffer.slice(base, base + 4 * n)),
-        values: new Float32Array(src.buffer.slice(base + 4 * n, base + 8 * n)),
-      };
+      rec.sparse = { indices: new Uint32Array(buf, at + o + 4, n), values: new Float32Array(buf, at + o + 4 + 4 * n, n) };
       o += 4 + 8 * n;
     }
     if (present & META) {
@@ -147,5 +149,6 @@ export function decodeRecords(src: Uint8Array): DecodedRecord[] {
     }
     out[i] = rec;
   }
+  if (o > src.byteLength) throw new RangeError(`record frame of ${src.byteLength} bytes holds ${o}`);
   return out;
 }
