@@ -1,6 +1,6 @@
 /**
  * Worker entry of a namespace host: one thread that runs many namespace actors (those whose (index, namespace)
- * hash to it). The main thread drives it through comlink (HostApi, shared/host-api.ts); vector payloads arrive in
+ * hash to it). The main thread drives it through host-rpc.ts (HostApi, shared/host-api.ts); vector payloads arrive in
  * the host's ring and are copied out synchronously when their control message arrives, so ring frames are freed in
  * order even while an actor's mailbox is busy.
  */
@@ -8,8 +8,6 @@ import { parentPort, type MessagePort } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { IndexConfig } from '../../engine/core/index-config.js';
 import { toLarchError } from '../../engine/core/errors.js';
 import { hnswSettings } from '../../engine/core/index-config.js';
@@ -21,6 +19,7 @@ import { readManifest, writeManifest } from '../../engine/storage/manifest.js';
 import { decodeRecords } from '../../engine/storage/record-frame.js';
 import { RequestLog, logRecordOf, newLogRecord, type LogRecord } from '../../engine/storage/request-log.js';
 import type { Applied, HostApi, HostInit, NamespaceInfo, Reply } from '../shared/host-api.js';
+import { Outbox, type RpcCall, type RpcMessage, type RpcReply } from '../shared/host-rpc.js';
 import { RingConsumer } from '../shared/ring.js';
 import { hostFor } from '../shared/routing.js';
 import { BuilderLink } from './builder-link.js';
@@ -282,20 +281,23 @@ const api: HostApi = {
   },
 };
 
-/** Every method answers `{ ok }` or `{ err }` (see Reply). */
-const wrapped = Object.fromEntries(
-  Object.entries(api).map(([name, fn]) => [
-    name,
-    (...args: unknown[]): Reply<unknown> | Promise<Reply<unknown>> => {
-      try {
-        const r = (fn as (...a: unknown[]) => unknown)(...args);
-        if (r instanceof Promise) return r.then((ok) => ({ ok }), (e) => ({ err: toLarchError(e).toJSON() }));
-        return { ok: r };
-      } catch (e) {
-        return { err: toLarchError(e).toJSON() };
-      }
-    },
-  ]),
-);
+const replies = new Outbox<RpcReply>((r) => parentPort!.postMessage({ replies: r } satisfies RpcMessage));
 
-Comlink.expose(wrapped, nodeEndpoint(parentPort!));
+/** Runs one call; its answer, `{ ok }` or `{ err }` (see Reply), joins the replies sent at the end of the tick. */
+function serve([id, method, args]: RpcCall): void {
+  const fn = (api as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
+  const answer = (r: Reply<unknown>) => replies.push([id, r]);
+  try {
+    if (!fn) throw new Error(`unknown host method '${method}'`);
+    const r = fn(...args);
+    if (r instanceof Promise) r.then((ok) => answer({ ok }), (e) => answer({ err: toLarchError(e).toJSON() }));
+    else answer({ ok: r });
+  } catch (e) {
+    answer({ err: toLarchError(e).toJSON() });
+  }
+}
+
+// Calls start in arrival order (frames are read from the ring as each starts).
+parentPort!.on('message', (m: RpcMessage) => {
+  if ('calls' in m) for (const c of m.calls) serve(c);
+});

@@ -38,22 +38,31 @@ const decoder = new TextDecoder();
 
 interface Prepared {
   size: number;
-  ids: Uint8Array[];
+  /** Per record: the id's bytes, or its length when it is ASCII (written char by char, no array in between). */
+  ids: (Uint8Array | number)[];
   metas: (Uint8Array | undefined)[];
+}
+
+/** The length of `s` when it is ASCII (as every record id is), else -1. */
+function asciiLength(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return -1;
+  return s.length;
 }
 
 function prepare(records: readonly CodecRecord[]): Prepared {
   let size = 4;
-  const ids: Uint8Array[] = [];
-  const metas: (Uint8Array | undefined)[] = [];
-  for (const r of records) {
-    const id = encoder.encode(r.id);
-    ids.push(id);
-    size += 4 + pad4(id.length);
+  const ids = new Array<Uint8Array | number>(records.length);
+  const metas = new Array<Uint8Array | undefined>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const n = asciiLength(r.id);
+    const id = n >= 0 ? n : encoder.encode(r.id);
+    ids[i] = id;
+    size += 4 + pad4(n >= 0 ? n : (id as Uint8Array).length);
     if (r.values) size += 4 + 4 * r.values.length;
     if (r.sparse) size += 4 + 8 * r.sparse.indices.length;
     const meta = r.metadata === undefined ? undefined : encoder.encode(JSON.stringify(r.metadata));
-    metas.push(meta);
+    metas[i] = meta;
     if (meta) size += 4 + pad4(meta.length);
   }
   return { size, ids, metas };
@@ -72,30 +81,35 @@ export function encodeRecords(records: readonly CodecRecord[]): EncodedBatch {
     size: p.size,
     writeTo(dst: Uint8Array) {
       if (dst.byteOffset % 4 !== 0) throw new Error('record frame must be 4-byte aligned');
-      const dv = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+      const buf = dst.buffer;
+      const base = dst.byteOffset;
+      const dv = new DataView(buf, base, dst.byteLength);
       let o = 0;
       dv.setUint32(o, records.length, true);
       o += 4;
-      records.forEach((r, i) => {
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
         const id = p.ids[i]!;
         const meta = p.metas[i];
         const present = (r.values ? DENSE : 0) | (r.sparse ? SPARSE : 0) | (meta ? META : 0);
-        dv.setUint16(o, id.length, true);
-        dv.setUint8(o + 2, present);
-        dv.setUint8(o + 3, 0);
-        dst.set(id, o + 4);
-        o += 4 + pad4(id.length);
+        const idLen = typeof id === 'number' ? id : id.length;
+        dv.setUint32(o, idLen | (present << 16), true); // u16 length, u8 present, u8 0
+        if (typeof id === 'number') {
+          const s = r.id;
+          for (let k = 0; k < idLen; k++) dst[o + 4 + k] = s.charCodeAt(k);
+        } else dst.set(id, o + 4);
+        o += 4 + pad4(idLen);
         if (r.values) {
           const n = r.values.length;
           dv.setUint32(o, n, true);
-          new Float32Array(dst.buffer, dst.byteOffset + o + 4, n).set(r.values);
+          new Float32Array(buf, base + o + 4, n).set(r.values);
           o += 4 + 4 * n;
         }
         if (r.sparse) {
           const n = r.sparse.indices.length;
           dv.setUint32(o, n, true);
-          new Uint32Array(dst.buffer, dst.byteOffset + o + 4, n).set(r.sparse.indices);
-          new Float32Array(dst.buffer, dst.byteOffset + o + 4 + 4 * n, n).set(r.sparse.values);
+          new Uint32Array(buf, base + o + 4, n).set(r.sparse.indices);
+          new Float32Array(buf, base + o + 4 + 4 * n, n).set(r.sparse.values);
           o += 4 + 8 * n;
         }
         if (meta) {
@@ -103,7 +117,7 @@ export function encodeRecords(records: readonly CodecRecord[]): EncodedBatch {
           dst.set(meta, o + 4);
           o += 4 + pad4(meta.length);
         }
-      });
+      }
     },
   };
 }

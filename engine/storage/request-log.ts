@@ -250,7 +250,9 @@ export class RequestLog {
     seal(rec, lsn, op);
     return new Promise((resolve, reject) => {
       this.queue.push({ rec, lsn, resolve, reject });
-      this.flushing ??= this.flushLoop();
+      // An idle log starts its next round at the end of the tick, so the writes that arrived together (several
+      // calls handled in one turn of the event loop) share it; while a round is in flight, writes queue for the next.
+      this.flushing ??= new Promise<void>((r) => process.nextTick(r)).then(() => this.flushLoop());
     });
   }
 
