@@ -21,6 +21,8 @@ import type { Applied, FetchResult, Hydrated, ListResult, NamespaceInfo, Namespa
 import type { PlanHit, PlanRequest, PlanResult } from '../shared/query-plan.js';
 import type { BuilderLink } from './builder-link.js';
 import { Mailbox } from './mailbox.js';
+import type { Prefaulter } from './prefault.js';
+import type { Arena } from '../shared/arena.js';
 import { NamespaceData } from './namespace-data.js';
 import type { NamespaceStorage } from './namespace-storage.js';
 import { QueryPlanner } from './query-planner.js';
@@ -35,6 +37,8 @@ export interface ActorOptions {
   loaded?: { segments: Segment[]; lsn: number; nextSeq: number };
   /** The namespace's own metadata schema (from its creation, or its manifest). */
   schema?: MetadataSchema;
+  /** The host's prefault thread (prefault.ts), if it has one. */
+  prefault?: Prefaulter;
 }
 
 export class NamespaceActor {
@@ -48,6 +52,10 @@ export class NamespaceActor {
   private deleteAllLsn = 0;
   /** Writes logged, not yet durable. */
   private inFlight = 0;
+  /** Rows those writes will append (upserts): the next upsert's rows come after them. */
+  private pendingRows = 0;
+  /** The memtable arena whose pages were last prefaulted. */
+  private prefaulted: Arena | null = null;
   private isClosed = false;
   /** The idle flush: armed while the memtable holds hnswMinRows records; fires once no write came for idleFlushMs. */
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -157,7 +165,9 @@ export class NamespaceActor {
     const apply = this.applier(op, rec.body, true);
     const lsn = ++this.lsn;
     const bytes = rec.body.length;
+    const rows = op === LogOp.Upsert ? this.prefault(rec.body) : 0;
     const finish = (): Applied<T> => {
+      this.pendingRows -= rows;
       let value: T;
       try {
         value = apply(lsn) as T;
@@ -179,11 +189,31 @@ export class NamespaceActor {
       },
       (err: unknown) => {
         this.inFlight--;
+        this.pendingRows -= rows;
         releaseLogRecord(rec);
         throw diskError(err, `the request log of namespace '${this.name}'`);
       },
     );
     return { done };
+  }
+
+  /**
+   * Has the prefault thread touch the memtable pages an upsert's rows will be written to while the upsert is
+   * logged (prefault.ts); answers the upsert's row count.
+   */
+  private prefault(frame: Uint8Array): number {
+    const rows = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true);
+    const p = this.opts.prefault;
+    if (p) {
+      const arena = this.data.mem.arena;
+      if (this.prefaulted !== arena) {
+        if (this.prefaulted) p.forget(this.prefaulted);
+        this.prefaulted = arena;
+      }
+      p.rows(arena, arena.rows + this.pendingRows, rows);
+    }
+    this.pendingRows += rows;
+    return rows;
   }
 
   /** Applies one record of the request log during recovery. */
@@ -262,6 +292,8 @@ export class NamespaceActor {
   /** Waits for the background job in progress, then stops taking writes and closes the log. */
   async close(): Promise<void> {
     this.isClosed = true;
+    if (this.prefaulted) this.opts.prefault?.forget(this.prefaulted);
+    this.prefaulted = null;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     await this.jobs.settle();
     await this.opts.storage?.log.close();

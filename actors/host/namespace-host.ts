@@ -25,11 +25,13 @@ import { hostFor } from '../shared/routing.js';
 import { BuilderLink } from './builder-link.js';
 import { NamespaceActor } from './namespace-actor.js';
 import { namespaceStorage } from './namespace-storage.js';
+import { Prefaulter } from './prefault.js';
 import { loadSlabSegments } from './slab-loader.js';
 
 let init!: HostInit;
 let ring!: RingConsumer;
 const builder = new BuilderLink();
+const prefault = new Prefaulter();
 const indexes = new Map<string, IndexConfig>();
 const actors = new Map<string, NamespaceActor>();
 
@@ -58,10 +60,10 @@ function actor(index: string, ns: string, create: boolean, schema?: MetadataSche
         await makeDurableDir(dataDir, dir);
         await writeManifest(dir, created.manifest());
       });
-      const created: NamespaceActor = new NamespaceActor(cfg, ns, { settings, builder, storage: namespaceStorage(dir, log), schema });
+      const created: NamespaceActor = new NamespaceActor(cfg, ns, { settings, builder, storage: namespaceStorage(dir, log), schema, prefault });
       a = created;
     } else {
-      a = new NamespaceActor(cfg, ns, { settings, builder, storage: null, schema });
+      a = new NamespaceActor(cfg, ns, { settings, builder, storage: null, schema, prefault });
     }
     actors.set(k, a);
   }
@@ -82,7 +84,7 @@ async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
   const { settings } = init;
   const storage = namespaceStorage(dir, null as unknown as RequestLog);
   const segments = await loadSlabSegments(storage.slabs, storage.slabDir, m, cfg.dimension ?? 0, hnswSettings(cfg).efSearch);
-  const a = new NamespaceActor(cfg, m.namespace, { settings, builder, storage, loaded: { segments, lsn: m.lsn, nextSeq: m.nextSeq }, schema: m.schema });
+  const a = new NamespaceActor(cfg, m.namespace, { settings, builder, storage, loaded: { segments, lsn: m.lsn, nextSeq: m.nextSeq }, schema: m.schema, prefault });
   const { log, report } = await RequestLog.open(logDir(dir), { durability: settings.durability, afterLsn: m.lsn }, (e) => a.replay(e));
   storage.log = log;
   a.recovery = report;
@@ -275,6 +277,7 @@ const api: HostApi = {
   },
   async close() {
     await closeActors(() => true);
+    await prefault.close();
   },
   crash() {
     setImmediate(() => process.exit(70));
