@@ -133,14 +133,13 @@ function takeFrame(big: SharedArrayBuffer | undefined): Uint8Array {
  * Reads a write's frame (as {@link takeFrame}) straight into a request-log record, the one copy it gets on this
  * thread: the log frames it in place, the actor decodes and applies it from there.
  */
-function takeRecord(big: SharedArrayBuffer | undefined): LogRecord {
-  if (big) {
-    const rec = newLogRecord(big.byteLength);
-    rec.body.set(new Uint8Array(big));
-    return rec;
-  }
+function takeRecord(big: SharedArrayBuffer | undefined, crc: number): LogRecord {
   let rec: LogRecord | undefined;
-  ring.read((n) => (rec = newLogRecord(n)).body);
+  if (big) {
+    rec = newLogRecord(big.byteLength);
+    rec.body.set(new Uint8Array(big));
+  } else ring.read((n) => (rec = newLogRecord(n)).body);
+  rec!.bodyCrc = crc;
   return rec!;
 }
 
@@ -170,12 +169,12 @@ const api: HostApi = {
     indexes.delete(index);
     await closeActors((a) => a.cfg.name === index);
   },
-  upsert(index, ns, big) {
+  upsert(index, ns, crc, big) {
     // An upsert creates its namespace, so it always applies (a value).
-    return submit<number>(index, ns, LogOp.Upsert, takeRecord(big), true) as Promise<Applied<number>>;
+    return submit<number>(index, ns, LogOp.Upsert, takeRecord(big, crc), true) as Promise<Applied<number>>;
   },
-  update(index, ns, big) {
-    return submit<undefined>(index, ns, LogOp.Update, takeRecord(big), false);
+  update(index, ns, crc, big) {
+    return submit<undefined>(index, ns, LogOp.Update, takeRecord(big, crc), false);
   },
   deleteIds(index, ns, ids) {
     return submit<undefined>(index, ns, LogOp.DeleteIds, logRecordOf(deleteIdsBody(ids)), false);

@@ -6,6 +6,7 @@
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { LarchError, unavailable } from '../../engine/core/errors.js';
 import type { Settings } from '../../engine/core/settings.js';
+import { crc32c } from '../../engine/storage/crc32c.js';
 import type { EncodedBatch } from '../../engine/storage/record-frame.js';
 import type { HostApi, Reply } from '../shared/host-api.js';
 import type { RpcMessage } from '../shared/host-rpc.js';
@@ -14,6 +15,13 @@ import { RingProducer } from '../shared/ring.js';
 type Unwrapped<F> = F extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never;
 /** The host API as the main thread calls it: every method async, errors rethrown as LarchError. */
 export type HostCalls = { [K in keyof HostApi]: Unwrapped<HostApi[K]> };
+
+/**
+ * Calls whose frame the host writes to its request log as it is. Their checksum is computed on this thread, while
+ * the frame is in its cache: the host thread, which every write of a namespace goes through, then only combines it
+ * with the record's head (crc32cCombine) instead of reading the frame again.
+ */
+const LOGGED = new Set<string>(['upsert', 'update']);
 
 interface Waiting {
   resolve: (v: unknown) => void;
@@ -95,7 +103,8 @@ export class HostHandle {
 
   /**
    * Calls `method` with a vector frame: the frame goes into the ring (or, when larger than a ring frame, into a
-   * SharedArrayBuffer of its own passed as the last argument) and the call follows it.
+   * SharedArrayBuffer of its own passed as the last argument) and the call follows it. A write's frame is logged as
+   * it is, so its CRC-32C is computed here and passed before `big` (see HostApi.upsert).
    */
   withFrame<K extends keyof HostApi>(method: K, args: unknown[], frame: EncodedBatch, bigAllowed = true): ReturnType<HostCalls[K]> {
     type T = Awaited<ReturnType<HostCalls[K]>>;
@@ -103,14 +112,20 @@ export class HostHandle {
     // boxed so the async function does not flatten it.
     const run = async (): Promise<{ reply: Promise<T> }> => {
       if (this.dead) throw this.dead;
+      const logged = LOGGED.has(method);
       if (frame.size > this.ring.maxFrame) {
         if (!bigAllowed) throw new RangeError(`frame of ${frame.size} bytes is larger than the ring allows`);
         const sab = new SharedArrayBuffer(frame.size);
-        frame.writeTo(new Uint8Array(sab));
-        return { reply: this.invoke(method, [...args, sab]) as Promise<T> };
+        const dst = new Uint8Array(sab);
+        frame.writeTo(dst);
+        return { reply: this.invoke(method, logged ? [...args, crc32c(dst), sab] : [...args, sab]) as Promise<T> };
       }
-      await this.ring.write(frame.size, (dst) => frame.writeTo(dst));
-      return { reply: this.invoke(method, args) as Promise<T> };
+      let crc = 0;
+      await this.ring.write(frame.size, (dst) => {
+        frame.writeTo(dst);
+        if (logged) crc = crc32c(dst);
+      });
+      return { reply: this.invoke(method, logged ? [...args, crc] : args) as Promise<T> };
     };
     return this.ordered(run) as ReturnType<HostCalls[K]>;
   }

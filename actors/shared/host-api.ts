@@ -112,10 +112,10 @@ export interface HostApi {
   openIndex(cfg: IndexConfig): Promise<number>;
   configureIndex(cfg: IndexConfig): void;
   dropIndex(index: string): Promise<void>;
-  /** Frame: the records. */
-  upsert(index: string, ns: string, big?: SharedArrayBuffer): Promise<Applied<number>>;
-  /** Frame: one record; the parts present are the parts to change. */
-  update(index: string, ns: string, big?: SharedArrayBuffer): Promise<Applied<undefined>>;
+  /** Frame: the records; `crc` is the frame's CRC-32C (computed by the main thread as it wrote the frame). */
+  upsert(index: string, ns: string, crc: number, big?: SharedArrayBuffer): Promise<Applied<number>>;
+  /** Frame: one record; the parts present are the parts to change. `crc` as for upsert. */
+  update(index: string, ns: string, crc: number, big?: SharedArrayBuffer): Promise<Applied<undefined>>;
   deleteIds(index: string, ns: string, ids: string[]): Promise<Applied<undefined>>;
   deleteByFilter(index: string, ns: string, filter: unknown): Promise<Applied<number | undefined>>;
   deleteAll(index: string, ns: string): Promise<Applied<undefined>>;

@@ -22,7 +22,7 @@ import { readdir, readFile, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LarchError } from '../core/errors.js';
 import { BufferPool } from './buffer-pool.js';
-import { crc32c } from './crc32c.js';
+import { crc32c, crc32cCombine } from './crc32c.js';
 import { fsyncDir } from './atomic-file.js';
 import { isLogFile, logFileName } from './layout.js';
 import type { Durability } from '../core/settings.js';
@@ -70,6 +70,8 @@ export const RECORD_HEAD = FRAME_HEAD + PAYLOAD_HEAD;
 export interface LogRecord {
   readonly bytes: Uint8Array;
   readonly body: Uint8Array;
+  /** CRC-32C of the body, when whoever wrote it computed it (then the body is not read again to checksum it). */
+  bodyCrc?: number;
 }
 
 /** The write path's buffers, one pool per thread. */
@@ -100,7 +102,10 @@ function seal(r: LogRecord, lsn: number, op: number): void {
   dv.setUint32(0, b.length - FRAME_HEAD, true);
   dv.setFloat64(FRAME_HEAD, lsn, true);
   dv.setUint32(FRAME_HEAD + 8, op & 0xff, true); // op, then three zero bytes
-  dv.setUint32(4, crc32c(b.subarray(FRAME_HEAD)), true);
+  const crc = r.bodyCrc === undefined
+    ? crc32c(b.subarray(FRAME_HEAD))
+    : crc32cCombine(crc32c(b.subarray(FRAME_HEAD, RECORD_HEAD)), r.bodyCrc, r.body.length);
+  dv.setUint32(4, crc, true);
 }
 
 const openFd = (path: string, flags: number): Promise<number> =>
