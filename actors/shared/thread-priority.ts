@@ -12,7 +12,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 /** Nice value of background threads (0 is normal, 19 the lowest priority). */
-export const BACKGROUND_NICE = Number(process.env.LARCH_BG_NICE ?? 10); // TEMP
+export const BACKGROUND_NICE = 10;
 
 /** This thread's kernel id on Linux (`/proc/thread-self` links to `<pid>/task/<tid>`), else null. */
 function threadId(): number | null {
