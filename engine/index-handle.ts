@@ -42,7 +42,8 @@ import {
 import { filterableFields, validateMetadataSchema } from './core/validation/metadata-schema.js';
 import { validateNamespaceName } from './core/validation/records.js';
 import { isPlainObject } from './core/validation/shape.js';
-import { encodeRecords } from './storage/record-frame.js';
+import { BufferPool } from './storage/buffer-pool.js';
+import { encodeRecords, type EncodedBatch } from './storage/record-frame.js';
 import { runQuery } from '../actors/main/query-coordinator.js';
 import { deferredRows, fetchResponse, type DeferredRows, type FetchedRows } from '../actors/shared/row-values.js';
 import type { Supervisor } from '../actors/main/supervisor.js';
@@ -61,6 +62,35 @@ function decodeToken(token: string): string {
   const id = Buffer.from(token, 'base64url').toString('utf8');
   if (!token || encodeToken(id) !== token) throw invalidArgument(`Invalid paginationToken '${token}': pass back the pagination.next of a previous page.`);
   return id;
+}
+
+/**
+ * Where upserts on this thread validate their dense values into (float32, one array per batch), reused once the
+ * batch is in the host's ring: a fresh array per batch would be fresh memory to fault in (see buffer-pool.ts).
+ */
+const valueBuffers = new BufferPool();
+
+/** Validates and encodes an upsert batch; its values array goes back to the pool once the frame is written. */
+function prepareUpsert(records: unknown, cfg: IndexConfig): EncodedBatch {
+  let held: Uint8Array | undefined;
+  const valid = validateUpsert(records, cfg, (n) => {
+    held = valueBuffers.take(4 * n);
+    return new Float32Array(held.buffer, held.byteOffset, n);
+  });
+  const enc = encodeRecords(valid);
+  // In-process the request is the binary batch (4 bytes a float), so the 2 MB limit is applied to it.
+  if (enc.size > MAX_REQUEST_BYTES) {
+    throw invalidArgument(`Upsert batch is ${enc.size} bytes once encoded, over the ${MAX_REQUEST_BYTES}-byte (2 MB) request limit; split it into smaller batches.`);
+  }
+  const values = held;
+  if (!values) return enc;
+  return {
+    size: enc.size,
+    writeTo(dst) {
+      enc.writeTo(dst);
+      valueBuffers.give(values);
+    },
+  };
 }
 
 /** Data-plane operations of one index, scoped to one namespace. */
@@ -95,12 +125,7 @@ export class Index<T extends RecordMetadata = RecordMetadata> {
    * default `fsync` durability: on disk) and visible to queries.
    */
   async upsert(records: PineconeRecord<T>[]): Promise<UpsertResponse> {
-    const valid = validateUpsert(records, this.cfg);
-    const frame = encodeRecords(valid);
-    // In-process the request is the binary batch (4 bytes a float), so the 2 MB limit is applied to it.
-    if (frame.size > MAX_REQUEST_BYTES) {
-      throw invalidArgument(`Upsert batch is ${frame.size} bytes once encoded, over the ${MAX_REQUEST_BYTES}-byte (2 MB) request limit; split it into smaller batches.`);
-    }
+    const frame = prepareUpsert(records, this.cfg);
     const r = await this.host().withFrame('upsert', [this.name, this.namespaceName], frame);
     return { upsertedCount: r.value };
   }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarchDB, type QueryResponse } from 'larchdb';
-import { RequestLog } from '../engine/storage/request-log.js';
+import { RequestLog, logRecordOf } from '../engine/storage/request-log.js';
 import { SPEC, dense, rng, tempDir, topK } from './helpers.js';
 
 const DIM = 16;
@@ -77,7 +77,7 @@ test('damage before the last log segment refuses the open and names the file', a
     const logDir = join(dir.path, 'log');
     const { log } = await RequestLog.open(logDir, { durability: 'fsync', afterLsn: 0, fileBytes: 200 }, () => undefined);
     const body = new Uint8Array(100).fill(7);
-    for (let lsn = 1; lsn <= 12; lsn++) await log.append(lsn, 1, body);
+    for (let lsn = 1; lsn <= 12; lsn++) await log.append(lsn, 1, logRecordOf(body));
     await log.close();
     const files = (await readdir(logDir)).sort();
     assert.ok(files.length >= 3, `the log rolled into several segments (${files.length})`);

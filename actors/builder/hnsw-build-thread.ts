@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { HnswHandle } from '../shared/hnsw-layout.js';
 import { instantiateKernels } from '../../wasm/kernels.js';
+import { runInBackground } from '../shared/thread-priority.js';
 
 /** What a build thread gets (workerData). */
 export interface HnswBuildThreadData {
@@ -25,4 +26,7 @@ function run(d: HnswBuildThreadData): number {
   return k.hnswDistances(d.scratch) >>> 0;
 }
 
-if (parentPort && workerData) parentPort.postMessage({ distances: run(workerData as HnswBuildThreadData) });
+if (parentPort && workerData) {
+  runInBackground();
+  parentPort.postMessage({ distances: run(workerData as HnswBuildThreadData) });
+}

@@ -16,6 +16,7 @@ import { arenaFromColumns, gatherColumns } from '../shared/slab-columns.js';
 import { graphBytes } from '../shared/hnsw-layout.js';
 import type { BuilderApi, BuildJob, BuildMessage, BuildReply, BuildResult } from '../shared/build-job.js';
 import { buildHnswParallel } from './hnsw-build.js';
+import { runInBackground } from '../shared/thread-priority.js';
 
 async function build(job: BuildJob): Promise<BuildResult> {
   const cols = gatherColumns(job.dim, job.sources);
@@ -67,4 +68,7 @@ const api: BuilderApi = {
   },
 };
 
+// Everything here is background work: requests come first (the libuv pool, where the request log writes, was
+// started by the main thread's open at normal priority and does not inherit this).
+runInBackground();
 Comlink.expose(api, nodeEndpoint(parentPort!));

@@ -19,8 +19,10 @@ export class IdTable {
 
   /** Points `id` at `ref` (a row that replaces its old one, or a new id). */
   set(id: string, ref: number): void {
-    if (!this.rows.has(id)) this.sorted = null;
+    // One lookup, not two (has + set): every upserted record comes through here.
+    const before = this.rows.size;
     this.rows.set(id, ref);
+    if (this.rows.size !== before) this.sorted = null;
   }
 
   /** Forgets `id`; answers the row it was at. */

@@ -16,11 +16,13 @@ import { assertFilterable, filterableFields } from '../../engine/core/validation
 import { LogOp, readDeleteIdsBody, readFilterBody, readUpdateByFilterBody } from '../../engine/storage/log-ops.js';
 import type { Manifest } from '../../engine/storage/manifest.js';
 import { decodeRecords, type DecodedRecord } from '../../engine/storage/record-frame.js';
-import type { LogEntry, ReplayReport } from '../../engine/storage/request-log.js';
+import { releaseLogRecord, type LogEntry, type LogRecord, type ReplayReport } from '../../engine/storage/request-log.js';
 import type { Applied, FetchResult, Hydrated, ListResult, NamespaceInfo, NamespaceStorageInfo } from '../shared/host-api.js';
 import type { PlanHit, PlanRequest, PlanResult } from '../shared/query-plan.js';
 import type { BuilderLink } from './builder-link.js';
 import { Mailbox } from './mailbox.js';
+import type { Prefaulter } from './prefault.js';
+import type { Arena } from '../shared/arena.js';
 import { NamespaceData } from './namespace-data.js';
 import type { NamespaceStorage } from './namespace-storage.js';
 import { QueryPlanner } from './query-planner.js';
@@ -39,6 +41,8 @@ export interface ActorOptions {
   schema?: MetadataSchema;
   /** Hands the read view of the namespace to the main thread (null: the namespace went away). */
   publish?: (view: NamespaceReadView | null) => void;
+  /** The host's prefault thread (prefault.ts), if it has one. */
+  prefault?: Prefaulter;
 }
 
 export class NamespaceActor {
@@ -52,6 +56,10 @@ export class NamespaceActor {
   private deleteAllLsn = 0;
   /** Writes logged, not yet durable. */
   private inFlight = 0;
+  /** Rows those writes will append (upserts): the next upsert's rows come after them. */
+  private pendingRows = 0;
+  /** The memtable arena whose pages were last prefaulted. */
+  private prefaulted: Arena | null = null;
   private isClosed = false;
   /** The idle flush: armed while the memtable holds hnswMinRows records; fires once no write came for idleFlushMs. */
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -165,37 +173,67 @@ export class NamespaceActor {
 
   /**
    * Logs a write and applies it once durable. Returns at once (boxed, so the mailbox does not wait for the disk):
-   * the next write is logged in the same group commit.
+   * the next write is logged in the same group commit. The record's buffer goes back to its pool once the write is
+   * applied or has failed (its decoded vectors are views into it).
    */
-  write<T>(op: LogOp, body: Uint8Array): { done: Promise<Applied<T>> } {
+  write<T>(op: LogOp, rec: LogRecord): { done: Promise<Applied<T>> } {
     if (this.isClosed) throw unavailable(`Namespace '${this.name}' is closing; retry the write.`);
     if (this.inFlight >= this.opts.settings.mailboxLimit) {
       throw resourceExhausted(`Too many writes waiting for the disk in namespace '${this.name}' (${this.inFlight}); retry with backoff.`);
     }
-    const apply = this.applier(op, body, true);
+    const apply = this.applier(op, rec.body, true);
     const lsn = ++this.lsn;
+    const bytes = rec.body.length;
+    const rows = op === LogOp.Upsert ? this.prefault(rec.body) : 0;
     const finish = (): Applied<T> => {
-      const value = apply(lsn) as T;
+      this.pendingRows -= rows;
+      let value: T;
+      try {
+        value = apply(lsn) as T;
+      } finally {
+        releaseLogRecord(rec);
+      }
       this.appliedLsn = lsn;
       publishApplied(this.clock, lsn, this.data.version);
-      this.data.memBytes += body.length;
+      this.data.memBytes += bytes;
       this.afterWrite();
       return { lsn, value };
     };
     const log = this.opts.storage?.log;
     if (!log) return { done: Promise.resolve().then(finish) };
     this.inFlight++;
-    const done = log.append(lsn, op, body).then(
+    const done = log.append(lsn, op, rec).then(
       () => {
         this.inFlight--;
         return finish();
       },
       (err: unknown) => {
         this.inFlight--;
+        this.pendingRows -= rows;
+        releaseLogRecord(rec);
         throw diskError(err, `the request log of namespace '${this.name}'`);
       },
     );
     return { done };
+  }
+
+  /**
+   * Has the prefault thread touch the memtable pages an upsert's rows will be written to while the upsert is
+   * logged (prefault.ts); answers the upsert's row count.
+   */
+  private prefault(frame: Uint8Array): number {
+    const rows = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true);
+    const p = this.opts.prefault;
+    if (p) {
+      const arena = this.data.mem.arena;
+      if (this.prefaulted !== arena) {
+        if (this.prefaulted) p.forget(this.prefaulted);
+        this.prefaulted = arena;
+      }
+      p.rows(arena, arena.rows + this.pendingRows, rows);
+    }
+    this.pendingRows += rows;
+    return rows;
   }
 
   /** Applies one record of the request log during recovery. */
@@ -277,6 +315,8 @@ export class NamespaceActor {
     this.isClosed = true;
     bumpGeneration(this.clock);
     this.opts.publish?.(null);
+    if (this.prefaulted) this.opts.prefault?.forget(this.prefaulted);
+    this.prefaulted = null;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     await this.jobs.settle();
     await this.opts.storage?.log.close();

@@ -1,6 +1,6 @@
 /**
  * Worker entry of a namespace host: one thread that runs many namespace actors (those whose (index, namespace)
- * hash to it). The main thread drives it through comlink (HostApi, shared/host-api.ts); vector payloads arrive in
+ * hash to it). The main thread drives it through host-rpc.ts (HostApi, shared/host-api.ts); vector payloads arrive in
  * the host's ring and are copied out synchronously when their control message arrives, so ring frames are freed in
  * order even while an actor's mailbox is busy.
  */
@@ -9,8 +9,6 @@ import type { NamespaceReadView, ReadViewMessage } from '../shared/read-view.js'
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { IndexConfig } from '../../engine/core/index-config.js';
 import { toLarchError } from '../../engine/core/errors.js';
 import { hnswSettings } from '../../engine/core/index-config.js';
@@ -20,18 +18,21 @@ import type { MetadataSchema } from '../../engine/core/types.js';
 import { LogOp, deleteIdsBody, filterBody, updateByFilterBody } from '../../engine/storage/log-ops.js';
 import { readManifest, writeManifest } from '../../engine/storage/manifest.js';
 import { decodeRecords } from '../../engine/storage/record-frame.js';
-import { RequestLog } from '../../engine/storage/request-log.js';
+import { RequestLog, logRecordOf, newLogRecord, type LogRecord } from '../../engine/storage/request-log.js';
 import type { Applied, HostApi, HostInit, NamespaceInfo, Reply } from '../shared/host-api.js';
+import { Outbox, type RpcCall, type RpcMessage, type RpcReply } from '../shared/host-rpc.js';
 import { RingConsumer } from '../shared/ring.js';
 import { hostFor } from '../shared/routing.js';
 import { BuilderLink } from './builder-link.js';
 import { NamespaceActor } from './namespace-actor.js';
 import { namespaceStorage } from './namespace-storage.js';
+import { Prefaulter } from './prefault.js';
 import { loadSlabSegments } from './slab-loader.js';
 
 let init!: HostInit;
 let ring!: RingConsumer;
 const builder = new BuilderLink();
+const prefault = new Prefaulter();
 const indexes = new Map<string, IndexConfig>();
 const actors = new Map<string, NamespaceActor>();
 
@@ -69,10 +70,10 @@ function actor(index: string, ns: string, create: boolean, schema?: MetadataSche
         await makeDurableDir(dataDir, dir);
         await writeManifest(dir, created.manifest());
       });
-      const created: NamespaceActor = new NamespaceActor(cfg, ns, { settings, builder, storage: namespaceStorage(dir, log), schema, publish: publisher(index, ns) });
+      const created: NamespaceActor = new NamespaceActor(cfg, ns, { settings, builder, storage: namespaceStorage(dir, log), schema, publish: publisher(index, ns), prefault });
       a = created;
     } else {
-      a = new NamespaceActor(cfg, ns, { settings, builder, storage: null, schema, publish: publisher(index, ns) });
+      a = new NamespaceActor(cfg, ns, { settings, builder, storage: null, schema, publish: publisher(index, ns), prefault });
     }
     actors.set(k, a);
   }
@@ -94,7 +95,7 @@ async function openNamespace(cfg: IndexConfig, dir: string): Promise<void> {
   const storage = namespaceStorage(dir, null as unknown as RequestLog);
   const segments = await loadSlabSegments(storage.slabs, storage.slabDir, m, cfg.dimension ?? 0, hnswSettings(cfg).efSearch);
   const loaded = { segments, lsn: m.lsn, nextSeq: m.nextSeq };
-  const a = new NamespaceActor(cfg, m.namespace, { settings, builder, storage, loaded, schema: m.schema, publish: publisher(cfg.name, m.namespace) });
+  const a = new NamespaceActor(cfg, m.namespace, { settings, builder, storage, loaded, schema: m.schema, publish: publisher(cfg.name, m.namespace), prefault });
   const { log, report } = await RequestLog.open(logDir(dir), { durability: settings.durability, afterLsn: m.lsn }, (e) => a.replay(e));
   storage.log = log;
   a.recovery = report;
@@ -125,18 +126,32 @@ async function loadIndex(cfg: IndexConfig): Promise<number> {
  * Runs a write through the actor's mailbox (for order) and waits for it to be durable and applied. A write that
  * queued behind its namespace's deletion goes to the namespace's next incarnation.
  */
-function submit<T>(index: string, ns: string, op: LogOp, body: Uint8Array, create: boolean): Promise<Applied<T | undefined>> {
+function submit<T>(index: string, ns: string, op: LogOp, rec: LogRecord, create: boolean): Promise<Applied<T | undefined>> {
   const a = actor(index, ns, create);
   if (!a) return Promise.resolve({ lsn: 0, value: undefined });
   const k = key(index, ns);
   return a.mailbox
-    .run(() => (actors.get(k) === a ? a.write<T>(op, body) : null))
-    .then((box) => (box ? box.done : submit<T>(index, ns, op, body, create)));
+    .run(() => (actors.get(k) === a ? a.write<T>(op, rec) : null))
+    .then((box) => (box ? box.done : submit<T>(index, ns, op, rec, create)));
 }
 
 /** Reads the frame that belongs to this call: from the ring, or from its own buffer when it was too big. */
 function takeFrame(big: SharedArrayBuffer | undefined): Uint8Array {
   return big ? new Uint8Array(big).slice() : ring.read();
+}
+
+/**
+ * Reads a write's frame (as {@link takeFrame}) straight into a request-log record, the one copy it gets on this
+ * thread: the log frames it in place, the actor decodes and applies it from there.
+ */
+function takeRecord(big: SharedArrayBuffer | undefined, crc: number): LogRecord {
+  let rec: LogRecord | undefined;
+  if (big) {
+    rec = newLogRecord(big.byteLength);
+    rec.body.set(new Uint8Array(big));
+  } else ring.read((n) => (rec = newLogRecord(n)).body);
+  rec!.bodyCrc = crc;
+  return rec!;
 }
 
 async function closeActors(match: (a: NamespaceActor) => boolean): Promise<void> {
@@ -165,24 +180,24 @@ const api: HostApi = {
     indexes.delete(index);
     await closeActors((a) => a.cfg.name === index);
   },
-  upsert(index, ns, big) {
+  upsert(index, ns, crc, big) {
     // An upsert creates its namespace, so it always applies (a value).
-    return submit<number>(index, ns, LogOp.Upsert, takeFrame(big), true) as Promise<Applied<number>>;
+    return submit<number>(index, ns, LogOp.Upsert, takeRecord(big, crc), true) as Promise<Applied<number>>;
   },
-  update(index, ns, big) {
-    return submit<undefined>(index, ns, LogOp.Update, takeFrame(big), false);
+  update(index, ns, crc, big) {
+    return submit<undefined>(index, ns, LogOp.Update, takeRecord(big, crc), false);
   },
   deleteIds(index, ns, ids) {
-    return submit<undefined>(index, ns, LogOp.DeleteIds, deleteIdsBody(ids), false);
+    return submit<undefined>(index, ns, LogOp.DeleteIds, logRecordOf(deleteIdsBody(ids)), false);
   },
   deleteByFilter(index, ns, filter) {
-    return submit<number>(index, ns, LogOp.DeleteByFilter, filterBody(filter), false);
+    return submit<number>(index, ns, LogOp.DeleteByFilter, logRecordOf(filterBody(filter)), false);
   },
   deleteAll(index, ns) {
-    return submit<undefined>(index, ns, LogOp.DeleteAll, new Uint8Array(0), false);
+    return submit<undefined>(index, ns, LogOp.DeleteAll, newLogRecord(0), false);
   },
   updateByFilter(index, ns, filter, metadata) {
-    return submit<number>(index, ns, LogOp.UpdateByFilter, updateByFilterBody(filter, metadata), false);
+    return submit<number>(index, ns, LogOp.UpdateByFilter, logRecordOf(updateByFilterBody(filter, metadata)), false);
   },
   async createNamespace(index, ns, schema) {
     if (actor(index, ns, false)) return false;
@@ -272,26 +287,30 @@ const api: HostApi = {
   },
   async close() {
     await closeActors(() => true);
+    await prefault.close();
   },
   crash() {
     setImmediate(() => process.exit(70));
   },
 };
 
-/** Every method answers `{ ok }` or `{ err }` (see Reply). */
-const wrapped = Object.fromEntries(
-  Object.entries(api).map(([name, fn]) => [
-    name,
-    (...args: unknown[]): Reply<unknown> | Promise<Reply<unknown>> => {
-      try {
-        const r = (fn as (...a: unknown[]) => unknown)(...args);
-        if (r instanceof Promise) return r.then((ok) => ({ ok }), (e) => ({ err: toLarchError(e).toJSON() }));
-        return { ok: r };
-      } catch (e) {
-        return { err: toLarchError(e).toJSON() };
-      }
-    },
-  ]),
-);
+const replies = new Outbox<RpcReply>((r) => parentPort!.postMessage({ replies: r } satisfies RpcMessage));
 
-Comlink.expose(wrapped, nodeEndpoint(parentPort!));
+/** Runs one call; its answer, `{ ok }` or `{ err }` (see Reply), joins the replies sent at the end of the tick. */
+function serve([id, method, args]: RpcCall): void {
+  const fn = (api as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
+  const answer = (r: Reply<unknown>) => replies.push([id, r]);
+  try {
+    if (!fn) throw new Error(`unknown host method '${method}'`);
+    const r = fn(...args);
+    if (r instanceof Promise) r.then((ok) => answer({ ok }), (e) => answer({ err: toLarchError(e).toJSON() }));
+    else answer({ ok: r });
+  } catch (e) {
+    answer({ err: toLarchError(e).toJSON() });
+  }
+}
+
+// Calls start in arrival order (frames are read from the ring as each starts).
+parentPort!.on('message', (m: RpcMessage) => {
+  if ('calls' in m) for (const c of m.calls) serve(c);
+});

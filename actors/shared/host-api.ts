@@ -1,5 +1,5 @@
 /**
- * What a namespace host answers to (its comlink API) and the shapes of its answers: the contract between the main
+ * What a namespace host answers to (its API, called over host-rpc.ts) and the shapes of its answers: the contract between the main
  * thread's HostHandle (actors/main) and the host thread (actors/host). Vector payloads do not travel here: writes and
  * query vectors go through the host's ring, values are read from arena memory.
  */
@@ -12,7 +12,7 @@ import type { ReplayReport } from '../../engine/storage/request-log.js';
 import type { ArenaView } from './arena.js';
 import type { PlanHit, PlanRequest, PlanResult } from './query-plan.js';
 
-/** Every host method answers `{ ok }` or `{ err }`: comlink would drop the code and status of a thrown LarchError. */
+/** Every host method answers `{ ok }` or `{ err }`: a thrown LarchError would lose its code and status crossing threads. */
 export type Reply<T> = { ok: T } | { err: SerializedError };
 
 /** What a host is started with. */
@@ -112,10 +112,10 @@ export interface HostApi {
   openIndex(cfg: IndexConfig): Promise<number>;
   configureIndex(cfg: IndexConfig): void;
   dropIndex(index: string): Promise<void>;
-  /** Frame: the records. */
-  upsert(index: string, ns: string, big?: SharedArrayBuffer): Promise<Applied<number>>;
-  /** Frame: one record; the parts present are the parts to change. */
-  update(index: string, ns: string, big?: SharedArrayBuffer): Promise<Applied<undefined>>;
+  /** Frame: the records; `crc` is the frame's CRC-32C (computed by the main thread as it wrote the frame). */
+  upsert(index: string, ns: string, crc: number, big?: SharedArrayBuffer): Promise<Applied<number>>;
+  /** Frame: one record; the parts present are the parts to change. `crc` as for upsert. */
+  update(index: string, ns: string, crc: number, big?: SharedArrayBuffer): Promise<Applied<undefined>>;
   deleteIds(index: string, ns: string, ids: string[]): Promise<Applied<undefined>>;
   deleteByFilter(index: string, ns: string, filter: unknown): Promise<Applied<number | undefined>>;
   deleteAll(index: string, ns: string): Promise<Applied<undefined>>;

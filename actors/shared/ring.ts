@@ -87,8 +87,12 @@ export class RingConsumer {
     this.cap = this.data.byteLength;
   }
 
-  /** Copies the next frame out of the ring and frees its space. Throws if the producer has not written one. */
-  read(): Uint8Array {
+  /**
+   * Copies the next frame out of the ring and frees its space. Throws if the producer has not written one. `into`
+   * gives the destination for a frame of `length` bytes (a fresh array by default), so a caller can copy straight
+   * into a buffer of its own.
+   */
+  read(into: (length: number) => Uint8Array = (n) => new Uint8Array(n)): Uint8Array {
     let r = Atomics.load(this.ctl, R);
     const w = Atomics.load(this.ctl, W);
     if (r === w) throw new Error('ring: no frame to read (protocol out of step)');
@@ -99,7 +103,8 @@ export class RingConsumer {
       pos = 0;
     }
     const length = new DataView(this.data.buffer, HEADER_BYTES + pos, 4).getUint32(0, true);
-    const out = new Uint8Array(length);
+    const out = into(length);
+    if (out.length !== length) throw new Error(`ring: destination of ${out.length} bytes for a frame of ${length}`);
     out.set(new Uint8Array(this.data.buffer, HEADER_BYTES + pos + 4, length));
     Atomics.store(this.ctl, R, (r + alignUp(4 + length, 8)) | 0);
     Atomics.notify(this.ctl, R);

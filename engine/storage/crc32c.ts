@@ -49,3 +49,41 @@ export function crc32c(data: Uint8Array, crc = 0): number {
   for (; i < n; i++) c = T[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+/** Multiplies two polynomials modulo the CRC-32C polynomial (bit-reflected, as the table is). */
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ 0x82f63b78 : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, k = 0..31 (x^1 is 1 << 30 reflected). */
+const X2N = (() => {
+  const t = new Uint32Array(32);
+  let p = 1 << 30;
+  for (let k = 0; k < 32; k++) {
+    t[k] = p;
+    p = multModP(p, p);
+  }
+  return t;
+})();
+
+/**
+ * CRC-32C of `a` followed by `b`, from the CRCs of each and the length of `b` (zlib's crc32_combine): the checksum
+ * of a log record's head and body without reading the body again, when its CRC was computed where the body was
+ * written.
+ */
+export function crc32cCombine(crcA: number, crcB: number, lengthB: number): number {
+  // x^(8 · lengthB) mod P, by squaring: bit i of the byte count multiplies in x^(8 · 2^i) = X2N[i + 3].
+  let xn = 0x80000000; // x^0
+  for (let n = lengthB, k = 3; n > 0; n = Math.floor(n / 2), k++) if (n % 2 === 1) xn = multModP(X2N[k & 31]!, xn);
+  return (multModP(xn, crcA) ^ crcB) >>> 0;
+}

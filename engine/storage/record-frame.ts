@@ -17,7 +17,11 @@ export interface CodecRecord {
   metadata?: RecordMetadata;
 }
 
-/** A record as decoded: typed arrays that own their memory. */
+/**
+ * A record as decoded. Vectors are views into the frame, not copies (the write path copies them once more, into the
+ * arena): they are valid as long as the frame's bytes are, and a frame must not be reused before its records are
+ * applied.
+ */
 export interface DecodedRecord {
   id: string;
   values?: Float32Array;
@@ -34,22 +38,31 @@ const decoder = new TextDecoder();
 
 interface Prepared {
   size: number;
-  ids: Uint8Array[];
+  /** Per record: the id's bytes, or its length when it is ASCII (written char by char, no array in between). */
+  ids: (Uint8Array | number)[];
   metas: (Uint8Array | undefined)[];
+}
+
+/** The length of `s` when it is ASCII (as every record id is), else -1. */
+function asciiLength(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return -1;
+  return s.length;
 }
 
 function prepare(records: readonly CodecRecord[]): Prepared {
   let size = 4;
-  const ids: Uint8Array[] = [];
-  const metas: (Uint8Array | undefined)[] = [];
-  for (const r of records) {
-    const id = encoder.encode(r.id);
-    ids.push(id);
-    size += 4 + pad4(id.length);
+  const ids = new Array<Uint8Array | number>(records.length);
+  const metas = new Array<Uint8Array | undefined>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const n = asciiLength(r.id);
+    const id = n >= 0 ? n : encoder.encode(r.id);
+    ids[i] = id;
+    size += 4 + pad4(n >= 0 ? n : (id as Uint8Array).length);
     if (r.values) size += 4 + 4 * r.values.length;
     if (r.sparse) size += 4 + 8 * r.sparse.indices.length;
     const meta = r.metadata === undefined ? undefined : encoder.encode(JSON.stringify(r.metadata));
-    metas.push(meta);
+    metas[i] = meta;
     if (meta) size += 4 + pad4(meta.length);
   }
   return { size, ids, metas };
@@ -68,30 +81,35 @@ export function encodeRecords(records: readonly CodecRecord[]): EncodedBatch {
     size: p.size,
     writeTo(dst: Uint8Array) {
       if (dst.byteOffset % 4 !== 0) throw new Error('record frame must be 4-byte aligned');
-      const dv = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+      const buf = dst.buffer;
+      const base = dst.byteOffset;
+      const dv = new DataView(buf, base, dst.byteLength);
       let o = 0;
       dv.setUint32(o, records.length, true);
       o += 4;
-      records.forEach((r, i) => {
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
         const id = p.ids[i]!;
         const meta = p.metas[i];
         const present = (r.values ? DENSE : 0) | (r.sparse ? SPARSE : 0) | (meta ? META : 0);
-        dv.setUint16(o, id.length, true);
-        dv.setUint8(o + 2, present);
-        dv.setUint8(o + 3, 0);
-        dst.set(id, o + 4);
-        o += 4 + pad4(id.length);
+        const idLen = typeof id === 'number' ? id : id.length;
+        dv.setUint32(o, idLen | (present << 16), true); // u16 length, u8 present, u8 0
+        if (typeof id === 'number') {
+          const s = r.id;
+          for (let k = 0; k < idLen; k++) dst[o + 4 + k] = s.charCodeAt(k);
+        } else dst.set(id, o + 4);
+        o += 4 + pad4(idLen);
         if (r.values) {
           const n = r.values.length;
           dv.setUint32(o, n, true);
-          new Float32Array(dst.buffer, dst.byteOffset + o + 4, n).set(r.values);
+          new Float32Array(buf, base + o + 4, n).set(r.values);
           o += 4 + 4 * n;
         }
         if (r.sparse) {
           const n = r.sparse.indices.length;
           dv.setUint32(o, n, true);
-          new Uint32Array(dst.buffer, dst.byteOffset + o + 4, n).set(r.sparse.indices);
-          new Float32Array(dst.buffer, dst.byteOffset + o + 4 + 4 * n, n).set(r.sparse.values);
+          new Uint32Array(buf, base + o + 4, n).set(r.sparse.indices);
+          new Float32Array(buf, base + o + 4 + 4 * n, n).set(r.sparse.values);
           o += 4 + 8 * n;
         }
         if (meta) {
@@ -99,7 +117,7 @@ export function encodeRecords(records: readonly CodecRecord[]): EncodedBatch {
           dst.set(meta, o + 4);
           o += 4 + pad4(meta.length);
         }
-      });
+      }
     },
   };
 }
@@ -112,10 +130,12 @@ export function encodeRecordsToBytes(records: readonly CodecRecord[]): Uint8Arra
   return out;
 }
 
-/** Decodes a frame written by {@link encodeRecords}. The input must be 4-byte aligned. */
+/** Decodes a frame written by {@link encodeRecords} (see {@link DecodedRecord} on the lifetime of its vectors). */
 export function decodeRecords(src: Uint8Array): DecodedRecord[] {
   if (src.byteOffset % 4 !== 0) src = src.slice();
-  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const buf = src.buffer;
+  const at = src.byteOffset;
+  const dv = new DataView(buf, at, src.byteLength);
   let o = 0;
   const count = dv.getUint32(o, true);
   o += 4;
@@ -128,16 +148,12 @@ export function decodeRecords(src: Uint8Array): DecodedRecord[] {
     const rec: DecodedRecord = { id };
     if (present & DENSE) {
       const n = dv.getUint32(o, true);
-      rec.values = new Float32Array(src.buffer.slice(src.byteOffset + o + 4, src.byteOffset + o + 4 + 4 * n));
+      rec.values = new Float32Array(buf, at + o + 4, n);
       o += 4 + 4 * n;
     }
     if (present & SPARSE) {
       const n = dv.getUint32(o, true);
-      const base = src.byteOffset + o + 4;
-      rec.sparse = {
-        indices: new Uint32Array(src.buffer.slice(base, base + 4 * n)),
-        values: new Float32Array(src.buffer.slice(base + 4 * n, base + 8 * n)),
-      };
+      rec.sparse = { indices: new Uint32Array(buf, at + o + 4, n), values: new Float32Array(buf, at + o + 4 + 4 * n, n) };
       o += 4 + 8 * n;
     }
     if (present & META) {
@@ -147,5 +163,6 @@ export function decodeRecords(src: Uint8Array): DecodedRecord[] {
     }
     out[i] = rec;
   }
+  if (o > src.byteLength) throw new RangeError(`record frame of ${src.byteLength} bytes holds ${o}`);
   return out;
 }

@@ -6,19 +6,26 @@
  * Files: `<dir>/<first LSN, 20 digits>.wal`, each starting with an 8-byte header ('LWAL', format 1), then frames:
  *   u32 payload bytes, u32 CRC-32C of the payload, payload = f64 LSN, u8 op, 3 bytes 0, body.
  *
- * Group commit: appends queue while a write+fsync is in flight; the next round writes everything queued in one
- * `write` and covers it with one `fdatasync`, then resolves those appends in LSN order. A failed round is cut off
- * the file again (ftruncate to the last good size) and its appends are rejected, so the file never holds a
- * record the actor did not apply.
+ * A write's bytes travel as a {@link LogRecord}: head room for the frame's first 20 bytes, then the body, in a
+ * pooled buffer. The log fills the head in place, so a body read straight into a record (the namespace host copies
+ * an upsert out of its ring into one) is checksummed, written, decoded and applied without another copy, and the
+ * buffer goes back to the pool once the write is applied.
+ *
+ * Group commit: appends queue while a round is in flight; the next round writes everything queued with one
+ * `writev`, then resolves those appends in LSN order. With durability `fsync` the file is opened O_DSYNC, so that
+ * one call returns once the data is on disk (what write + fdatasync does, in one trip through the libuv pool, not
+ * two). A failed round is cut off the file again (ftruncate to the last good size) and its appends are rejected,
+ * so the file never holds a record the actor did not apply.
  */
-import { open, readdir, readFile, mkdir, unlink, type FileHandle } from 'node:fs/promises';
+import { close as fsClose, constants, fdatasync, ftruncate, open as fsOpen, writev } from 'node:fs';
+import { readdir, readFile, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LarchError } from '../core/errors.js';
-import { crc32c } from './crc32c.js';
+import { BufferPool } from './buffer-pool.js';
+import { crc32c, crc32cCombine } from './crc32c.js';
 import { fsyncDir } from './atomic-file.js';
 import { isLogFile, logFileName } from './layout.js';
 import type { Durability } from '../core/settings.js';
-
 
 export interface LogEntry {
   lsn: number;
@@ -41,7 +48,7 @@ interface LogFile {
 }
 
 interface Pending {
-  frame: Uint8Array;
+  rec: LogRecord;
   lsn: number;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -56,17 +63,74 @@ export interface ReplayReport {
 }
 
 
-function frame(lsn: number, op: number, body: Uint8Array): Uint8Array {
-  const payload = PAYLOAD_HEAD + body.length;
-  const out = new Uint8Array(FRAME_HEAD + payload);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, payload, true);
-  dv.setFloat64(FRAME_HEAD, lsn, true);
-  dv.setUint8(FRAME_HEAD + 8, op);
-  out.set(body, FRAME_HEAD + PAYLOAD_HEAD);
-  dv.setUint32(4, crc32c(out.subarray(FRAME_HEAD)), true);
-  return out;
+/** Bytes before a record's body: the frame head (length, CRC) and the payload head (LSN, op, padding). */
+export const RECORD_HEAD = FRAME_HEAD + PAYLOAD_HEAD;
+
+/** A write as the log takes it: `bytes` is the whole frame to be, `body` its last part (4-byte aligned). */
+export interface LogRecord {
+  readonly bytes: Uint8Array;
+  readonly body: Uint8Array;
+  /** CRC-32C of the body, when whoever wrote it computed it (then the body is not read again to checksum it). */
+  bodyCrc?: number;
 }
+
+/** The write path's buffers, one pool per thread. */
+const records = new BufferPool();
+
+/** A record with room for a body of `bodyLength` bytes (to be filled by the caller). */
+export function newLogRecord(bodyLength: number): LogRecord {
+  const bytes = records.take(RECORD_HEAD + bodyLength);
+  return { bytes, body: bytes.subarray(RECORD_HEAD) };
+}
+
+/** A record holding a copy of `body`. */
+export function logRecordOf(body: Uint8Array): LogRecord {
+  const r = newLogRecord(body.length);
+  r.body.set(body);
+  return r;
+}
+
+/** Gives a record's buffer back for reuse: no view of its bytes or body may be used afterwards. */
+export function releaseLogRecord(r: LogRecord): void {
+  records.give(r.bytes);
+}
+
+/** Fills in the frame head of `r`: length, LSN, op, and the CRC over the payload. */
+function seal(r: LogRecord, lsn: number, op: number): void {
+  const b = r.bytes;
+  const dv = new DataView(b.buffer, b.byteOffset, RECORD_HEAD);
+  dv.setUint32(0, b.length - FRAME_HEAD, true);
+  dv.setFloat64(FRAME_HEAD, lsn, true);
+  dv.setUint32(FRAME_HEAD + 8, op & 0xff, true); // op, then three zero bytes
+  const crc = r.bodyCrc === undefined
+    ? crc32c(b.subarray(FRAME_HEAD))
+    : crc32cCombine(crc32c(b.subarray(FRAME_HEAD, RECORD_HEAD)), r.bodyCrc, r.body.length);
+  dv.setUint32(4, crc, true);
+}
+
+const openFd = (path: string, flags: number): Promise<number> =>
+  new Promise((resolve, reject) => fsOpen(path, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));
+const closeFd = (fd: number): Promise<void> => new Promise((resolve, reject) => fsClose(fd, (err) => (err ? reject(err) : resolve())));
+
+/** Writes all of `bufs` at `pos` (a short write continues where it stopped). */
+async function writevAll(fd: number, bufs: Uint8Array[], pos: number): Promise<void> {
+  // libuv splits at IOV_MAX itself; a short write (ENOSPC on the way) is retried from where it stopped, so the error
+  // surfaces with its errno.
+  while (bufs.length > 0) {
+    const n = await new Promise<number>((resolve, reject) => writev(fd, bufs, pos, (err, written) => (err ? reject(err) : resolve(written))));
+    if (n <= 0) throw new Error(`writev wrote ${n} bytes`);
+    pos += n;
+    let skip = n;
+    let i = 0;
+    while (i < bufs.length && skip >= bufs[i]!.length) skip -= bufs[i++]!.length;
+    bufs = bufs.slice(i);
+    if (skip > 0) bufs[0] = bufs[0]!.subarray(skip);
+  }
+}
+
+/** Cuts a failed round off the file and makes the cut durable (best effort: the round already failed). */
+const cutBack = (fd: number, size: number): Promise<void> =>
+  new Promise((resolve) => ftruncate(fd, size, () => fdatasync(fd, () => resolve())));
 
 function dataLoss(file: string, why: string): LarchError {
   return new LarchError('DATA_LOSS', `Request log ${file} is corrupt (${why}); refusing to start rather than lose acknowledged writes. Restore the file from a backup, or move the namespace directory aside.`);
@@ -75,7 +139,8 @@ function dataLoss(file: string, why: string): LarchError {
 /** An append-only, group-committed request log. */
 export class RequestLog {
   private files: LogFile[] = [];
-  private fh: FileHandle | null = null;
+  /** The file being appended to (opened O_DSYNC with durability `fsync`). */
+  private fd: number | null = null;
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private rollRequested = false;
@@ -181,12 +246,18 @@ export class RequestLog {
     return report;
   }
 
-  /** Appends a record; resolves once it is durable (per the durability setting). LSNs must increase. */
-  append(lsn: number, op: number, body: Uint8Array): Promise<void> {
+  /**
+   * Appends a record (its head is filled in here); resolves once it is durable (per the durability setting). LSNs
+   * must increase. The record's buffer stays the caller's: release it once the write is applied or failed.
+   */
+  append(lsn: number, op: number, rec: LogRecord): Promise<void> {
     if (this.closed) return Promise.reject(new LarchError('UNAVAILABLE', 'The namespace is closing; retry the write.'));
+    seal(rec, lsn, op);
     return new Promise((resolve, reject) => {
-      this.queue.push({ frame: frame(lsn, op, body), lsn, resolve, reject });
-      this.flushing ??= this.flushLoop();
+      this.queue.push({ rec, lsn, resolve, reject });
+      // An idle log starts its next round at the end of the tick, so the writes that arrived together (several
+      // calls handled in one turn of the event loop) share it; while a round is in flight, writes queue for the next.
+      this.flushing ??= new Promise<void>((r) => process.nextTick(r)).then(() => this.flushLoop());
     });
   }
 
@@ -213,6 +284,10 @@ export class RequestLog {
     }
   }
 
+  private get openFlags(): number {
+    return constants.O_RDWR | (this.durability === 'fsync' ? constants.O_DSYNC : 0);
+  }
+
   private async writeBatch(batch: Pending[]): Promise<void> {
     if (this.beforeFirstWrite) {
       await this.beforeFirstWrite();
@@ -222,27 +297,21 @@ export class RequestLog {
     if (!file || this.rollRequested || file.bytes >= this.fileBytes) {
       file = await this.startFile(batch[0]!.lsn);
       this.rollRequested = false;
-    } else if (!this.fh) {
-      this.fh = await open(file.path, 'r+');
+    } else if (this.fd === null) {
+      this.fd = await openFd(file.path, this.openFlags);
     }
+    const fd = this.fd!;
     let total = 0;
-    for (const p of batch) total += p.frame.length;
-    const buf = new Uint8Array(total);
-    let o = 0;
-    for (const p of batch) {
-      buf.set(p.frame, o);
-      o += p.frame.length;
-    }
-    const fh = this.fh!;
+    const bufs = batch.map((p) => {
+      total += p.rec.bytes.length;
+      return p.rec.bytes;
+    });
     try {
-      for (let done = 0; done < total; ) {
-        const { bytesWritten } = await fh.write(buf, done, total - done, file.bytes + done);
-        done += bytesWritten;
-      }
-      if (this.durability === 'fsync') await fh.datasync();
+      // O_DSYNC (durability fsync): the call returns once everything written is on disk.
+      await writevAll(fd, bufs, file.bytes);
     } catch (err) {
-      // Cut the failed round off again so no later fsync can make it durable behind the actor's back.
-      await fh.truncate(file.bytes).catch(() => undefined);
+      // Cut the failed round off again so no later write can make it durable behind the actor's back.
+      await cutBack(fd, file.bytes);
       throw err;
     }
     file.bytes += total;
@@ -251,8 +320,8 @@ export class RequestLog {
   }
 
   private async startFile(firstLsn: number): Promise<LogFile> {
-    await this.fh?.close();
-    this.fh = null;
+    if (this.fd !== null) await closeFd(this.fd);
+    this.fd = null;
     await mkdir(this.dir, { recursive: true });
     const path = join(this.dir, logFileName(firstLsn));
     const fh = await open(path, 'w+');
@@ -270,7 +339,8 @@ export class RequestLog {
       await unlink(path).catch(() => undefined);
       throw err;
     }
-    this.fh = fh;
+    await fh.close();
+    this.fd = await openFd(path, this.openFlags);
     const file: LogFile = { path, lastLsn: 0, bytes: HEADER };
     this.files.push(file);
     return file;
@@ -287,18 +357,18 @@ export class RequestLog {
       doomed.push(s);
     }
     const active = this.files[this.files.length - 1];
-    let closing: FileHandle | null = null;
+    let closing: number | null = null;
     if (active && doomed.includes(active)) {
       if (this.flushing || this.queue.length > 0) doomed.pop();
       else {
-        closing = this.fh;
-        this.fh = null;
+        closing = this.fd;
+        this.fd = null;
         this.rollRequested = true;
       }
     }
     if (doomed.length === 0) return;
     this.files = this.files.filter((s) => !doomed.includes(s));
-    await closing?.close().catch(() => undefined);
+    if (closing !== null) await closeFd(closing).catch(() => undefined);
     for (const s of doomed) await unlink(s.path).catch(() => undefined);
     await fsyncDir(this.dir).catch(() => undefined);
   }
@@ -307,7 +377,8 @@ export class RequestLog {
   async close(): Promise<void> {
     this.closed = true;
     while (this.flushing) await this.flushing;
-    await this.fh?.close();
-    this.fh = null;
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) await closeFd(fd);
   }
 }

@@ -7,7 +7,7 @@ import { invalidArgument } from '../errors.js';
 import type { IndexConfig } from '../index-config.js';
 import { DEFAULT_LIST_LIMIT, MAX_BATCH, MAX_CANDIDATES, MAX_ID_LENGTH, MAX_LIST_LIMIT, MAX_TOP_K } from '../limits.js';
 import type { RecordMetadata } from '../types.js';
-import { validateDense, validateMetadata, validateRecordId, validateSparse, type SparseVector } from './records.js';
+import { validateDense, validateDenseInto, validateMetadata, validateRecordId, validateSparse, type SparseVector } from './records.js';
 import { absent, cap, isNumberArray, isPlainObject, optionalBoolean, quote, rejectUnknown, show, typeName } from './shape.js';
 
 const RECORD_FIELDS = ['id', 'values', 'sparseValues', 'metadata'];
@@ -17,7 +17,8 @@ const LIST_FIELDS = ['prefix', 'limit', 'paginationToken'];
 /** A validated record, ready to store. */
 export interface ValidRecord {
   id: string;
-  values?: number[];
+  /** float32, as stored: a view into one array holding the whole batch's values. */
+  values?: Float32Array;
   sparse?: SparseVector;
   metadata?: RecordMetadata;
 }
@@ -53,40 +54,55 @@ export interface ValidListOptions {
   paginationToken?: string;
 }
 
+const RECORD_FIELD_SET = new Set(RECORD_FIELDS);
+
 /**
  * Validates an upsert batch of 1–1000 records against the index. Dense index: `values` required, `sparseValues`
  * optional (any metric; only querying them needs dotproduct). Sparse index: `sparseValues` required, `values`
  * absent or empty. Duplicate ids are kept in order, so the last one wins.
+ *
+ * Dense values are copied as float32 (as they are stored) into one array for the whole batch: `floats(n)` gives it
+ * (a fresh Float32Array by default; the in-process write path passes a pooled one and reuses it once the batch is
+ * encoded). The copy also snapshots the values, so the caller may change its arrays once this returns.
  */
-export function validateUpsert(records: unknown, cfg: IndexConfig): ValidRecord[] {
+export function validateUpsert(records: unknown, cfg: IndexConfig, floats: (n: number) => Float32Array = (n) => new Float32Array(n)): ValidRecord[] {
   if (!Array.isArray(records)) throw invalidArgument(`Upsert needs an array of records, got ${typeName(records)}.`);
   if (records.length === 0) throw invalidArgument('Upsert needs at least one record, got an empty array.');
   if (records.length > MAX_BATCH) {
     throw invalidArgument(`Upsert of ${records.length} records exceeds the limit of ${MAX_BATCH} records per request.`);
   }
+  const dim = cfg.dimension ?? 0;
+  const sparseIndex = cfg.vectorType === 'sparse';
+  let all: Float32Array | undefined;
   const out = new Array<ValidRecord>(records.length);
   for (let i = 0; i < records.length; i++) {
     const r: unknown = records[i];
     if (!isPlainObject(r)) throw invalidArgument(`Record at position ${i} must be an object, got ${typeName(r)}.`);
     const id = validateRecordId(r.id, `record id at position ${i}`);
-    const where = `record ${quote(id)}`;
-    rejectUnknown(r, RECORD_FIELDS, cap(where));
+    // Messages are worded only when something is wrong: this loop is on every upsert's path.
+    const where = () => `record ${quote(id)}`;
+    for (const key in r) if (!RECORD_FIELD_SET.has(key)) rejectUnknown(r, RECORD_FIELDS, cap(where()));
     const rec: ValidRecord = { id };
-    if (cfg.vectorType === 'sparse') {
+    if (sparseIndex) {
       if (!absent(r.values) && !(isNumberArray(r.values) && r.values.length === 0)) {
-        throw invalidArgument(`${cap(where)} has dense values, but index ${quote(cfg.name)} is sparse; send sparseValues only.`);
+        throw invalidArgument(`${cap(where())} has dense values, but index ${quote(cfg.name)} is sparse; send sparseValues only.`);
       }
-      if (absent(r.sparseValues)) throw invalidArgument(`${cap(where)} has no sparseValues; sparse index ${quote(cfg.name)} needs them.`);
-      rec.sparse = validateSparse(r.sparseValues, where);
+      if (absent(r.sparseValues)) throw invalidArgument(`${cap(where())} has no sparseValues; sparse index ${quote(cfg.name)} needs them.`);
+      rec.sparse = validateSparse(r.sparseValues, where());
     } else {
       if (absent(r.values)) {
-        throw invalidArgument(`${cap(where)} has no values; dense index ${quote(cfg.name)} needs values of dimension ${cfg.dimension}.`);
+        throw invalidArgument(`${cap(where())} has no values; dense index ${quote(cfg.name)} needs values of dimension ${cfg.dimension}.`);
       }
-      rec.values = validateDense(r.values, cfg.dimension ?? 0, where);
-      if (!absent(r.sparseValues)) rec.sparse = validateSparse(r.sparseValues, where);
+      all ??= floats(records.length * dim);
+      const values = all.subarray(i * dim, (i + 1) * dim);
+      validateDenseInto(r.values, dim, values, where);
+      rec.values = values;
+      if (!absent(r.sparseValues)) rec.sparse = validateSparse(r.sparseValues, where());
     }
-    const md = validateMetadata(r.metadata, where);
-    if (md !== undefined) rec.metadata = md;
+    if (!absent(r.metadata)) {
+      const md = validateMetadata(r.metadata, where());
+      if (md !== undefined) rec.metadata = md;
+    }
     out[i] = rec;
   }
   return out;

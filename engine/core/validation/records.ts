@@ -16,6 +16,7 @@ export interface SparseVector {
  * @param what how to name the id in messages, e.g. "record id at position 3".
  */
 export function validateRecordId(id: unknown, what = 'record id'): string {
+  if (isPlainId(id)) return id;
   if (typeof id !== 'string') throw invalidArgument(`${cap(what)} must be a string, got ${typeName(id)}.`);
   if (id.length === 0) throw invalidArgument(`${cap(what)} must not be empty.`);
   if (id.length > MAX_ID_LENGTH) {
@@ -38,6 +39,16 @@ export function validateNamespaceName(ns: unknown): string {
   }
   checkAscii(ns, 'Namespace');
   return ns;
+}
+
+/** The common case of a valid id, checked without building any message. */
+function isPlainId(id: unknown): id is string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c === 0 || c > 127) return false;
+  }
+  return true;
 }
 
 function checkAscii(s: string, what: string): void {
@@ -98,19 +109,37 @@ export function validateMetadata(md: unknown, where: string): RecordMetadata | u
  */
 export function validateDense(values: unknown, dimension: number, where: string): number[] {
   if (!isNumberArray(values)) throw invalidArgument(`${cap(where)}: values must be an array of numbers, got ${typeName(values)}.`);
-  if (values.length !== dimension) {
-    throw invalidArgument(`Vector dimension ${values.length} does not match the dimension of the index ${dimension} (${where}).`);
-  }
+  if (values.length !== dimension) throw dimensionMismatch(values.length, dimension, where);
   const out = new Array<number>(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw invalidArgument(`${cap(where)}: values[${i}] is ${typeof v === 'number' ? v : typeName(v)}; values must be finite numbers.`);
-    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw badValue(v, i, where);
     out[i] = v;
   }
   return out;
 }
+
+/**
+ * Validates dense values as {@link validateDense} does and stores them in `out` (float32, `dimension` long): one
+ * pass and no array in between, because this loop runs for every number of every upsert. `where` is only called to
+ * word an error.
+ */
+export function validateDenseInto(values: unknown, dimension: number, out: Float32Array, where: () => string): void {
+  if (!isNumberArray(values)) throw invalidArgument(`${cap(where())}: values must be an array of numbers, got ${typeName(values)}.`);
+  if (values.length !== dimension) throw dimensionMismatch(values.length, dimension, where());
+  for (let i = 0; i < dimension; i++) {
+    const v = values[i];
+    // v - v is 0 exactly for finite numbers (NaN and ±Infinity give NaN).
+    if (typeof v !== 'number' || v - v !== 0) throw badValue(v, i, where());
+    out[i] = v;
+  }
+}
+
+const dimensionMismatch = (got: number, dimension: number, where: string) =>
+  invalidArgument(`Vector dimension ${got} does not match the dimension of the index ${dimension} (${where}).`);
+
+const badValue = (v: unknown, i: number, where: string) =>
+  invalidArgument(`${cap(where)}: values[${i}] is ${typeof v === 'number' ? v : typeName(v)}; values must be finite numbers.`);
 
 /**
  * Validates a sparse vector: `indices` and `values` of equal length (1–2048), indices distinct integers in
