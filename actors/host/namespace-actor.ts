@@ -378,6 +378,8 @@ export class NamespaceActor {
       memtableRows: this.data.mem.arena.live,
       lsn: this.appliedLsn,
       ...this.jobs.counters,
+      logWrites: this.opts.storage?.log?.writes ?? 0,
+      logRounds: this.opts.storage?.log?.rounds ?? 0,
       busy: this.idleTimer !== null || this.jobs.busy,
       backgroundError: this.jobs.lastError,
       recovery: this.recovery,

@@ -90,6 +90,12 @@ export interface NamespaceStorageInfo {
   /** Merges that extended their largest input's HNSW graph instead of building one from nothing. */
   graphsExtended: number;
   /**
+   * Writes to the request log since the namespace was opened, and the rounds that made them durable: one write
+   * call (and, with durability `fsync`, one flush to disk) per round, so fewer rounds than writes is group commit.
+   */
+  logWrites: number;
+  logRounds: number;
+  /**
    * Background work is running or due: a flush, merge or manifest job, or an idle flush waiting for its quiet time.
    * With `frozen: 0` and `busy: false` the namespace has settled.
    */

@@ -147,6 +147,9 @@ export class RequestLog {
   private closed = false;
   /** Bytes appended since the last {@link roll}: the namespace flushes its memtable when the log grows large. */
   bytesSinceRoll = 0;
+  /** Records written, and the rounds (one writev each) that wrote them, since the log was opened. */
+  writes = 0;
+  rounds = 0;
 
   private constructor(
     readonly dir: string,
@@ -317,6 +320,8 @@ export class RequestLog {
     file.bytes += total;
     file.lastLsn = batch[batch.length - 1]!.lsn;
     this.bytesSinceRoll += total;
+    this.writes += batch.length;
+    this.rounds++;
   }
 
   private async startFile(firstLsn: number): Promise<LogFile> {
