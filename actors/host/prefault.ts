@@ -80,6 +80,6 @@ export function rowRanges(arena: Arena, from: number, count: number): number[] {
   const block = arena.blocks[last]!;
   const rowBytes = arena.dim * 4;
   const ranges = rowBytes > 0 ? [block + L.vecs + r0 * rowBytes, block + L.vecs + r1 * rowBytes] : [];
-  for (const col of [L.invNorms, L.created, L.deleted, L.sparseOff, L.sparseNnz]) ranges.push(block + col + r0 * 4, block + col + r1 * 4);
+  for (const col of [L.invNorms, L.created, L.deleted, L.sparseOff, L.sparseNnz, L.label]) ranges.push(block + col + r0 * 4, block + col + r1 * 4);
   return ranges;
 }

@@ -1,6 +1,6 @@
 /**
  * Single-producer single-consumer byte ring over a SharedArrayBuffer. Bulk data (vector batches, query vectors)
- * crosses threads through it; the control message that names the frame goes separately (comlink/postMessage).
+ * crosses threads through it; the control message that names the frame goes separately (host-rpc.ts, over postMessage).
  *
  * Layout: Int32 header [0] = write cursor, [1] = read cursor, then `capacity` (a power of two) bytes of data.
  * Cursors are free-running int32 byte counts; position = cursor & (capacity - 1). A frame is
