@@ -122,7 +122,7 @@ interface CpuShares {
   hostWait: number;
   builder: number;
   executors: number;
-  /** Everything else in the process: V8 platform (GC) threads, the libuv pool (where write and fdatasync run), other databases' threads. */
+  /** Everything else in the process: V8 platform (GC) threads, the libuv pool (where the log writes run), HNSW build threads, the host's prefault thread, other databases' threads. */
   other: number;
 }
 
@@ -735,9 +735,9 @@ async function main(): Promise<void> {
         `   fsync / naive fdatasync-per-batch peer (c=1): sync ${num(q.fsyncOverNaivePeer, 5, 2)}x, async ${num(q.fsyncOverNaiveAsyncPeer, 5, 2)}x`);
     }
     console.log(`\nmain = main thread (validate + encode + hand-off); host = namespace-host thread (log append, group commit, memtable apply);` +
-      `\nhwait = host runnable but without a core; bldr = index builder (memtable → slab); other = V8 GC + libuv pool (write, fdatasync) ` +
-      `+ idle threads;\nproc = whole process in cores; cpu ms/b = process CPU per batch; flush/b = device flush requests per batch (< 1: one ` +
-      `fdatasync covered several batches;\nthe whole device, so other processes' fsyncs count too); ms/fl = mean device flush time; ` +
+      `\nhwait = host runnable but without a core; bldr = index builder (memtable → slab); other = V8 GC + libuv pool (log writes) + HNSW build threads ` +
+      `+ the host's prefault thread + idle threads;\nproc = whole process in cores; cpu ms/b = process CPU per batch; flush/b = device flush requests per batch (< 1: one ` +
+      `log write covered several batches;\nthe whole device, so other processes' fsyncs count too); ms/fl = mean device flush time; ` +
       `slabs = slabs in the namespaces at the end; sys = other processes' CPU share.`);
   }
   if (rec) {
