@@ -125,7 +125,7 @@ async function readHere(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQ
     if (!views) return null;
     values = readHits(views, r.hits.map((h): RowRef => [h.seg, h.row]), q.deferValues);
   }
-  sup.readerQueries++;
+  sup.countReaderQuery();
   const winners = r.hits.map((h, i): Winner => ({
     key: h.key,
     id: h.id,

@@ -79,10 +79,6 @@ export class Supervisor {
   private poolScans = 0;
   /** Queries running now, from plan to answer (query-coordinator.ts counts them). */
   activeQueries = 0;
-  /** Queries answered from read views (query-coordinator.ts counts them). */
-  readerQueries = 0;
-  /** Read-view queries run on the executors. */
-  private readerOffloads = 0;
   /** How many tasks carried each view to the executors. */
   private readonly viewsSent = new WeakMap<NamespaceReadView, number>();
   /** When the current turn of the event loop started (armed: a setImmediate will mark the next one). */
@@ -91,7 +87,7 @@ export class Supervisor {
   private readonly builders: { worker: Worker; api: Comlink.Remote<BuilderApi> }[] = [];
   private readonly pool: Piscina;
   private closing = false;
-  private readonly counters = { hostRestarts: 0, executorRestarts: 0, builderRestarts: 0, scanRetries: 0, inlineScans: 0, offloaded: 0 };
+  private readonly counters = { hostRestarts: 0, executorRestarts: 0, builderRestarts: 0, scanRetries: 0, inlineScans: 0, readerQueries: 0, readerOffloads: 0, offloaded: 0 };
   /** Fault injection for tests: the next N scan tasks crash their executor midway. */
   private crashNextScans = 0;
   readonly executorCount: number;
@@ -237,7 +233,7 @@ export class Supervisor {
    * The view travels with the first tasks of each view (see ReadTask), and again when an executor lacks it.
    */
   async readOnPool(view: NamespaceReadView, req: ReadRequest): Promise<ReadResult | null> {
-    this.readerOffloads++;
+    this.counters.readerOffloads++;
     try {
       const id = viewId(view);
       const sent = this.viewsSent.get(view) ?? 0;
@@ -282,6 +278,11 @@ export class Supervisor {
     }
   }
 
+  /** Counts a query answered from a read view (query-coordinator.ts). */
+  countReaderQuery(): void {
+    this.counters.readerQueries++;
+  }
+
   /** Whether queries may run from read views (not while executor crashes are being injected: those test the pool). */
   get readersEnabled(): boolean {
     return this.crashNextScans === 0;
@@ -303,8 +304,6 @@ export class Supervisor {
       executors: this.executorCount,
       builders: this.builders.length,
       ...this.counters,
-      readerQueries: this.readerQueries,
-      readerOffloads: this.readerOffloads,
       inferenceRetries: this.inference.retries,
     };
   }

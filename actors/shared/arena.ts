@@ -14,7 +14,6 @@ import {
   PAGE,
   blockLayout,
   locate,
-  readLabel,
   rowsPerBlock,
   type BlockLayout,
 } from './arena-layout.js';
@@ -60,6 +59,8 @@ export class Arena {
   dead = 0;
   private top = ARENA_HEADER_BYTES;
   private readonly freeScratch = new Map<number, number[]>();
+  /** The header's words. A shared memory's buffer is never detached by a grow, so one view serves for good. */
+  private readonly header: Uint32Array;
 
   /** A new empty arena, or (with `state`) one built in another thread, adopted as it is. */
   constructor(
@@ -69,6 +70,7 @@ export class Arena {
     this.layout = blockLayout(dim, rowsPerBlock(dim));
     this.memory = state?.memory ?? createArenaMemory(1, MAX_PAGES);
     this.kernels = instantiateKernels(this.memory);
+    this.header = new Uint32Array(this.memory.buffer, 0, 16);
     if (state) {
       this.blocks.push(...state.blocks);
       this.rows = state.rows;
@@ -76,7 +78,7 @@ export class Arena {
       for (const [size, offsets] of state.free) this.freeScratch.set(size, offsets.slice());
       return;
     }
-    const h = new Uint32Array(this.memory.buffer, 0, 16);
+    const h = this.header;
     h[ArenaHeader.Magic] = ARENA_MAGIC;
     h[ArenaHeader.Version] = 1;
     h[ArenaHeader.Dim] = dim;
@@ -85,14 +87,14 @@ export class Arena {
 
   /** Stores header word `w` for readers on other threads. */
   private publish(w: ArenaHeader, value: number): void {
-    Atomics.store(new Uint32Array(this.memory.buffer, 0, 16), w, value);
+    Atomics.store(this.header, w, value);
   }
 
   /** Adds a block to the arena and to the block table readers find it through. */
   private addBlock(): number {
     const block = this.alloc(this.layout.bytes);
     const n = this.blocks.push(block);
-    const h = new Uint32Array(this.memory.buffer, 0, 16);
+    const h = this.header;
     let table = h[ArenaHeader.BlockTable]!;
     const cap = h[ArenaHeader.BlockTableCap]!;
     if (n > cap) {
@@ -229,7 +231,7 @@ export class Arena {
     const { block, r } = locate(this.blocks, this.layout.rows, row);
     const u = new Uint32Array(this.memory.buffer);
     u[(block + this.layout.deleted) / 4 + r] = version;
-    const bits = u[ArenaHeader.AliveBits]!;
+    const bits = this.header[ArenaHeader.AliveBits]!;
     if (bits !== 0) Atomics.and(u, bits / 4 + (row >>> 5), ~(1 << (row & 31)));
     this.dead++;
     this.publish(ArenaHeader.Dead, this.dead);
@@ -240,7 +242,7 @@ export class Arena {
    * by); answers its offset. Owner thread only; idempotent.
    */
   trackAlive(): number {
-    const have = new Uint32Array(this.memory.buffer, 0, 16)[ArenaHeader.AliveBits]!;
+    const have = this.header[ArenaHeader.AliveBits]!;
     if (have !== 0) return have;
     const words = this.aliveBits();
     const at = this.alloc(Math.max(4, words.length * 4), 16);
@@ -249,11 +251,6 @@ export class Arena {
     return at;
   }
 
-  /** The row's id and metadata JSON, from its label. */
-  label(row: number): RowLabel {
-    const { block, r } = locate(this.blocks, this.layout.rows, row);
-    return readLabel(this.memory.buffer, this.layout, block, r, true);
-  }
 
   /** Dense values of a row (a copy). */
   dense(row: number): Float32Array {

@@ -33,6 +33,8 @@ export interface ReadHit {
 
 interface Claimed {
   seg: ReadSegment;
+  /** Position of the segment in the view. */
+  at: number;
   slot: number;
   rows: number;
   blocks: number[];
@@ -92,7 +94,7 @@ export function readQuery(view: NamespaceReadView, req: ReadRequest): ReadResult
   const claimed: Claimed[] = [];
   let live = 0;
   try {
-    for (const seg of view.segments) {
+    for (const [at, seg] of view.segments.entries()) {
       if (!coversArena(seg.memory)) return null;
       const buf = seg.memory.buffer;
       const rows = headerWord(buf, ArenaHeader.Rows);
@@ -101,11 +103,11 @@ export function readQuery(view: NamespaceReadView, req: ReadRequest): ReadResult
       if (dead >= rows) continue;
       const slot = claimSlot(seg.memory, seg.slots);
       if (slot === null) return null;
-      claimed.push({ seg, slot, rows, blocks: blockOffsets(buf, Math.ceil(rows / seg.rowsPerBlock)) });
+      claimed.push({ seg, at, slot, rows, blocks: blockOffsets(buf, Math.ceil(rows / seg.rowsPerBlock)) });
     }
     const units = claimed.map((c) => unitOf(c, req, ef));
     const counts = runScanTask({ snap: snap.version, k: req.k, metric: req.metric, flags: req.flags, units });
-    return { hits: winners(view, claimed, units, counts, req), lsn: snap.lsn, live };
+    return { hits: winners(claimed, units, counts, req), lsn: snap.lsn, live };
   } finally {
     for (const c of claimed) releaseSlot(c.seg.memory, c.slot);
   }
@@ -140,7 +142,7 @@ function unitOf(c: Claimed, req: ReadRequest, ef: number): ScanUnit {
 }
 
 /** Merges the heaps into the best k (equal keys: older segment, then earlier row) and reads their labels. */
-function winners(view: NamespaceReadView, claimed: Claimed[], units: ScanUnit[], counts: number[], req: ReadRequest): ReadHit[] {
+function winners(claimed: Claimed[], units: ScanUnit[], counts: number[], req: ReadRequest): ReadHit[] {
   const best: { key: number; c: number; row: number }[] = [];
   units.forEach((u, c) => {
     const buf = u.memory.buffer;
@@ -150,11 +152,11 @@ function winners(view: NamespaceReadView, claimed: Claimed[], units: ScanUnit[],
   });
   best.sort((a, b) => b.key - a.key || a.c - b.c || a.row - b.row);
   return best.slice(0, req.k).map(({ key, c, row }) => {
-    const { seg, blocks } = claimed[c]!;
+    const { seg, at, blocks } = claimed[c]!;
     const buf = seg.memory.buffer;
     const layout = kernelsFor(seg).layout;
     const { block, r } = locate(blocks, seg.rowsPerBlock, row);
-    return { key, ...readLabel(buf, layout, block, r, req.includeMetadata), seg: view.segments.indexOf(seg), row };
+    return { key, ...readLabel(buf, layout, block, r, req.includeMetadata), seg: at, row };
   });
 }
 
