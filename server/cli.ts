@@ -35,6 +35,8 @@ Options:
   --memtable-bytes <n>    memtable size at which a namespace writes it out as a slab (default ${DEFAULTS.memtableBytes})
   --idle-flush-ms <n>     a namespace with at least 4096 records in its memtable and no write for this long writes
                           it out (slab and graph) in the background; 0: only when full (default ${DEFAULTS.idleFlushMs})
+  --max-frozen-memtables <n>  full memtables waiting for the index builder at once before writes wait for it
+                          (default ${DEFAULTS.maxFrozenMemtables}; more absorbs bursts, queries scan them exactly meanwhile)
   --models-dir <dir>      inference models, laid out like the Hugging Face hub: <dir>/<org>/<name>/onnx/model.onnx
                           (default ./larch-models)
   --allow-model-downloads let a model missing from --models-dir be fetched from the Hugging Face hub into it
@@ -85,6 +87,7 @@ interface ServeConfig {
   durability: Durability;
   memtableBytes?: number;
   idleFlushMs?: number;
+  maxFrozenMemtables?: number;
   modelsDir: string;
   allowModelDownloads: boolean;
   inferenceThreads?: number;
@@ -108,6 +111,7 @@ function parse(argv: string[]): ServeConfig | null {
         durability: { type: 'string' },
         'memtable-bytes': { type: 'string' },
         'idle-flush-ms': { type: 'string' },
+        'max-frozen-memtables': { type: 'string' },
         'models-dir': { type: 'string' },
         'allow-model-downloads': { type: 'boolean' },
         'inference-threads': { type: 'string' },
@@ -160,6 +164,8 @@ function parse(argv: string[]): ServeConfig | null {
   }
   const idle = values['idle-flush-ms'];
   if (idle !== undefined && (!/^\d+$/.test(idle) || Number(idle) > 86_400_000)) fail(`--idle-flush-ms must be an integer from 0 to 86400000, got '${idle}'`);
+  const mf = values['max-frozen-memtables'];
+  if (mf !== undefined && !/^([1-9]|[1-5]\d|6[0-4])$/.test(mf)) fail(`--max-frozen-memtables must be an integer from 1 to 64, got '${mf}'`);
   const logLevel = values['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   const it = values['inference-threads'];
@@ -171,6 +177,7 @@ function parse(argv: string[]): ServeConfig | null {
     durability,
     ...(mt ? { memtableBytes: Number(mt) } : {}),
     ...(idle !== undefined ? { idleFlushMs: Number(idle) } : {}),
+    ...(mf !== undefined ? { maxFrozenMemtables: Number(mf) } : {}),
     modelsDir: values['models-dir'] ?? DEFAULTS.modelsDir,
     allowModelDownloads: values['allow-model-downloads'] === true,
     ...(it ? { inferenceThreads: Number(it) } : {}),
@@ -189,6 +196,7 @@ async function serve(cfg: ServeConfig): Promise<void> {
       durability: cfg.durability,
       memtableBytes: cfg.memtableBytes,
       idleFlushMs: cfg.idleFlushMs,
+      maxFrozenMemtables: cfg.maxFrozenMemtables,
       modelsDir: cfg.modelsDir,
       allowModelDownloads: cfg.allowModelDownloads,
       inferenceThreads: cfg.inferenceThreads,

@@ -1,6 +1,6 @@
 /**
- * The flush and merge policy (actors/host/compaction.ts) on its own: which frozen memtables become one slab, which
- * slabs merge, and the slab size cap; and the id table's listing (actors/host/id-table.ts).
+ * The flush and merge policy (actors/host/compaction.ts) on its own: which frozen memtable becomes a slab (and with
+ * which slab), which slabs merge, and the slab size cap; and the id table's listing (actors/host/id-table.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,14 +12,20 @@ const frozen = (rows: number): SegmentSize => ({ slab: false, frozen: true, rows
 const memtable = (rows: number): SegmentSize => ({ slab: false, frozen: false, rows });
 const ROW = slabRowBytes(128);
 
-test('flushRun: every frozen memtable queued behind the builder becomes one slab, oldest first, up to the size cap', () => {
+const growable = (rows: number): SegmentSize => ({ slab: true, frozen: false, rows, growable: true });
+
+test('flushRun: the oldest frozen memtable, folded into the newest slab when that slab\'s graph can grow by it', () => {
   assert.deepEqual(flushRun([slab(100), memtable(5)], ROW), [], 'nothing frozen: nothing to flush');
-  assert.deepEqual(flushRun([slab(100), frozen(10), frozen(20), frozen(30), memtable(1)], ROW), [1, 2, 3]);
+  assert.deepEqual(flushRun([frozen(10), frozen(20), memtable(1)], ROW), [0], 'one memtable a job');
+  assert.deepEqual(flushRun([slab(100), frozen(10), frozen(20), frozen(30), memtable(1)], ROW), [1], 'a slab without a growable graph stays');
+  assert.deepEqual(flushRun([growable(100), frozen(20), frozen(30), memtable(1)], ROW), [0, 1], 'folded: one graph grows');
+  assert.deepEqual(flushRun([growable(8 * 20), frozen(20), memtable(1)], ROW), [0, 1], 'up to FOLD_MAX_RATIO times the memtable');
+  assert.deepEqual(flushRun([growable(8 * 20 + 1), frozen(20), memtable(1)], ROW), [1], 'a larger slab is not rewritten for it');
   const capRows = Math.floor(MAX_SLAB_BYTES / ROW);
-  // The cap stops the run; the first memtable always goes, even alone over the cap.
-  assert.deepEqual(flushRun([frozen(capRows - 10), frozen(20), frozen(5), memtable(0)], ROW), [0]);
-  assert.deepEqual(flushRun([frozen(capRows + 1), frozen(1), memtable(0)], ROW), [0]);
-  assert.deepEqual(flushRun([frozen(capRows - 10), frozen(10), memtable(0)], ROW), [0, 1], 'exactly at the cap fits');
+  assert.deepEqual(flushRun([growable(capRows - 10), frozen(capRows), memtable(0)], ROW), [1], 'the cap holds');
+  const half = Math.ceil(capRows / 2);
+  assert.deepEqual(flushRun([growable(capRows - half), frozen(half), memtable(0)], ROW), [0, 1], 'exactly at the cap fits');
+  assert.deepEqual(flushRun([growable(capRows - half + 1), frozen(half), memtable(0)], ROW), [1]);
 });
 
 test('mergeRun: the newest run where each older slab is no larger than the newer ones together (binary counter)', () => {
@@ -32,6 +38,16 @@ test('mergeRun: the newest run where each older slab is no larger than the newer
   assert.deepEqual(mergeRun([slab(50), slab(50), frozen(50), memtable(50)], ROW), [0, 1]);
   // Dead rows do not count: sizes are live rows.
   assert.deepEqual(mergeRun([slab(0), slab(10)], ROW), [0, 1]);
+});
+
+test('mergeRun: a quiet namespace merges slabs of any sizes into the largest growable graph', () => {
+  assert.equal(mergeRun([growable(22), growable(66), growable(12)], ROW), null, 'not quiet: binary counter only');
+  assert.deepEqual(mergeRun([growable(22), growable(66), growable(12)], ROW, true), [0, 1, 2]);
+  assert.deepEqual(mergeRun([growable(22), slab(66), growable(12)], ROW, true), null, 'the largest must be growable: no full rebuild');
+  assert.deepEqual(mergeRun([slab(100), slab(100)], ROW, true), [0, 1], 'the binary rule still applies');
+  assert.equal(mergeRun([growable(100), memtable(5)], ROW, true), null, 'one slab: nothing to merge');
+  const capRows = Math.floor(MAX_SLAB_BYTES / ROW);
+  assert.deepEqual(mergeRun([growable(capRows - 100), growable(200), growable(50)], ROW, true), [1, 2], 'the cap holds');
 });
 
 test('mergeRun: a merge never makes a slab over the cap', () => {

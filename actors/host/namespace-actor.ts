@@ -64,6 +64,8 @@ export class NamespaceActor {
   /** The idle flush: armed while the memtable holds hnswMinRows records; fires once no write came for idleFlushMs. */
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private lastWriteAt = 0;
+  /** Writes waiting for the builder (see room()). */
+  private readonly roomWaiters: (() => void)[] = [];
   /** What recovery found in the request log when the namespace was opened. */
   recovery: ReplayReport | null = null;
   /** Applied LSN and version and the segment-list generation, for readers on other threads (read-view.ts). */
@@ -78,7 +80,7 @@ export class NamespaceActor {
     this.mailbox = new Mailbox(opts.settings.mailboxLimit, `namespace '${name}' of index '${cfg.name}'`);
     this.data = new NamespaceData(cfg.dimension ?? 0, opts.loaded);
     if (opts.loaded) this.lsn = this.appliedLsn = this.deleteAllLsn = opts.loaded.lsn;
-    this.jobs = new SlabJobs(this, { hnswMinRows: opts.settings.hnswMinRows, builder: opts.builder, storage: opts.storage });
+    this.jobs = new SlabJobs(this, { hnswMinRows: opts.settings.hnswMinRows, builder: opts.builder, storage: opts.storage, afterJob: () => this.afterJob() });
     this.planner = new QueryPlanner(this.data);
     this.data.onListChange = () => this.publishView();
     publishApplied(this.clock, this.appliedLsn, this.data.version);
@@ -254,13 +256,57 @@ export class NamespaceActor {
     const dropped = this.data.clear();
     this.deleteAllLsn = lsn;
     this.jobs.dropped(dropped);
+    this.afterJob();
+  }
+
+  /** Ms until the namespace has had no write for the idle time (slab-jobs.ts merges its slabs then). */
+  quietIn(): number {
+    const idleMs = this.opts.settings.idleFlushMs;
+    return idleMs === 0 ? Infinity : this.lastWriteAt + idleMs - performance.now();
   }
 
   private afterWrite(): void {
+    this.lastWriteAt = performance.now();
+    if (!this.memtableFull()) this.armIdleFlush();
+    else if (this.canFreeze()) this.freeze();
+  }
+
+  private memtableFull(): boolean {
     const log = this.opts.storage?.log;
     const limit = this.opts.settings.memtableBytes;
-    if (this.data.memBytes >= limit || (log && log.bytesSinceRoll >= 2 * limit)) this.freeze();
-    else this.armIdleFlush();
+    return this.data.memBytes >= limit || (log !== undefined && log.bytesSinceRoll >= 2 * limit);
+  }
+
+  /** Fewer than maxFrozenMemtables frozen memtables wait for the builder. */
+  private canFreeze(): boolean {
+    let frozen = 0;
+    for (const s of this.data.segs) if (isFrozen(s)) frozen++;
+    return frozen < this.opts.settings.maxFrozenMemtables;
+  }
+
+  /**
+   * Undefined when a write may go ahead now; else resolves once it may: while the memtable is full and cannot be
+   * frozen (maxFrozenMemtables wait for the builder), writes wait, in order, so a load goes at the builder's pace.
+   */
+  room(): Promise<void> | undefined {
+    if (this.roomWaiters.length === 0 && !(this.memtableFull() && !this.canFreeze())) return undefined;
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** A background job ended or segments went: freeze the full memtable if it now can, and let waiting writes in. */
+  private afterJob(): void {
+    if (this.isClosed) return this.letWritesIn();
+    if (!this.memtableFull()) {
+      this.armIdleFlush();
+      return this.letWritesIn();
+    }
+    if (!this.canFreeze()) return;
+    this.freeze();
+    this.letWritesIn();
+  }
+
+  private letWritesIn(): void {
+    for (const resolve of this.roomWaiters.splice(0)) resolve();
   }
 
   /**
@@ -271,7 +317,6 @@ export class NamespaceActor {
   private armIdleFlush(): void {
     const idleMs = this.opts.settings.idleFlushMs;
     if (idleMs === 0 || this.data.mem.arena.live < this.opts.settings.hnswMinRows) return;
-    this.lastWriteAt = performance.now();
     if (this.idleTimer) return;
     const check = (): void => {
       this.idleTimer = null;
@@ -280,7 +325,8 @@ export class NamespaceActor {
       if (rest > 0) {
         this.idleTimer = setTimeout(check, rest);
         this.idleTimer.unref();
-      } else if (this.data.mem.arena.live >= this.opts.settings.hnswMinRows) {
+      } else if (this.data.mem.arena.live >= this.opts.settings.hnswMinRows && this.canFreeze()) {
+        // (With the frozen queue full, the next job's end re-arms this.)
         this.freeze();
       }
     };
@@ -318,6 +364,7 @@ export class NamespaceActor {
     if (this.prefaulted) this.opts.prefault?.forget(this.prefaulted);
     this.prefaulted = null;
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.letWritesIn();
     await this.jobs.settle();
     await this.opts.storage?.log.close();
   }

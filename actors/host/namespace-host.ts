@@ -130,9 +130,14 @@ function submit<T>(index: string, ns: string, op: LogOp, rec: LogRecord, create:
   const a = actor(index, ns, create);
   if (!a) return Promise.resolve({ lsn: 0, value: undefined });
   const k = key(index, ns);
-  return a.mailbox
-    .run(() => (actors.get(k) === a ? a.write<T>(op, rec) : null))
-    .then((box) => (box ? box.done : submit<T>(index, ns, op, rec, create)));
+  const enter = (): Promise<Applied<T | undefined>> =>
+    a.mailbox
+      .run(() => (actors.get(k) === a ? a.write<T>(op, rec) : null))
+      .then((box) => (box ? box.done : submit<T>(index, ns, op, rec, create)));
+  // A full memtable waiting for the builder holds writes back (in order) before they reach the mailbox, so reads
+  // queued there are not held with them.
+  const room = a.room();
+  return room ? room.then(enter) : enter();
 }
 
 /** Reads the frame that belongs to this call: from the ring, or from its own buffer when it was too big. */

@@ -1,7 +1,8 @@
 /**
- * A namespace's background work, one job at a time and never in a query's way: (a) frozen memtables become one slab
- * on an index builder, (b) the manifest is republished for the slabs now durable and the log truncated behind them,
- * (c) runs of small slabs merge (compaction.ts picks them). Each built slab is swapped in atomically within the
+ * A namespace's background work, one job at a time and never in a query's way: (a) the oldest frozen memtable
+ * becomes a slab on an index builder (folded into the newest slab, extending its graph, when compaction.ts says so),
+ * (b) the manifest is republished for the slabs now durable and the log truncated behind them, (c) runs of slabs
+ * merge (compaction.ts picks them; all of them once the namespace is quiet). Each built slab is swapped in atomically within the
  * actor. A failed job is retried with backoff.
  */
 import { hnswSettings, METRIC_CODE, type IndexConfig } from '../../engine/core/index-config.js';
@@ -31,6 +32,8 @@ export interface JobsOwner {
   readonly schema: MetadataSchema | undefined;
   /** Metadata fields its slabs index (undefined: every field). */
   readonly indexedFields: string[] | undefined;
+  /** Ms until the namespace counts as quiet (no write for the idle time): ≤ 0 quiet now, Infinity never. */
+  quietIn(): number;
 }
 
 export interface JobsOptions {
@@ -38,12 +41,16 @@ export interface JobsOptions {
   hnswMinRows: number;
   builder: BuilderLink;
   storage: NamespaceStorage | null;
+  /** Called after each job that succeeded (the frozen queue may have room again). */
+  afterJob?: () => void;
 }
 
 export class SlabJobs {
   private job: Promise<void> | null = null;
   private failures = 0;
   private manifestDirty = false;
+  /** Set while a merge waits for the namespace to go quiet. */
+  private quietTimer: ReturnType<typeof setTimeout> | null = null;
   /** Slab files no longer in use, deleted once a manifest without them is durable. */
   private obsolete: string[] = [];
   /** Background errors (flush, merge, manifest) since the last success, for stats and logs. */
@@ -64,19 +71,20 @@ export class SlabJobs {
 
   /** A job is running, or one is due (a failed one waiting for its retry). */
   get busy(): boolean {
-    return this.job !== null || this.nextJob() !== null;
+    return this.job !== null || this.quietTimer !== null || this.nextJob() !== null;
   }
 
   /** Starts the next background job unless one runs. */
   pump(): void {
     if (this.job || this.ns.closed) return;
     const next = this.nextJob();
-    if (!next) return;
+    if (!next) return this.awaitQuiet();
     this.job = next().then(
       () => {
         this.job = null;
         this.failures = 0;
         this.lastError = null;
+        this.opts.afterJob?.();
         this.pump();
       },
       (err: unknown) => {
@@ -90,15 +98,36 @@ export class SlabJobs {
     );
   }
 
+  private sizes(): SegmentSize[] {
+    return this.ns.data.segs.map((s) => ({
+      slab: isSlab(s),
+      frozen: isFrozen(s),
+      rows: s.arena.live,
+      growable: s.graph !== undefined && s.arena.live === s.arena.rows && s.graph.handle.n === s.arena.rows,
+    }));
+  }
+
   private nextJob(): (() => Promise<void>) | null {
     const segs = this.ns.data.segs;
-    const sizes: SegmentSize[] = segs.map((s) => ({ slab: isSlab(s), frozen: isFrozen(s), rows: s.arena.live }));
+    const sizes = this.sizes();
     const rowBytes = slabRowBytes(this.ns.data.dim);
     const frozen = flushRun(sizes, rowBytes);
     if (frozen.length > 0) return () => this.build(frozen.map((i) => segs[i]!));
     if (this.manifestDirty) return () => this.publish();
-    const run = mergeRun(sizes, rowBytes);
+    const run = mergeRun(sizes, rowBytes, this.ns.quietIn() <= 0);
     return run ? () => this.build(run.map((i) => segs[i]!)) : null;
+  }
+
+  /** Nothing to do now: if a merge would start once the namespace is quiet, pump again then. */
+  private awaitQuiet(): void {
+    const wait = this.ns.quietIn();
+    if (this.quietTimer || wait <= 0 || wait === Infinity) return;
+    if (!mergeRun(this.sizes(), slabRowBytes(this.ns.data.dim), true)) return;
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = null;
+      this.pump();
+    }, wait + 1);
+    this.quietTimer.unref();
   }
 
   /** Builds one slab from `inputs` (consecutive segments) on an index builder, then swaps it in. */
@@ -111,7 +140,7 @@ export class SlabJobs {
     const sources: { seg: Segment; rows: Uint32Array }[] = [];
     const ids: string[] = [];
     const meta: (RecordMetadata | undefined)[] = [];
-    for (const seg of inputs) {
+    for (const seg of this.prefixFirst(inputs, V)) {
       const rows: number[] = [];
       // The slab is the state at V (the newest input's freeze): later writes are in the log after its LSN.
       for (let r = 0; r < seg.arena.rows; r++) {
@@ -139,7 +168,7 @@ export class SlabJobs {
       name: slabFileName(seq),
       graph:
         data.dim > 0 && cfg.vectorType === 'dense'
-          ? { metric: METRIC_CODE[cfg.metric], ...hnswSettings(cfg), minRows: this.opts.hnswMinRows, prefix: this.graphPrefix(inputs[0]!, sources[0]!.rows) }
+          ? { metric: METRIC_CODE[cfg.metric], ...hnswSettings(cfg), minRows: this.opts.hnswMinRows, prefix: this.graphPrefix(sources[0]!.seg, sources[0]!.rows) }
           : null,
     };
     const res = await this.opts.builder.build(job);
@@ -169,8 +198,25 @@ export class SlabJobs {
   }
 
   /**
-   * The graph a merge can extend: its oldest (largest) input's, when every row of that slab is still alive at the
-   * merge's version (so the merged slab starts with exactly those rows, in order) and its M is the index's.
+   * `inputs` with the largest one whose graph the build can extend first (every row alive at version `v`, so the
+   * new slab starts with exactly its rows, in order): the build inserts only the others' rows. Row order inside a
+   * slab carries no meaning (its rows are the distinct ids alive at one version).
+   */
+  private prefixFirst(inputs: Segment[], v: number): Segment[] {
+    let best: Segment | undefined;
+    for (const s of inputs) {
+      const g = s.graph?.handle;
+      if (!g || g.n !== s.arena.rows || g.M !== hnswSettings(this.ns.cfg).M) continue;
+      let all = true;
+      for (let r = 0; r < s.arena.rows && all; r++) all = s.arena.visible(r, v);
+      if (all && (!best || s.arena.rows > best.arena.rows)) best = s;
+    }
+    return best ? [best, ...inputs.filter((s) => s !== best)] : inputs;
+  }
+
+  /**
+   * The graph a build can extend: its first input's (see prefixFirst), when every row of that slab is still alive
+   * at the build's version (so the new slab starts with exactly those rows, in order) and its M is the index's.
    */
   private graphPrefix(first: Segment, rows: Uint32Array): HnswHandle | undefined {
     const g = first.graph?.handle;
@@ -223,6 +269,8 @@ export class SlabJobs {
 
   /** Waits for the job in progress (the namespace is closing: no new one starts). */
   async settle(): Promise<void> {
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = null;
     await this.job?.catch(() => undefined);
   }
 }

@@ -38,6 +38,13 @@ export interface OpenOptions {
    * graph instead of exactly. Default 1000; 0 turns it off (the memtable then waits until it fills).
    */
   idleFlushMs?: number;
+  /**
+   * Full memtables that may wait for the index builder at once (default 1). When that many wait and the memtable fills
+   * again, writes wait for the builder: a long load then goes at the pace of graph builds (as merges throttle
+   * indexing elsewhere), its memory stays bounded, and a query never scans more than this many frozen memtables
+   * exactly besides the memtable. Raise it to absorb bursts of writes at the price of slower queries meanwhile.
+   */
+  maxFrozenMemtables?: number;
   /** The `host` reported for an index (the server sets its own address here). */
   hostFor?: (index: string) => string;
   /** Where inference models are loaded from (`<dir>/<org>/<name>/onnx/model.onnx` …). Default `./larch-models`. */
@@ -62,6 +69,7 @@ export interface Settings {
   memtableBytes: number;
   hnswMinRows: number;
   idleFlushMs: number;
+  maxFrozenMemtables: number;
   /** Absolute models directory. */
   modelsDir: string;
   allowModelDownloads: boolean;
@@ -91,6 +99,7 @@ export const DEFAULTS = {
   memtableBytes: 32 << 20,
   hnswMinRows: HNSW_MIN_ROWS,
   idleFlushMs: 1000,
+  maxFrozenMemtables: 1,
   modelsDir: './larch-models',
   inferenceThreads: 1,
   ringBytes: 8 << 20,
@@ -115,6 +124,10 @@ export function resolveSettings(o: OpenOptions = {}): Settings {
   if (idle !== undefined && !(Number.isInteger(idle) && idle >= 0 && idle <= 86_400_000)) {
     throw invalidArgument(`idleFlushMs must be an integer from 0 (off) to 86400000 (a day), got ${idle}.`);
   }
+  const mf = o.maxFrozenMemtables;
+  if (mf !== undefined && !(Number.isInteger(mf) && mf >= 1 && mf <= 64)) {
+    throw invalidArgument(`maxFrozenMemtables must be an integer from 1 to 64, got ${mf}.`);
+  }
   return {
     dataDir: o.path === ':memory:' ? null : resolve(o.path ?? DEFAULTS.path),
     hostThreads: Math.max(1, o.actorThreads ?? DEFAULTS.hostThreads),
@@ -124,6 +137,7 @@ export function resolveSettings(o: OpenOptions = {}): Settings {
     memtableBytes: mt ?? DEFAULTS.memtableBytes,
     hnswMinRows: mr ?? DEFAULTS.hnswMinRows,
     idleFlushMs: idle ?? DEFAULTS.idleFlushMs,
+    maxFrozenMemtables: mf ?? DEFAULTS.maxFrozenMemtables,
     modelsDir: resolve(o.modelsDir ?? DEFAULTS.modelsDir),
     allowModelDownloads: o.allowModelDownloads === true,
     inferenceThreads: Math.max(1, o.inferenceThreads ?? DEFAULTS.inferenceThreads),
