@@ -91,7 +91,7 @@ export class HnswSearcher {
 
   /** See {@link WalkModel.preferExact}. */
   preferExact(popcount: number, ef = this.handle.efSearch): boolean {
-    return this.model.preferExact(this.handle.n, popcount, ef);
+    return this.model.preferExact(this.handle.n, popcount, ef, this.handle.dim);
   }
 
   search(query: ArrayLike<number>, k: number, opts: HnswSearchOptions = {}): HnswResult {

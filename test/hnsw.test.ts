@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { Arena, KernelMetric, buildHnsw, buildHnswParallel, type HnswHandle } from '../engine/internal.js';
 import { HNSW_DEFAULTS } from '../engine/core/index-config.js';
 import type { Metric } from '../engine/core/types.js';
-import { WALK_SURPRISE } from '../actors/shared/hnsw-search.js';
+import { EXACT_COST_RATIO, WALK_SURPRISE, WalkModel, exactCostRatio } from '../actors/shared/hnsw-search.js';
 import { HnswSearcher, allocHnswScratch, bytesPerVector, exactTopK, searchHnsw } from '../bench/kernel-search.js';
 import { rng } from './helpers.js';
 import { DATASETS, clustered, readVecs, recallAt } from './ann-data.js';
@@ -282,6 +282,16 @@ test('filtered search at 1%, 10%, 50% selectivity: recall@10 >= 0.95 against exa
   // The model sends a 1% filter to the scan and a 50% one to the graph.
   assert.equal(s.preferExact(Math.round(h.n * 0.01)), true);
   assert.equal(s.preferExact(Math.round(h.n * 0.5)), false);
+});
+
+test('the filter cost model: in-cache data favours the exact scan, large wide data the walk', () => {
+  const m = new WalkModel();
+  // 20k × 128 (10 MB, in cache): a 10% filter is scanned; 100k × 384 (150 MB): a 10% filter walks the graph, 1% scans.
+  assert.equal(exactCostRatio(20_000, 128), EXACT_COST_RATIO);
+  assert.equal(m.preferExact(20_000, 2_000, 80, 128), true);
+  assert.equal(m.preferExact(100_000, 10_000, 80, 384), false);
+  assert.equal(m.preferExact(100_000, 1_000, 80, 384), true);
+  assert.ok(exactCostRatio(100_000, 768) >= 1, 'never below 1: a scanned row is never dearer than a walked one');
 });
 
 test('filter correlated against the query (other clusters only) and tiny filters keep recall', () => {

@@ -13,13 +13,21 @@ import type { Kernels } from '../../wasm/kernels.js';
 /**
  * Cost model of a filtered search with `p` of n rows allowed. The graph walk makes about max(V, FILTER_WALK · ef · n/p)
  * distance computations (V: an unfiltered search's; it must see ~ef/selectivity nodes to collect ef allowed ones),
- * the exact scan p of them; a scan's distance (sequential rows) costs about EXACT_COST_RATIO times less than a
- * graph's (random rows, heaps). Measured on 20k × 128 clustered vectors: walk ≈ 3·ef/selectivity, graph ≈ 110-200 ns
- * per distance against 26-30 ns for the scan, crossover near 30% selectivity; the model switches at ~22% there, and
- * near 3% at a million rows.
+ * the exact scan p of them. A scan's distance (rows in order) costs less than a graph's (random rows, heaps):
+ * EXACT_COST_RATIO times less while the vectors fit in the caches (measured on 20k × 128 clustered vectors: walk ≈
+ * 3·ef/selectivity, graph ≈ 110-200 ns per distance against 26-30 ns for the scan, crossover near 30% selectivity).
+ * Beyond EXACT_CACHE_BYTES of vectors both are bound by memory and the scan's advantage shrinks with the row's size
+ * ({@link exactCostRatio}): at 100k × 384 a 10% filter took 5.5 ms of CPU exactly against 1.8 ms through the walk
+ * (at 100k × 128 the two were within 5%).
  */
 export const FILTER_WALK = 3;
 export const EXACT_COST_RATIO = 5;
+export const EXACT_CACHE_BYTES = 16 << 20;
+
+/** How many times cheaper a distance of the exact scan is than one of the walk, for n rows of `dim` floats. */
+export function exactCostRatio(n: number, dim: number): number {
+  return n * dim * 4 <= EXACT_CACHE_BYTES ? EXACT_COST_RATIO : Math.max(1, (EXACT_COST_RATIO * 128) / dim);
+}
 /**
  * In 'auto' mode, a filtered graph walk that made more than WALK_SURPRISE times the expected distance computations is
  * redone as an exact scan. Random filters stay within 1.3× of the model (measured at 1-50%); a filter whose rows lie
@@ -40,9 +48,9 @@ export class WalkModel {
     return Math.max(this.distPerEf * ef, (FILTER_WALK * ef * n) / Math.max(1, popcount));
   }
 
-  /** Whether a filter with `popcount` of n rows set goes to the exact scan at this ef (see {@link EXACT_COST_RATIO}). */
-  preferExact(n: number, popcount: number, ef: number): boolean {
-    return popcount <= ef || popcount < EXACT_COST_RATIO * this.filteredWalk(n, popcount, ef);
+  /** Whether a filter with `popcount` of n rows of `dim` floats set goes to the exact scan at this ef. */
+  preferExact(n: number, popcount: number, ef: number, dim = 0): boolean {
+    return popcount <= ef || popcount < exactCostRatio(n, dim) * this.filteredWalk(n, popcount, ef);
   }
 }
 
@@ -88,7 +96,7 @@ export function searchPlaced(k: Kernels, h: HnswHandle, p: PlacedSearch, model: 
   if (mode === 'exact' && p.bits === 0) mode = 'graph';
   const auto = mode === 'auto';
   const popcount = p.bits !== 0 && mode !== 'graph' ? k.bitCount(p.bits, h.n) >>> 0 : 0;
-  if (auto) mode = p.bits !== 0 && model.preferExact(h.n, popcount, ef) ? 'exact' : 'graph';
+  if (auto) mode = p.bits !== 0 && model.preferExact(h.n, popcount, ef, h.dim) ? 'exact' : 'graph';
   let count = 0;
   let distances = 0;
   if (mode === 'graph') {
