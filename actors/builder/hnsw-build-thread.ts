@@ -15,6 +15,8 @@ export interface HnswBuildThreadData {
   scratch: number;
   /** The build's control block (wasm/assembly/layout.ts BuildControl). */
   ctl: number;
+  /** Run at the background priority (thread-priority.ts). */
+  background: boolean;
 }
 
 /** Inserts rows until the control block's `next` passes `end`; returns this thread's distance computations. */
@@ -27,6 +29,6 @@ function run(d: HnswBuildThreadData): number {
 }
 
 if (parentPort && workerData) {
-  runInBackground();
+  if ((workerData as HnswBuildThreadData).background) runInBackground();
   parentPort.postMessage({ distances: run(workerData as HnswBuildThreadData) });
 }

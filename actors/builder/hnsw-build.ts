@@ -178,14 +178,15 @@ export function buildHnsw(arena: Arena, metric: Metric | KernelMetric, opts: Hns
 }
 
 /**
- * Builds like {@link buildHnsw}, with `threads` worker threads (default: every core) inserting at once; the calling
- * thread only allocates, inserts the first rows and waits. The kernel locks one node's lists at a time
+ * Builds like {@link buildHnsw}, with `threads` worker threads (default: every core) inserting at once, at a lower
+ * priority unless `background` is false (thread-priority.ts); the calling thread only allocates, inserts the first
+ * rows and waits. The kernel locks one node's lists at a time
  * (hnswInsertConcurrent), so the graph depends on thread timing: same quality, not the same graph twice.
  */
 export async function buildHnswParallel(
   arena: Arena,
   metric: Metric | KernelMetric,
-  opts: HnswBuildOptions & { threads?: number } = {},
+  opts: HnswBuildOptions & { threads?: number; background?: boolean } = {},
   n = arena.rows,
 ): Promise<HnswHandle> {
   const threads = Math.max(1, Math.min(64, opts.threads ?? availableParallelism()));
@@ -207,7 +208,7 @@ export async function buildHnswParallel(
     control(BuildControl.End)[0] = n;
     for (const s of scratches) k.hnswScratchInit(s.offset, n, h.efConstruction, h.M0);
     const runs = scratches.map((s) => {
-      const data: HnswBuildThreadData = { memory: arena.memory, handle: h, scratch: s.offset, ctl: ctl.offset };
+      const data: HnswBuildThreadData = { memory: arena.memory, handle: h, scratch: s.offset, ctl: ctl.offset, background: opts.background ?? true };
       const w = new Worker(new URL('./hnsw-build-thread.js', import.meta.url), { workerData: data, name: 'larch-hnsw-build' });
       workers.push(w);
       return new Promise<number>((resolve, reject) => {

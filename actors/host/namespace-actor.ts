@@ -268,7 +268,7 @@ export class NamespaceActor {
   private afterWrite(): void {
     this.lastWriteAt = performance.now();
     if (!this.memtableFull()) this.armIdleFlush();
-    else if (this.canFreeze()) this.freeze();
+    else if (this.canFreeze()) this.freeze(true);
   }
 
   private memtableFull(): boolean {
@@ -301,7 +301,7 @@ export class NamespaceActor {
       return this.letWritesIn();
     }
     if (!this.canFreeze()) return;
-    this.freeze();
+    this.freeze(true);
     this.letWritesIn();
   }
 
@@ -335,8 +335,10 @@ export class NamespaceActor {
   }
 
   /** Freezes the memtable (it stays queryable until its slab replaces it) and starts a new one. */
-  private freeze(): void {
+  private freeze(urgent = false): void {
+    const mem = this.data.mem;
     this.data.freeze(this.appliedLsn);
+    mem.urgent = urgent;
     this.opts.storage?.log.roll();
     this.jobs.pump();
   }
@@ -352,7 +354,7 @@ export class NamespaceActor {
    */
   async flushNow(): Promise<void> {
     const mem = this.data.mem;
-    if (mem.arena.rows > 0 || mem.tombstones.size > 0) this.freeze();
+    if (mem.arena.rows > 0 || mem.tombstones.size > 0) this.freeze(true);
     await this.jobs.drain();
   }
 

@@ -30,6 +30,12 @@ export interface Segment {
   meta: (RecordMetadata | undefined)[];
   /** Set when the segment stopped taking writes: its content is the namespace's rows up to this version / LSN. */
   frozenAt?: { version: number; lsn: number };
+  /**
+   * Something waits for this frozen memtable's slab: it was frozen full (writes wait for it once the next memtable
+   * fills, see maxFrozenMemtables) or by a flush call. Its graph is then built at normal priority, not in the
+   * background (the idle flush and merges are).
+   */
+  urgent?: boolean;
   /** Set on slabs (built by an index builder: immutable rows): metadata postings for filters. */
   postings?: MetadataPostings;
   /** The slab's HNSW graph (slabs of at least hnswMinRows rows of a dense index). */

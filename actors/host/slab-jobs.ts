@@ -168,7 +168,7 @@ export class SlabJobs {
       name: slabFileName(seq),
       graph:
         data.dim > 0 && cfg.vectorType === 'dense'
-          ? { metric: METRIC_CODE[cfg.metric], ...hnswSettings(cfg), minRows: this.opts.hnswMinRows, prefix: this.graphPrefix(sources[0]!.seg, sources[0]!.rows) }
+          ? { metric: METRIC_CODE[cfg.metric], ...hnswSettings(cfg), minRows: this.opts.hnswMinRows, prefix: this.graphPrefix(sources[0]!.seg, sources[0]!.rows), background: !inputs.some((s) => s.urgent) }
           : null,
     };
     const res = await this.opts.builder.build(job);

@@ -20,6 +20,11 @@ export interface GraphJob {
   minRows: number;
   /** The graph of `sources[0]` when the job takes all of its rows first: extended rather than rebuilt. */
   prefix?: HnswHandle;
+  /**
+   * Build threads run at a lower priority (thread-priority.ts): merges and idle flushes. The flush of a memtable that was
+   * frozen full, or by a flush call, is not background work: writes wait for it once the next memtable fills.
+   */
+  background: boolean;
 }
 
 /** Rows of one or more segments to turn into one slab. */

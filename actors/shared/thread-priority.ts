@@ -3,7 +3,9 @@
  * that answer requests. A graph build uses every core for seconds; at equal priority it took half the CPU from a
  * stream of durable upserts (bench/durability, 128-d, 2 cores: ~19k vectors/s with a build running vs ~45k with
  * none) and stretched their latency. At a lower priority the build gets the CPU the write path leaves idle, and
- * still most of a core when the write path is busy (CFS weights: nice 10 is ~1/9 of nice 0).
+ * still most of a core when the write path is busy (CFS weights: nice 10 is ~1/9 of nice 0). The graph of a memtable
+ * that was frozen full is the exception (build-job.ts `background`): writes wait for it once the next memtable fills,
+ * and at nice 10 beside busy query threads it took minutes instead of seconds.
  *
  * Linux only: the nice value there is per thread, and `setpriority(PRIO_PROCESS, tid)` sets it for that thread
  * alone. Elsewhere the process-wide value would change, so nothing is done.
