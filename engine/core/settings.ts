@@ -25,7 +25,12 @@ export interface OpenOptions {
    * or OS crash may lose the last writes.
    */
   durability?: Durability;
-  /** Memtable size (bytes of write payloads) at which a namespace writes it out as a slab. Default 32 MiB, at most 1 GiB. */
+  /**
+   * Memtable size (bytes of write payloads) at which a namespace writes it out as a slab. Default 16 MiB, at most
+   * 1 GiB. The memtable, and a frozen one waiting for its graph, are searched exactly: queries right after a bulk
+   * load, while its graphs were built, took p99 8.0 ms at 32 MiB and 1.9 ms at 16 MiB (100k × 384, c=1; 0.6 ms once
+   * settled); folding memtables into one slab (compaction.ts) keeps the extra flushes cheap.
+   */
   memtableBytes?: number;
   /**
    * Slabs with at least this many records get an HNSW graph and are searched approximately; smaller ones, and the
@@ -96,7 +101,7 @@ export const DEFAULTS = {
   hostThreads: 1,
   builderThreads: 1,
   durability: 'fsync',
-  memtableBytes: 32 << 20,
+  memtableBytes: 16 << 20,
   hnswMinRows: HNSW_MIN_ROWS,
   idleFlushMs: 1000,
   maxFrozenMemtables: 1,
