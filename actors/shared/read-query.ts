@@ -1,8 +1,10 @@
 /**
  * A query run from a namespace's read view (read-view.ts) on the thread that asks, with no message to the namespace
  * actor: each segment is scanned (memtables, small slabs) or walked through its graph into a reader slot's heap by
- * the same scan-task code the executors run, the heaps are merged, and the winners' ids, metadata and values are read
- * from the arenas. Unfiltered dense queries only; anything else (and a view behind its namespace) is the actor's.
+ * the same scan-task code the executors run, the heaps are merged (`searchView`), and the winners' ids, metadata and
+ * values are read from the arenas (`labelHits`; for a search a reader thread ran, by the main thread, which hands
+ * over only the query and gets back keys and rows). Unfiltered dense queries only; anything else (and a view behind
+ * its namespace) is the actor's.
  */
 import { ArenaHeader, blockOffsets, coversArena, headerWord, locate, readLabel } from './arena-layout.js';
 import type { ArenaView } from './arena.js';
