@@ -262,6 +262,7 @@ interface ThreadCpu {
   main: number;
   host: number;
   executors: number;
+  readers: number;
   other: number;
   runQueueWait: number;
 }
@@ -269,12 +270,12 @@ interface ThreadCpu {
 
 /**
  * Names the threads a LarchDB.open started (present now, not in `before`) by creation order, as bench/durability.ts
- * does: the supervisor starts the query executors, then the index builder, then the namespace host. Unnamed (counted
- * as 'other') when the count does not match.
+ * does: the supervisor starts the query executors, then the index builder, then the namespace host, then the reader
+ * threads. Unnamed (counted as 'other') when the count does not match.
  */
-function engineThreads(before: Set<number>, executors: number): Map<number, string> {
+function engineThreads(before: Set<number>, executors: number, readers: number): Map<number, string> {
   const fresh = [...(threadTimes()?.keys() ?? [])].filter((t) => !before.has(t)).sort((a, b) => a - b);
-  const expected = [...Array.from({ length: executors }, () => 'executor'), 'builder', 'host'];
+  const expected = [...Array.from({ length: executors }, () => 'executor'), 'builder', 'host', ...Array.from({ length: readers }, () => 'reader')];
   const names = new Map<number, string>();
   if (fresh.length === expected.length) fresh.forEach((t, i) => names.set(t, expected[i]!));
   return names;
@@ -283,7 +284,7 @@ function engineThreads(before: Set<number>, executors: number): Map<number, stri
 function threadCpu(a: Map<number, { cpu: number; wait: number }> | null, names: Map<number, string>, queries: number): ThreadCpu | undefined {
   const b = threadTimes();
   if (!a || !b) return undefined;
-  const c: ThreadCpu = { main: 0, host: 0, executors: 0, other: 0, runQueueWait: 0 };
+  const c: ThreadCpu = { main: 0, host: 0, executors: 0, readers: 0, other: 0, runQueueWait: 0 };
   for (const [tid, t1] of b) {
     const t0 = a.get(tid) ?? { cpu: 0, wait: 0 };
     const ms = (t1.cpu - t0.cpu) / 1e6 / queries;
@@ -292,6 +293,7 @@ function threadCpu(a: Map<number, { cpu: number; wait: number }> | null, names: 
     if (tid === process.pid) c.main += ms;
     else if (name === 'host') c.host += ms;
     else if (name === 'executor') c.executors += ms;
+    else if (name === 'reader') c.readers += ms;
     else c.other += ms;
   }
   return c;
@@ -410,7 +412,7 @@ function logPoint(level: Level, p: Point): void {
 }
 
 const fmtThreads = (t: ThreadCpu): string =>
-  `main ${t.main.toFixed(3)}, host ${t.host.toFixed(3)}, executors ${t.executors.toFixed(3)}, other ${t.other.toFixed(3)} ms CPU/q; ` +
+  `main ${t.main.toFixed(3)}, host ${t.host.toFixed(3)}, executors ${t.executors.toFixed(3)}, readers ${t.readers.toFixed(3)}, other ${t.other.toFixed(3)} ms CPU/q; ` +
   `run-queue wait ${t.runQueueWait.toFixed(3)} ms/q`;
 
 /**
@@ -639,7 +641,7 @@ async function main(): Promise<void> {
         const t = performance.now();
         db = await LarchDB.open({ ...opts, queryThreads });
         dbThreads = queryThreads;
-        names = engineThreads(before, db.diagnostics().executors);
+        names = engineThreads(before, db.diagnostics().executors, db.diagnostics().readers);
         await db.index(INDEX).query({ vector: qArrays[0]!, topK: K }); // the first query waits for the namespace to load
         reopens.push(performance.now() - t);
         return db;
@@ -819,7 +821,7 @@ function report(
   console.log(`\nSweeps (recall@${K}, QPS, latency ms)`);
   line(147);
   console.log(`${'level'.padEnd(26)}${'ef'.padStart(5)}${'recall'.padStart(9)}${'QPS'.padStart(9)}${'p50'.padStart(9)}${'p99'.padStart(9)}` +
-    `${'mean'.padStart(9)}${'cpu ms/q'.padStart(10)}${'dist/q'.padStart(8)}${'other'.padStart(7)}   ${'CPU ms/q: main / host / exec / other; rq wait'}`);
+    `${'mean'.padStart(9)}${'cpu ms/q'.padStart(10)}${'dist/q'.padStart(8)}${'other'.padStart(7)}   ${'CPU ms/q: main / host / exec / reader / other; rq wait'}`);
   line(147);
   for (const l of levels) {
     for (const p of l.points) {
@@ -827,7 +829,7 @@ function report(
       console.log(`${l.label.padEnd(26)}${String(p.ef).padStart(5)}${f(p.recall, 9, 4)}${f(p.qps, 9, 0)}${f(p.latencyMs.p50Ms, 9, 3)}` +
         `${f(p.latencyMs.p99Ms, 9, 3)}${f(p.latencyMs.meanMs, 9, 3)}${f(p.cpuMsPerQuery, 10, 3)}${f(p.distancesPerQuery, 8, 0)}` +
         (p.otherLoad === null ? '      ?' : `${f(p.otherLoad * 100, 6, 0)}%`) +
-        (t ? `   ${[t.main, t.host, t.executors, t.other].map((x) => x.toFixed(3)).join(' / ')}; ${t.runQueueWait.toFixed(3)}` : ''));
+        (t ? `   ${[t.main, t.host, t.executors, t.readers, t.other].map((x) => x.toFixed(3)).join(' / ')}; ${t.runQueueWait.toFixed(3)}` : ''));
     }
   }
   line(147);

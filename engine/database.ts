@@ -226,6 +226,8 @@ export class LarchDB {
   readonly faults = {
     /** The next `n` query scan tasks kill their executor thread halfway through. */
     crashQueryExecutors: (n = 1): void => this.live().injectExecutorCrashes(n),
+    /** The next `n` queries handed to a reader thread make it exit midway through the search. */
+    crashReaders: (n = 1): void => this.live().injectReaderCrashes(n),
     /** Kills the namespace-host thread that owns (index, namespace). */
     crashNamespaceHost: async (index: string, namespace = DEFAULT_NAMESPACE): Promise<void> => {
       await this.live().host(index, namespace).call.crash();

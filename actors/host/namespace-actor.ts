@@ -29,7 +29,7 @@ import { QueryPlanner } from './query-planner.js';
 import { isFrozen, isSlab, type Segment } from './segment.js';
 import { SlabJobs } from './slab-jobs.js';
 import { readSegment } from './read-publisher.js';
-import { bumpGeneration, newClock, publishApplied, type NamespaceReadView } from '../shared/read-view.js';
+import { bumpGeneration, newClock, publishApplied, readerSlotCount, type NamespaceReadView } from '../shared/read-view.js';
 
 export interface ActorOptions {
   settings: Settings;
@@ -92,7 +92,7 @@ export class NamespaceActor {
     const publish = this.opts.publish;
     if (!publish) return;
     const gen = bumpGeneration(this.clock);
-    const readers = this.opts.settings.queryThreads + 1;
+    const readers = readerSlotCount(this.opts.settings.queryThreads);
     const efSearch = hnswSettings(this.cfg).efSearch;
     publish({ clock: this.clock, gen, segments: this.data.segs.map((s) => readSegment(s, readers, efSearch)) });
   }

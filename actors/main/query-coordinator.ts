@@ -10,7 +10,8 @@ import { encodeRecords } from '../../engine/storage/record-frame.js';
 import { f32ToNumber } from '../shared/arena-layout.js';
 import { readHits, type RowRef, type RowValues } from '../shared/row-values.js';
 import { readUnits, type PlanHit, type PlanRequest, type PlanResult, type PlanUnit, type QueryPlan, type ScanTask, type ScanUnit } from '../shared/query-plan.js';
-import { readQuery, readWork, rowViews, type ReadRequest } from '../shared/read-query.js';
+import { labelHits, readQuery, readWork, rowViews, type ReadRequest, type ReadResult } from '../shared/read-query.js';
+import type { NamespaceReadView } from '../shared/read-view.js';
 import type { Supervisor } from './supervisor.js';
 
 interface Candidate {
@@ -113,15 +114,13 @@ async function readHere(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQ
     flags: 0,
     includeMetadata: q.includeMetadata,
   };
-  const where = sup.placeRead(readWork(view, Math.max(req.k, req.ef)));
-  if (where === 'yield') await new Promise((resolve) => setImmediate(resolve));
-  // After a yield the view may have been replaced: read the current one.
-  const r = where === 'pool' ? await sup.readOnPool(view, req) : readQuery(sup.host(cfg.name, ns).readView(cfg.name, ns) ?? view, req);
-  if (!r) return null;
+  const read = await readSomewhere(sup, cfg, ns, view, req);
+  if (!read) return null;
+  const r = read.result;
   let values: RowValues[] | undefined;
   if (q.includeValues) {
     // Values are read here, where a large HTTP answer can defer them to an executor (row-values.ts).
-    const views = rowViews(view);
+    const views = rowViews(read.view);
     if (!views) return null;
     values = readHits(views, r.hits.map((h): RowRef => [h.seg, h.row]), q.deferValues);
   }
@@ -133,6 +132,34 @@ async function readHere(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQ
     ...values?.[i],
   }));
   return { response: { matches: matchesOf(cfg, winners), namespace: ns, usage: { readUnits: readUnits(r.live, cfg.dimension ?? 0) } }, lsn: r.lsn };
+}
+
+/**
+ * Runs a read-view query: on a reader thread when the supervisor hands it one (and that thread answers), else here
+ * (or, when large and no reader can take it, on an executor), with the view it was read from (its hits name that
+ * view's segment positions). Null: the query is the actor's.
+ */
+async function readSomewhere(sup: Supervisor, cfg: IndexConfig, ns: string, view: NamespaceReadView, req: ReadRequest): Promise<{ result: ReadResult; view: NamespaceReadView } | null> {
+  const work = readWork(view, Math.max(req.k, req.ef));
+  const reader = sup.readerFor(view, req, work);
+  if (reader) {
+    // Null: the reader could not answer from the view (it died, or the view was behind by then); try here.
+    const found = await sup.readOnReader(reader, view, req);
+    const hits = found && labelHits(view, found.best, req.includeMetadata);
+    if (found && hits) return { result: { hits, lsn: found.lsn, live: found.live }, view };
+  }
+  const where = sup.placeRead(work);
+  if (where === 'yield') await new Promise((resolve) => setImmediate(resolve));
+  if (where === 'pool') {
+    const result = await sup.readOnPool(view, req);
+    return result && { result, view };
+  }
+  // After a yield (or a hand-off that came back) the view may have been replaced: read the current one.
+  const here = sup.host(cfg.name, ns).readView(cfg.name, ns) ?? view;
+  const result = readQuery(here, req);
+  // This thread was busy: queries the reader threads answered meanwhile are settled now.
+  sup.pollReaders();
+  return result && { result, view: here };
 }
 
 async function planScanHydrate(sup: Supervisor, cfg: IndexConfig, ns: string, q: ValidQuery): Promise<{ response: QueryResponse; lsn: number }> {

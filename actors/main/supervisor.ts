@@ -4,7 +4,8 @@
  *
  * A crashed namespace host is replaced and reopens its indexes from disk; calls in flight on it fail with
  * UNAVAILABLE. A crashed query executor is replaced by the pool; the scan task it was running is retried once on
- * another executor, and fails with UNAVAILABLE if that crashes too.
+ * another executor, and fails with UNAVAILABLE if that crashes too. A crashed reader thread is replaced; the queries
+ * it had are run again on the main thread.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -18,7 +19,8 @@ import type { BuilderApi } from '../shared/build-job.js';
 import type { ScanTask } from '../shared/query-plan.js';
 import { runScanTask } from '../shared/scan-task.js';
 import type { ReadRequest, ReadResult, ReadTaskResult } from '../shared/read-query.js';
-import type { NamespaceReadView } from '../shared/read-view.js';
+import { readerThreads, type NamespaceReadView } from '../shared/read-view.js';
+import { ReaderHandle, type HandoffResult } from './reader-handle.js';
 
 /** A number naming each view this thread received, for executors to cache it by. */
 const viewIds = new WeakMap<NamespaceReadView, number>();
@@ -43,8 +45,15 @@ export interface SupervisorStats {
   inlineScans: number;
   /** Queries answered from a namespace's read view, without a message to its actor. */
   readerQueries: number;
-  /** Of those, the ones run on an executor (large ones, and ones with others in flight). */
+  /** Of those, the ones run on an executor (large ones when no reader thread can take them). */
   readerOffloads: number;
+  /** Of those, the ones handed to a reader thread (large ones, and ones with others in flight). */
+  readerHandoffs: number;
+  /** Reader threads (actors/reader) running, and how many were restarted after they died. */
+  readers: number;
+  readerRestarts: number;
+  /** Times hand-offs to readers paused because the process did not get the cores for them (HANDOFF_MIN_CORES). */
+  handoffPauses: number;
   /** Request work run on the executor pool (large upsert bodies, large answers with values). */
   offloaded: number;
   /** Inference jobs run again after their worker thread died. */
@@ -68,6 +77,40 @@ const TURN_MS = 2;
  */
 const READ_HERE_WORK = 1 << 23;
 
+/**
+ * Most unanswered queries on one reader thread. Two keep it busy while the main thread runs a query of its own (the
+ * next one is there when it finishes one; the main thread hands more only between its own); more would only queue
+ * behind it while the main thread sits idle.
+ */
+const HANDOFF_DEPTH = 2;
+
+/**
+ * For this long after a query was placed with others in flight, a query that finds itself alone counts as one of
+ * many: callers whose queries were just answered are about to send their next ones, but this thread runs them one
+ * at a time, so at the moment one is placed the others are often not issued yet. (A caller with one query at a time
+ * never has another in flight, so it is never handed off.)
+ */
+const CONCURRENT_MS = 1;
+
+/**
+ * Hand-offs pay only when the reader gets a core of its own. On a machine whose cores are taken by other work, the
+ * main thread and the reader took turns on one core and the hand-offs cost more than they gave (100k x 128, 8 in
+ * flight: 0.65-0.72x the all-main-thread QPS, with 250 us/query runnable but waiting). So the process's CPU is
+ * measured over windows of `HANDOFF_WINDOW` hand-offs made within `HANDOFF_WINDOW_MS` (sustained load: a slower
+ * window says nothing and starts over): below `HANDOFF_MIN_CORES` cores, hand-offs pause for `HANDOFF_PAUSE_MS`,
+ * then are tried again.
+ */
+const HANDOFF_WINDOW = 200;
+const HANDOFF_WINDOW_MS = 250;
+const HANDOFF_MIN_CORES = 1.3;
+const HANDOFF_PAUSE_MS = 1000;
+
+/** CPU time of the whole process so far (every thread), in ms. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function scanWork(task: ScanTask): number {
   let work = 0;
   for (const u of task.units) work += u.graph ? u.graph.ef * 32 * u.dim : u.blocks.length * u.rowsPerBlock * Math.max(1, u.dim);
@@ -79,17 +122,25 @@ export class Supervisor {
   private poolScans = 0;
   /** Queries running now, from plan to answer (query-coordinator.ts counts them). */
   activeQueries = 0;
+  /** When a read-view query was last placed with another in flight. */
+  private lastConcurrent = -Infinity;
+  /** The current window of hand-offs (its start, the process CPU then), and until when hand-offs pause. */
+  private handoffWindow: { start: number; cpu: number; n: number } | null = null;
+  private handoffsPausedUntil = -Infinity;
   /** How many tasks carried each view to the executors. */
   private readonly viewsSent = new WeakMap<NamespaceReadView, number>();
   /** When the current turn of the event loop started (armed: a setImmediate will mark the next one). */
   private turn = { armed: false, start: 0 };
   private readonly hosts: HostHandle[] = [];
   private readonly builders: { worker: Worker; api: Comlink.Remote<BuilderApi> }[] = [];
+  private readonly readers: ReaderHandle[] = [];
   private readonly pool: Piscina;
   private closing = false;
-  private readonly counters = { hostRestarts: 0, executorRestarts: 0, builderRestarts: 0, scanRetries: 0, inlineScans: 0, readerQueries: 0, readerOffloads: 0, offloaded: 0 };
+  private readonly counters = { hostRestarts: 0, executorRestarts: 0, builderRestarts: 0, scanRetries: 0, inlineScans: 0, readerQueries: 0, readerOffloads: 0, readerHandoffs: 0, readerRestarts: 0, handoffPauses: 0, offloaded: 0 };
   /** Fault injection for tests: the next N scan tasks crash their executor midway. */
   private crashNextScans = 0;
+  /** Fault injection for tests: the next N queries handed to a reader thread make it exit midway. */
+  private crashNextReads = 0;
   readonly executorCount: number;
   /** Embedding and reranking: a pool of its own, so inference never delays queries. */
   readonly inference: InferencePool;
@@ -120,7 +171,26 @@ export class Supervisor {
     const s = new Supervisor(settings, indexes);
     for (let i = 0; i < settings.builderThreads; i++) s.builders.push(s.spawnBuilder(i));
     for (let i = 0; i < settings.hostThreads; i++) s.hosts.push(await s.spawnHost(i));
+    for (let i = 0; i < readerThreads(settings.queryThreads); i++) s.readers.push(s.spawnReader(i));
     return s;
+  }
+
+  /** A reader thread; when it dies its queries are run here again, and it is replaced. */
+  private spawnReader(slot: number): ReaderHandle {
+    const r = new ReaderHandle(slot);
+    r.worker.on('error', (err) => {
+      if (!this.closing) console.error(`[larchdb] reader thread ${slot} error:`, err);
+    });
+    r.worker.on('exit', () => {
+      r.died();
+      if (this.closing || this.readers[slot] !== r) return;
+      this.counters.readerRestarts++;
+      // Not at once: a thread that dies on start would otherwise be restarted in a tight loop.
+      setTimeout(() => {
+        if (!this.closing) this.readers[slot] = this.spawnReader(slot);
+      }, 100).unref();
+    });
+    return r;
   }
 
   /** An index-builder worker; restarted (and reconnected to every host) when it dies. */
@@ -229,6 +299,54 @@ export class Supervisor {
   }
 
   /**
+   * The reader thread to hand a read-view query of `work` to, if one should take it: when other queries are in
+   * flight (this thread runs one while the reader runs another: both cores search) or the query is large (it keeps
+   * the event loop free, at a smaller price than an executor); not alone and small, where the hand-off would only
+   * add its cost. The least busy reader with room.
+   */
+  readerFor(view: NamespaceReadView, req: ReadRequest, work: number): ReaderHandle | undefined {
+    const now = performance.now();
+    const large = work > READ_HERE_WORK;
+    if (this.activeQueries > 1) this.lastConcurrent = now;
+    else if (now - this.lastConcurrent > CONCURRENT_MS && !large) return undefined;
+    if (!large && !this.handoffsPay(now)) return undefined;
+    let best: ReaderHandle | undefined;
+    for (const r of this.readers) if (r.canTake(view, req, HANDOFF_DEPTH) && (!best || r.queued() < best.queued())) best = r;
+    return best;
+  }
+
+  /** Whether hand-offs get a core of their own now (see HANDOFF_MIN_CORES); measured over windows with hand-offs. */
+  private handoffsPay(now: number): boolean {
+    if (now < this.handoffsPausedUntil) return false;
+    const w = this.handoffWindow;
+    if (!w || now - w.start > HANDOFF_WINDOW_MS) {
+      this.handoffWindow = { start: now, cpu: cpuMs(), n: 0 };
+    } else if (++w.n >= HANDOFF_WINDOW) {
+      const cores = (cpuMs() - w.cpu) / (now - w.start);
+      this.handoffWindow = null;
+      if (cores < HANDOFF_MIN_CORES) {
+        this.handoffsPausedUntil = now + HANDOFF_PAUSE_MS;
+        this.counters.handoffPauses++;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Runs a read-view query on reader thread `r` (null: it could not answer, e.g. it died meanwhile; run it here). */
+  readOnReader(r: ReaderHandle, view: NamespaceReadView, req: ReadRequest): Promise<HandoffResult> {
+    this.counters.readerHandoffs++;
+    const crash = this.crashNextReads > 0;
+    if (crash) this.crashNextReads--;
+    return r.submit(view, viewId(view), req, crash);
+  }
+
+  /** Settles the reader threads' answered queries (after each query this thread ran: it was busy meanwhile). */
+  pollReaders(): void {
+    for (const r of this.readers) r.poll();
+  }
+
+  /**
    * Runs a read-view query on an executor; null when the executor died (the caller plans it through the actor).
    * The view travels with the first tasks of each view (see ReadTask), and again when an executor lacks it.
    */
@@ -293,6 +411,11 @@ export class Supervisor {
     this.crashNextScans = n;
   }
 
+  /** Test hook: the next `n` queries handed to a reader thread make it exit midway through the search. */
+  injectReaderCrashes(n: number): void {
+    this.crashNextReads = n;
+  }
+
   /** Test hook: kills index builder `slot`. */
   async crashBuilder(slot = 0): Promise<void> {
     await this.builders[slot]!.api.crash();
@@ -303,6 +426,7 @@ export class Supervisor {
       hosts: this.hosts.length,
       executors: this.executorCount,
       builders: this.builders.length,
+      readers: this.readers.length,
       ...this.counters,
       inferenceRetries: this.inference.retries,
     };
@@ -314,6 +438,7 @@ export class Supervisor {
     this.closing = true;
     await Promise.all(this.hosts.map((h) => h.terminate()));
     await Promise.all(this.builders.map((b) => b.worker.terminate()));
+    await Promise.all(this.readers.map((r) => r.terminate()));
     await this.pool.destroy();
     await this.inference.close();
   }

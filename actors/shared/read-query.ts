@@ -1,8 +1,10 @@
 /**
  * A query run from a namespace's read view (read-view.ts) on the thread that asks, with no message to the namespace
  * actor: each segment is scanned (memtables, small slabs) or walked through its graph into a reader slot's heap by
- * the same scan-task code the executors run, the heaps are merged, and the winners' ids, metadata and values are read
- * from the arenas. Unfiltered dense queries only; anything else (and a view behind its namespace) is the actor's.
+ * the same scan-task code the executors run, the heaps are merged (`searchView`), and the winners' ids, metadata and
+ * values are read from the arenas (`labelHits`; for a search a reader thread ran, by the main thread, which hands
+ * over only the query and gets back keys and rows). Unfiltered dense queries only; anything else (and a view behind
+ * its namespace) is the actor's.
  */
 import { ArenaHeader, blockOffsets, coversArena, headerWord, locate, readLabel } from './arena-layout.js';
 import type { ArenaView } from './arena.js';
@@ -63,17 +65,23 @@ export type ReadTaskResult = ReadResult | null | { unknownView: true };
 const MAX_VIEWS = 256;
 const views = new Map<number, NamespaceReadView>();
 
+/** Keeps `view` in this thread's cache of views under `id` (see ReadTask). */
+export function cacheView(id: number, view: NamespaceReadView): void {
+  views.set(id, view);
+  // The oldest views go first: their namespaces moved on to newer generations.
+  for (const old of views.keys()) {
+    if (views.size <= MAX_VIEWS) break;
+    views.delete(old);
+  }
+}
+
+/** The view this thread cached under `id`, if it still has it. */
+export const cachedView = (id: number): NamespaceReadView | undefined => views.get(id);
+
 /** Runs a read task on this thread with its cached (or enclosed) view. */
 export function runReadTask(t: ReadTask): ReadTaskResult {
-  let view = t.view;
-  if (view) {
-    views.set(t.viewId, view);
-    // The oldest views go first: their namespaces moved on to newer generations.
-    for (const id of views.keys()) {
-      if (views.size <= MAX_VIEWS) break;
-      views.delete(id);
-    }
-  } else view = views.get(t.viewId);
+  if (t.view) cacheView(t.viewId, t.view);
+  const view = t.view ?? views.get(t.viewId);
   return view ? readQuery(view, t.req) : { unknownView: true };
 }
 
@@ -86,6 +94,32 @@ export function readWork(view: NamespaceReadView, ef: number): number {
 
 /** The best `k` rows as the actor would answer them, or null when the query must go to the actor. */
 export function readQuery(view: NamespaceReadView, req: ReadRequest): ReadResult | null {
+  const found = searchView(view, req);
+  const hits = found && labelHits(view, found.best, req.includeMetadata);
+  return hits ? { hits, lsn: found.lsn, live: found.live } : null;
+}
+
+/** One winner of a search, before its label is read: kernel key, segment position in the view, row. */
+export interface ViewHit {
+  key: number;
+  seg: number;
+  row: number;
+}
+
+/** What a search of a view answers: the best k rows (best first), its snapshot's LSN and the live records. */
+export interface ViewSearch {
+  best: ViewHit[];
+  lsn: number;
+  live: number;
+}
+
+/**
+ * Searches every segment of the view at the namespace's current snapshot; null when the query must go to the actor.
+ * `ledger` (one word per segment position) holds the reader slot claimed in each segment while the search runs, so
+ * that the slots of a thread that died midway can be freed by another (actors/main/reader-handle.ts). `crash` (tests)
+ * exits the thread halfway through the first segment.
+ */
+export function searchView(view: NamespaceReadView, req: ReadRequest, ledger?: Uint32Array, crash = false): ViewSearch | null {
   if (req.k > READER_MAX_K) return null;
   const ef = Math.max(req.k, req.ef);
   if (view.segments.some((s) => s.graph && ef > s.slots.efCap)) return null;
@@ -103,13 +137,18 @@ export function readQuery(view: NamespaceReadView, req: ReadRequest): ReadResult
       if (dead >= rows) continue;
       const slot = claimSlot(seg.memory, seg.slots);
       if (slot === null) return null;
+      if (ledger) ledger[at] = slot;
       claimed.push({ seg, at, slot, rows, blocks: blockOffsets(buf, Math.ceil(rows / seg.rowsPerBlock)) });
     }
     const units = claimed.map((c) => unitOf(c, req, ef));
-    const counts = runScanTask({ snap: snap.version, k: req.k, metric: req.metric, flags: req.flags, units });
-    return { hits: winners(claimed, units, counts, req), lsn: snap.lsn, live };
+    const counts = runScanTask({ snap: snap.version, k: req.k, metric: req.metric, flags: req.flags, units, crash });
+    return { best: best(claimed, units, counts, req.k), lsn: snap.lsn, live };
   } finally {
-    for (const c of claimed) releaseSlot(c.seg.memory, c.slot);
+    for (const c of claimed) {
+      // The ledger forgets the slot before it is freed: a slot freed twice could be another reader's by then.
+      if (ledger) ledger[c.at] = 0;
+      releaseSlot(c.seg.memory, c.slot);
+    }
   }
 }
 
@@ -141,23 +180,38 @@ function unitOf(c: Claimed, req: ReadRequest, ef: number): ScanUnit {
   };
 }
 
-/** Merges the heaps into the best k (equal keys: older segment, then earlier row) and reads their labels. */
-function winners(claimed: Claimed[], units: ScanUnit[], counts: number[], req: ReadRequest): ReadHit[] {
-  const best: { key: number; c: number; row: number }[] = [];
+/** Merges the heaps into the best k (equal keys: older segment, then earlier row). */
+function best(claimed: Claimed[], units: ScanUnit[], counts: number[], k: number): ViewHit[] {
+  const out: ViewHit[] = [];
   units.forEach((u, c) => {
     const buf = u.memory.buffer;
     const keys = new Float32Array(buf, u.heap, counts[c]!);
-    const rows = new Uint32Array(buf, u.heap + 4 * req.k, counts[c]!);
-    for (let j = 0; j < keys.length; j++) best.push({ key: keys[j]!, c, row: rows[j]! });
+    const rows = new Uint32Array(buf, u.heap + 4 * k, counts[c]!);
+    const seg = claimed[c]!.at;
+    for (let j = 0; j < keys.length; j++) out.push({ key: keys[j]!, seg, row: rows[j]! });
   });
-  best.sort((a, b) => b.key - a.key || a.c - b.c || a.row - b.row);
-  return best.slice(0, req.k).map(({ key, c, row }) => {
-    const { seg, at, blocks } = claimed[c]!;
-    const buf = seg.memory.buffer;
-    const layout = kernelsFor(seg).layout;
-    const { block, r } = locate(blocks, seg.rowsPerBlock, row);
-    return { key, ...readLabel(buf, layout, block, r, req.includeMetadata), seg: at, row };
-  });
+  out.sort((a, b) => b.key - a.key || a.seg - b.seg || a.row - b.row);
+  return out.slice(0, k);
+}
+
+/**
+ * Reads the ids (and metadata) of a search's winners from their arenas' labels, on any thread that has the view;
+ * null when this thread's view of an arena is short of it.
+ */
+export function labelHits(view: NamespaceReadView, hits: readonly ViewHit[], includeMetadata: boolean): ReadHit[] | null {
+  const blocks = new Map<number, number[]>();
+  const out: ReadHit[] = [];
+  for (const { key, seg: at, row } of hits) {
+    const seg = view.segments[at]!;
+    let b = blocks.get(at);
+    if (!b) {
+      if (!coversArena(seg.memory)) return null;
+      blocks.set(at, (b = blockOffsets(seg.memory.buffer, Math.ceil(headerWord(seg.memory.buffer, ArenaHeader.Rows) / seg.rowsPerBlock))));
+    }
+    const { block, r } = locate(b, seg.rowsPerBlock, row);
+    out.push({ key, ...readLabel(seg.memory.buffer, kernelsFor(seg).layout, block, r, includeMetadata), seg: at, row });
+  }
+  return out;
 }
 
 /** The view's segments as arena views (their blocks as of now), to read the values of its hits (row-values.ts). */

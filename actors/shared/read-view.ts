@@ -24,6 +24,15 @@ export const READER_MIN_EF_CAP = 512;
 
 const SLOT_HEADER = 64;
 
+/**
+ * Reader threads a process runs (actors/reader): one per executor but one, at least one, so that with queries in
+ * flight the main thread and the readers keep as many cores busy as there are executors.
+ */
+export const readerThreads = (queryThreads: number): number => Math.max(1, queryThreads - 1);
+
+/** Reader slots per segment: one for each thread that may search it (main, executors, reader threads). */
+export const readerSlotCount = (queryThreads: number): number => 1 + queryThreads + readerThreads(queryThreads);
+
 /** Where one segment's reader slots are: `count` slots of `stride` bytes from `offset` in its arena. */
 export interface ReaderSlots {
   offset: number;
