@@ -96,7 +96,8 @@ export interface NamespaceStorageInfo {
   logWrites: number;
   logRounds: number;
   /**
-   * Background work is running or due: a flush, merge or manifest job, or an idle flush waiting for its quiet time.
+   * Background work is running or due: a flush, merge or manifest job, or an idle flush or a merge waiting for the
+   * namespace's quiet time.
    * With `frozen: 0` and `busy: false` the namespace has settled.
    */
   busy: boolean;
