@@ -2,7 +2,9 @@
  * A bulk load converging (issue 14): queries at c=1 run from the first write until the namespace has settled (every
  * record in a graph, no job due), one line per second (QPS, p50, p99, frozen memtables, slabs); then the settled
  * namespace and hnswlib-node (same data, our M 16 / efConstruction 200, one thread) are measured at the same efSearch
- * values, with recall@10 against exact ground truth and the QPS ratio at matched recall (hnswlib interpolated).
+ * values, with recall@10 against exact ground truth and the QPS ratio at matched recall (hnswlib interpolated); and
+ * filtered queries (`--selectivity`, on the harness's `bench_bucket`: LarchDB's metadata filter against hnswlib's
+ * filter callback), the two measured in alternating rounds so that other load on the machine hits both alike.
  *
  *   npm run bench:convergence -- --n 100000 --dim 384 --queries 500 --ef 32,64,128 [--max-frozen 1]
  *     [--memtable-bytes N] [--writers 4] [--batch 100] [--min-ms 1500] [--skip hnswlib] [--json]
@@ -19,6 +21,8 @@ import hnswlib from 'hnswlib-node';
 import { makeLog, posInt } from './common.js';
 import { LatencyHistogram } from './stats.js';
 import { loadDataset } from './harness/load-dataset.js';
+import { selectiveFilters } from './harness/ground-truth.js';
+import { BUCKET_FIELD } from './harness/dataset.js';
 import { LarchDB, type NamespaceStorageInfo } from '../engine/index.js';
 
 const { values: args } = parseArgs({
@@ -33,6 +37,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '100' },
     'min-ms': { type: 'string', default: '1500' },
     skip: { type: 'string', default: '' },
+    selectivity: { type: 'string', default: '0.01,0.1,0.5' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -44,6 +49,7 @@ const WRITERS = posInt('writers', args.writers);
 const BATCH = posInt('batch', args.batch);
 const MIN_MS = posInt('min-ms', args['min-ms']);
 const SKIP = new Set(args.skip!.split(',').filter(Boolean));
+const SELECTIVITIES = args.selectivity!.split(',').filter(Boolean).map(Number);
 const K = 10;
 const log = makeLog(args.json ?? false);
 
@@ -64,12 +70,14 @@ interface Point {
   p50: number;
 }
 
-const ds = await loadDataset({ spec: `synthetic:${N}x${DIM}:clusters=${Math.max(1, Math.round(N / 1000))}:seed=1`, queries: QUERIES, k: K, cacheDir: join(homedir(), '.cache/larchdb/bench'), onProgress: log });
+const cacheDir = join(homedir(), '.cache/larchdb/bench');
+const ds = await loadDataset({ spec: `synthetic:${N}x${DIM}:clusters=${Math.max(1, Math.round(N / 1000))}:seed=1`, queries: QUERIES, k: K, cacheDir, onProgress: log });
+const filters = selectiveFilters(ds, SELECTIVITIES, K, cacheDir, log);
+const bucket = Int32Array.from(ds.metadata, (m) => Number(m[BUCKET_FIELD]));
 const vec = (i: number) => ds.vectors.subarray(i * DIM, (i + 1) * DIM);
 const query = (i: number) => ds.queries.subarray(i * DIM, (i + 1) * DIM);
-const truth = (q: number) => ds.truth.rows.subarray(q * ds.truth.k, q * ds.truth.k + K);
-const recallOf = (q: number, ids: ArrayLike<number>) => {
-  const t = new Set(truth(q));
+const recallOf = (q: number, ids: ArrayLike<number>, rows: Int32Array = ds.truth.rows) => {
+  const t = new Set(rows.subarray(q * ds.truth.k, q * ds.truth.k + K));
   let hit = 0;
   for (let i = 0; i < Math.min(K, ids.length); i++) if (t.has(ids[i]!)) hit++;
   return hit / K;
@@ -95,7 +103,7 @@ const writer = async () => {
     const from = next;
     next = Math.min(N, next + BATCH);
     const records = [];
-    for (let i = from; i < next; i++) records.push({ id: String(i), values: Array.from(vec(i)) });
+    for (let i = from; i < next; i++) records.push({ id: String(i), values: Array.from(vec(i)), metadata: { [BUCKET_FIELD]: bucket[i]! } });
     await index.upsert(records);
   }
 };
@@ -170,12 +178,13 @@ for (const ef of EFS) {
   engine.push(p);
   log(`engine   ef ${String(ef).padStart(4)}: ${p.qps.toFixed(0).padStart(6)} QPS  recall ${p.recall.toFixed(3)}  p50 ${p.p50.toFixed(3)} ms`);
 }
-await db.close();
 
 const peer: Point[] = [];
 let peerBuildMs = 0;
+let peerIndex: InstanceType<typeof hnswlib.HierarchicalNSW> | undefined;
 if (!SKIP.has('hnswlib')) {
   const h = new hnswlib.HierarchicalNSW('cosine', DIM);
+  peerIndex = h;
   h.initIndex(N, 16, 200, 1);
   const b0 = performance.now();
   for (let i = 0; i < N; i++) h.addPoint(Array.from(vec(i)), i);
@@ -188,6 +197,47 @@ if (!SKIP.has('hnswlib')) {
     log(`hnswlib  ef ${String(ef).padStart(4)}: ${p.qps.toFixed(0).padStart(6)} QPS  recall ${p.recall.toFixed(3)}  p50 ${p.p50.toFixed(3)} ms`);
   }
 }
+
+// ---- filtered: LarchDB's metadata filter vs hnswlib's filter callback, default ef, alternating rounds ----
+const DEFAULT_EF = 80;
+await db.configureIndex('conv', { hnsw: { efSearch: DEFAULT_EF } });
+peerIndex?.setEf(DEFAULT_EF);
+interface FilteredPoint { selectivity: number; engineQps: number; engineRecall: number; peerQps: number | null; peerRecall: number | null }
+const filtered: FilteredPoint[] = [];
+for (const f of filters) {
+  const below = Math.round(f.selectivity * 10000);
+  const engineSearch = async (q: number) => (await index.query({ vector: Array.from(query(q)), topK: K, filter: f.filter })).matches.map((m) => Number(m.id));
+  const peerSearch = peerIndex && ((q: number) => peerIndex.searchKnn(Array.from(query(q)), K, (label: number) => bucket[label]! < below).neighbors);
+  const rounds: { engine: number[]; peer: number[] } = { engine: [], peer: [] };
+  const pass = async (search: (q: number) => ArrayLike<number> | Promise<ArrayLike<number>>): Promise<number> => {
+    const start = performance.now();
+    let n = 0;
+    while (performance.now() - start < MIN_MS / 2 || n < QUERIES) await search(n++ % QUERIES);
+    return (n / (performance.now() - start)) * 1000;
+  };
+  let engineRecall = 0;
+  let peerRecall = 0;
+  for (let q = 0; q < QUERIES; q++) {
+    engineRecall += recallOf(q, await engineSearch(q), f.truth.rows);
+    if (peerSearch) peerRecall += recallOf(q, peerSearch(q), f.truth.rows);
+  }
+  for (let r = 0; r < 2; r++) {
+    rounds.engine.push(await pass(engineSearch));
+    if (peerSearch) rounds.peer.push(await pass(peerSearch));
+  }
+  const best = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const point: FilteredPoint = {
+    selectivity: f.actualSelectivity,
+    engineQps: best(rounds.engine),
+    engineRecall: engineRecall / QUERIES,
+    peerQps: peerSearch ? best(rounds.peer) : null,
+    peerRecall: peerSearch ? peerRecall / QUERIES : null,
+  };
+  filtered.push(point);
+  log(`filtered ${(point.selectivity * 100).toFixed(1)}%: engine ${point.engineQps.toFixed(0)} QPS @ ${point.engineRecall.toFixed(3)}` +
+    (point.peerQps === null ? '' : `, hnswlib filter callback ${point.peerQps.toFixed(0)} QPS @ ${point.peerRecall!.toFixed(3)}: ${(point.engineQps / point.peerQps).toFixed(2)}x`));
+}
+await db.close();
 
 /** hnswlib's QPS at `recall`, interpolated between its two points around it (null outside its range). */
 function peerQpsAt(recall: number): number | null {
@@ -202,5 +252,5 @@ function peerQpsAt(recall: number): number | null {
 const ratios = engine.map((p) => ({ ef: p.ef, recall: p.recall, ratio: peerQpsAt(p.recall) === null ? null : p.qps / peerQpsAt(p.recall)! }));
 for (const r of ratios) log(`matched recall ${r.recall.toFixed(3)} (engine ef ${r.ef}): engine / hnswlib ${r.ratio === null ? 'n/a (outside hnswlib\'s range)' : `${r.ratio.toFixed(2)}x`}`);
 if (args.json) {
-  process.stdout.write(`${JSON.stringify({ n: N, dim: DIM, loadMs, settleMs, final, seconds, queriesWhileLoading: loading, queriesWhileBuilding: during, settled, engine, peer, peerBuildMs, ratios }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ n: N, dim: DIM, loadMs, settleMs, final, seconds, queriesWhileLoading: loading, queriesWhileBuilding: during, settled, engine, peer, peerBuildMs, ratios, filtered }, null, 2)}\n`);
 }
