@@ -13,6 +13,9 @@ import { LarchDB } from 'larchdb';
 import { crc32c, crc32cCombine } from '../engine/storage/crc32c.js';
 import { BufferPool } from '../engine/storage/buffer-pool.js';
 import { RequestLog, logRecordOf, newLogRecord } from '../engine/storage/request-log.js';
+import { FrameCursor, checkFrame, decodeRecords, encodeRecordsToBytes, type CodecRecord } from '../engine/storage/record-frame.js';
+import { Arena } from '../actors/shared/arena.js';
+import { readDense, readLabel, readSparse } from '../actors/shared/arena-layout.js';
 import { BATCH, DIM, INDEX, idOf, valuesOf } from './group-commit-writer.js';
 import { rng, SPEC, tempDir } from './helpers.js';
 
@@ -44,6 +47,39 @@ test('buffer pool: a buffer given back is reused for its size class; twice is an
   pool.give(new Uint8Array(5000)); // not the pool's: ignored
   assert.equal(pool.freeBytes, 8192);
   assert.notEqual(pool.take(100_000).buffer, a.buffer, 'another size class');
+});
+
+test('frame cursor: upserts applied from the frame land in the arena as decoded records do; broken frames are refused', () => {
+  const dim = 5;
+  const records: CodecRecord[] = [
+    { id: 'a', values: [1, 2, 3, 4, 5.5] },
+    { id: 'ünï-çødé', values: [0, 0, 0, 0, 0], sparse: { indices: [3, 9, 40], values: [0.5, -1, 2] }, metadata: { g: 'x', n: 3 } },
+    { id: 'b'.repeat(37), values: [-1, 0.25, 7, 1e-3, 2], metadata: { tags: ['p', 'q'] } },
+  ];
+  const frame = encodeRecordsToBytes(records);
+  assert.equal(checkFrame(frame, dim), 3);
+  const byCursor = new Arena(dim);
+  const byRecord = new Arena(dim);
+  const c = new FrameCursor(frame);
+  for (const r of decodeRecords(frame)) {
+    c.next();
+    assert.equal(c.id(), r.id);
+    assert.deepEqual(c.metadata(), r.metadata);
+    const row = byCursor.appendFrom(c, 7);
+    byRecord.append(r.values, r.sparse, 7, { id: r.id, metaJson: r.metadata === undefined ? undefined : JSON.stringify(r.metadata) });
+    for (const a of [byCursor, byRecord]) {
+      const block = a.blocks[0]!;
+      const v = a.memory.buffer;
+      assert.deepEqual(readDense(v, a.layout, block, row), records[row]!.values);
+      assert.deepEqual(readSparse(v, a.layout, block, row), records[row]!.sparse);
+      assert.deepEqual(readLabel(v, a.layout, block, row, true), { id: records[row]!.id, ...(r.metadata ? { metaJson: JSON.stringify(r.metadata) } : {}) });
+      assert.ok(a.visible(row, 7) && !a.visible(row, 6));
+    }
+    const inv = (a: Arena) => new Float32Array(a.memory.buffer, a.blocks[0]! + a.layout.invNorms, 3)[row];
+    assert.equal(inv(byCursor), inv(byRecord), 'the same inverse norm');
+  }
+  assert.throws(() => checkFrame(frame.subarray(0, frame.length - 8), dim), RangeError, 'a truncated frame');
+  assert.throws(() => checkFrame(frame, dim + 1), RangeError, 'vectors of another dimension');
 });
 
 test('request log: records framed in place, with or without a precomputed body CRC, replay as written', async () => {

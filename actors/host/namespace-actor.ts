@@ -15,7 +15,7 @@ import type { MetadataSchema } from '../../engine/core/types.js';
 import { assertFilterable, filterableFields } from '../../engine/core/validation/metadata-schema.js';
 import { LogOp, readDeleteIdsBody, readFilterBody, readUpdateByFilterBody } from '../../engine/storage/log-ops.js';
 import type { Manifest } from '../../engine/storage/manifest.js';
-import { decodeRecords, type DecodedRecord } from '../../engine/storage/record-frame.js';
+import { checkFrame, decodeRecords, type DecodedRecord } from '../../engine/storage/record-frame.js';
 import { releaseLogRecord, type LogEntry, type LogRecord, type ReplayReport } from '../../engine/storage/request-log.js';
 import type { Applied, FetchResult, Hydrated, ListResult, NamespaceInfo, NamespaceStorageInfo } from '../shared/host-api.js';
 import type { PlanHit, PlanRequest, PlanResult } from '../shared/query-plan.js';
@@ -145,8 +145,9 @@ export class NamespaceActor {
     const data = this.data;
     switch (op) {
       case LogOp.Upsert: {
-        const records = decodeRecords(body);
-        return () => data.applyUpsert(records);
+        // Checked now (a broken frame fails before it is logged), applied from the frame once durable.
+        checkFrame(body, data.dim);
+        return () => data.applyUpsertFrame(body);
       }
       case LogOp.Update: {
         const [rec] = decodeRecords(body);

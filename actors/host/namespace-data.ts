@@ -8,7 +8,7 @@
 import { compileFilter } from '../../engine/core/filter.js';
 import { bitwise } from '../../engine/core/order.js';
 import type { RecordMetadata } from '../../engine/core/types.js';
-import type { DecodedRecord } from '../../engine/storage/record-frame.js';
+import { FrameCursor, type DecodedRecord } from '../../engine/storage/record-frame.js';
 import { ALIVE } from '../shared/arena-layout.js';
 import { Arena } from '../shared/arena.js';
 import type { FetchResult } from '../shared/host-api.js';
@@ -101,10 +101,34 @@ export class NamespaceData {
     this.ids.set(id, rowRef(mem.seq, row));
   }
 
-  applyUpsert(records: DecodedRecord[]): number {
+  /**
+   * Applies an upsert straight from its record frame (checked with checkFrame): each record's parts are copied from
+   * the frame into the memtable's arena, with no decoded record in between; only the id and the metadata become
+   * JS values (the id table and the memtable's metadata need them).
+   */
+  applyUpsertFrame(frame: Uint8Array): number {
     const v = ++this.version;
-    for (const r of records) this.put(r.id, r.values, r.sparse, r.metadata, v);
-    return records.length;
+    const c = new FrameCursor(frame);
+    const mem = this.mem;
+    const arena = mem.arena;
+    const ids = this.ids;
+    const base = rowRef(mem.seq, 0);
+    for (let i = 0; i < c.count; i++) {
+      c.next();
+      const id = c.id();
+      const old = ids.get(id);
+      if (old !== undefined) this.killRef(old, v);
+      const row = arena.appendFrom(c, v);
+      mem.ids[row] = id;
+      mem.meta[row] = c.metadata();
+      ids.set(id, base + row);
+    }
+    return c.count;
+  }
+
+  /** Marks the row `ref` points at dead at `version`. */
+  private killRef(ref: number, version: number): void {
+    this.bySeq.get(refSeq(ref))!.arena.kill(refRow(ref), version);
   }
 
   /** Replaces the given vector parts and merges metadata key by key. Unknown ids are a no-op. */

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createArenaMemory, instantiateKernels, type Kernels } from '../../wasm/kernels.js';
 import { resourceExhausted } from '../../engine/core/errors.js';
+import type { FrameCursor } from '../../engine/storage/record-frame.js';
 import {
   ALIVE,
   ARENA_HEADER_BYTES,
@@ -61,6 +62,13 @@ export class Arena {
   private readonly freeScratch = new Map<number, number[]>();
   /** The header's words. A shared memory's buffer is never detached by a grow, so one view serves for good. */
   private readonly header: Uint32Array;
+  /**
+   * Views of the whole memory as this thread last grew it, taken again after each grow (a view covers only the size
+   * it saw): one set per grow, not a typed array per row written.
+   */
+  private u8!: Buffer;
+  private u32!: Uint32Array;
+  private f32!: Float32Array;
 
   /** A new empty arena, or (with `state`) one built in another thread, adopted as it is. */
   constructor(
@@ -69,8 +77,11 @@ export class Arena {
   ) {
     this.layout = blockLayout(dim, rowsPerBlock(dim));
     this.memory = state?.memory ?? createArenaMemory(1, MAX_PAGES);
+    // A memory grown on another thread may still look short here; grow(0) shows this thread its size now.
+    if (state) this.memory.grow(0);
     this.kernels = instantiateKernels(this.memory);
     this.header = new Uint32Array(this.memory.buffer, 0, 16);
+    this.takeViews();
     if (state) {
       this.blocks.push(...state.blocks);
       this.rows = state.rows;
@@ -83,6 +94,13 @@ export class Arena {
     h[ArenaHeader.Version] = 1;
     h[ArenaHeader.Dim] = dim;
     h[ArenaHeader.RowsPerBlock] = this.layout.rows;
+  }
+
+  private takeViews(): void {
+    const buf = this.memory.buffer;
+    this.u8 = Buffer.from(buf as ArrayBuffer, 0, buf.byteLength);
+    this.u32 = new Uint32Array(buf);
+    this.f32 = new Float32Array(buf);
   }
 
   /** Stores header word `w` for readers on other threads. */
@@ -101,11 +119,11 @@ export class Arena {
       // A bigger table; the old one stays as it was, for a reader that loaded its offset already.
       const bigger = Math.max(FIRST_BLOCK_TABLE, 2 * cap);
       table = this.alloc(4 * bigger, 4);
-      new Uint32Array(this.memory.buffer, table, n - 1).set(this.blocks.slice(0, n - 1));
+      this.u32.set(this.blocks.slice(0, n - 1), table / 4);
       this.publish(ArenaHeader.BlockTable, table);
       this.publish(ArenaHeader.BlockTableCap, bigger);
     }
-    new Uint32Array(this.memory.buffer, table, n)[n - 1] = block;
+    this.u32[table / 4 + n - 1] = block;
     this.publish(ArenaHeader.Blocks, n);
     return block;
   }
@@ -118,14 +136,16 @@ export class Arena {
   /** Whether `row` is visible at `version` (created <= version < deleted). */
   visible(row: number, version: number): boolean {
     const { block, r } = locate(this.blocks, this.layout.rows, row);
-    const u = new Uint32Array(this.memory.buffer);
+    const u = this.u32;
     return u[(block + this.layout.created) / 4 + r]! <= version && version < u[(block + this.layout.deleted) / 4 + r]!;
   }
 
   /** The version at which `row` was deleted (ALIVE when it is not). */
   deletedAt(row: number): number {
-    const { block, r } = locate(this.blocks, this.layout.rows, row);
-    return new Uint32Array(this.memory.buffer)[(block + this.layout.deleted) / 4 + r]!;
+    const b = Math.floor(row / this.layout.rows);
+    const block = this.blocks[b];
+    if (block === undefined) throw new RangeError(`row ${row} is outside the arena`);
+    return this.u32[(block + this.layout.deleted) / 4 + row - b * this.layout.rows]!;
   }
 
   /** A bitmap of the rows not deleted (bit r of word r >> 5). */
@@ -167,6 +187,7 @@ export class Arena {
         throw resourceExhausted(`namespace arena is full: ${this.live} records use the 4 GiB a namespace may hold in memory`);
       }
       this.memory.grow(Math.min(grow, MAX_PAGES - current));
+      this.takeViews();
     }
     this.top = end;
     this.publish(ArenaHeader.Top, end);
@@ -195,9 +216,8 @@ export class Arena {
     // Allocate before taking views: an allocation may grow the memory, and views cover only the size they saw.
     const off = nnz > 0 ? this.alloc(8 * nnz, 16) : 0;
     const labelAt = label ? this.alloc(8 + idBytes + mdBytes, 4) : 0;
-    const buf = this.memory.buffer;
-    const u = new Uint32Array(buf);
-    const f32 = new Float32Array(buf);
+    const u = this.u32;
+    const f32 = this.f32;
     if (this.dim > 0) {
       const at = block + L.vecs + r * this.dim * 4;
       if (values) f32.set(values, at / 4);
@@ -213,10 +233,53 @@ export class Arena {
     if (label) {
       u[labelAt / 4] = idBytes;
       u[labelAt / 4 + 1] = mdBytes;
-      const bytes = Buffer.from(buf as ArrayBuffer, labelAt + 8, idBytes + mdBytes);
-      bytes.write(label.id, 0, 'utf8');
-      if (mdBytes > 0) bytes.write(label.metaJson!, idBytes, 'utf8');
+      this.u8.write(label.id, labelAt + 8, idBytes, 'utf8');
+      if (mdBytes > 0) this.u8.write(label.metaJson!, labelAt + 8 + idBytes, mdBytes, 'utf8');
     }
+    u[(block + L.label) / 4 + r] = labelAt;
+    u[(block + L.created) / 4 + r] = version;
+    u[(block + L.deleted) / 4 + r] = ALIVE;
+    this.rows = row + 1;
+    Atomics.store(u, (block + 4) / 4, r + 1);
+    this.publish(ArenaHeader.Rows, this.rows);
+    return row;
+  }
+
+  /**
+   * Appends the record `c` is at (FrameCursor.next was called), copying its parts byte for byte from the frame:
+   * vector, sparse chunk (the frame lays it out as the arena does), and id and metadata JSON into the row's label.
+   * What {@link append} does for a decoded record, without one. Returns the row number.
+   */
+  appendFrom(c: FrameCursor, version: number): number {
+    const L = this.layout;
+    const row = this.rows;
+    const b = Math.floor(row / L.rows);
+    if (b === this.blocks.length) this.addBlock();
+    const block = this.blocks[b]!;
+    const r = row - b * L.rows;
+    const nnz = c.nnz;
+    const src = c.bytes;
+    // Allocate before using the views: an allocation may grow the memory and replace them.
+    const off = nnz > 0 ? this.alloc(8 * nnz, 16) : 0;
+    const labelAt = this.alloc(8 + c.idLength + c.metaLength, 4);
+    const u = this.u32;
+    if (this.dim > 0) {
+      const at = block + L.vecs + r * this.dim * 4;
+      let inv = 0;
+      if (c.values >= 0) {
+        src.copy(this.u8, at, c.values, c.values + 4 * this.dim);
+        const n = this.kernels.norm(at, this.dim);
+        inv = n > 0 ? 1 / n : 0;
+      }
+      this.f32[(block + L.invNorms) / 4 + r] = inv;
+    }
+    if (nnz > 0) src.copy(this.u8, off, c.sparse, c.sparse + 8 * nnz);
+    u[(block + L.sparseOff) / 4 + r] = off;
+    u[(block + L.sparseNnz) / 4 + r] = nnz;
+    u[labelAt / 4] = c.idLength;
+    u[labelAt / 4 + 1] = c.metaLength;
+    src.copy(this.u8, labelAt + 8, c.idAt, c.idAt + c.idLength);
+    if (c.metaLength > 0) src.copy(this.u8, labelAt + 8 + c.idLength, c.meta, c.meta + c.metaLength);
     u[(block + L.label) / 4 + r] = labelAt;
     u[(block + L.created) / 4 + r] = version;
     u[(block + L.deleted) / 4 + r] = ALIVE;
@@ -229,7 +292,7 @@ export class Arena {
   /** Marks a row dead from `version` on (queries on older snapshots still see it). */
   kill(row: number, version: number): void {
     const { block, r } = locate(this.blocks, this.layout.rows, row);
-    const u = new Uint32Array(this.memory.buffer);
+    const u = this.u32;
     u[(block + this.layout.deleted) / 4 + r] = version;
     const bits = this.header[ArenaHeader.AliveBits]!;
     if (bits !== 0) Atomics.and(u, bits / 4 + (row >>> 5), ~(1 << (row & 31)));

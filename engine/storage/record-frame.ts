@@ -166,3 +166,96 @@ export function decodeRecords(src: Uint8Array): DecodedRecord[] {
   if (o > src.byteLength) throw new RangeError(`record frame of ${src.byteLength} bytes holds ${o}`);
   return out;
 }
+
+/**
+ * Walks a frame record by record without making objects: after {@link next}, the fields say where the record's
+ * parts sit, as byte offsets into {@link bytes} (-1: absent). The write path applies upserts through it, copying
+ * each part from the frame straight to its place in the arena; a decoded record per row (an object, a string of
+ * metadata JSON made again, a typed array per vector) was most of the garbage the namespace host made.
+ */
+export class FrameCursor {
+  /** The frame's bytes as a Buffer (same memory), so parts are copied and ids read without a view per part. */
+  readonly bytes: Buffer;
+  readonly count: number;
+  /** Records read so far. */
+  index = 0;
+  idAt = 0;
+  idLength = 0;
+  values = -1;
+  dim = 0;
+  /** The sparse part: u32 indices [nnz] then f32 values [nnz], as the arena lays a row's sparse chunk out. */
+  sparse = -1;
+  nnz = 0;
+  meta = -1;
+  metaLength = 0;
+  private readonly dv: DataView;
+  private o = 4;
+
+  constructor(src: Uint8Array) {
+    this.bytes = Buffer.from(src.buffer, src.byteOffset, src.byteLength);
+    this.dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    if (src.byteLength < 4) throw new RangeError(`record frame of ${src.byteLength} bytes has no count`);
+    this.count = this.dv.getUint32(0, true);
+  }
+
+  /** Reads the next record's layout; throws a RangeError when the frame ends before it does. */
+  next(): void {
+    const dv = this.dv;
+    const end = dv.byteLength;
+    let o = this.o;
+    if (this.index >= this.count || o + 4 > end) throw new RangeError(`record frame of ${end} bytes ends before record ${this.index}`);
+    const head = dv.getUint32(o, true);
+    const present = (head >>> 16) & 0xff;
+    this.idLength = head & 0xffff;
+    this.idAt = o + 4;
+    o += 4 + pad4(this.idLength);
+    this.values = -1;
+    this.sparse = -1;
+    this.meta = -1;
+    this.dim = this.nnz = this.metaLength = 0;
+    if (present & DENSE) {
+      if (o + 4 > end) throw new RangeError(`record frame of ${end} bytes ends inside record ${this.index}`);
+      this.dim = dv.getUint32(o, true);
+      this.values = o + 4;
+      o += 4 + 4 * this.dim;
+    }
+    if (present & SPARSE) {
+      if (o + 4 > end) throw new RangeError(`record frame of ${end} bytes ends inside record ${this.index}`);
+      this.nnz = dv.getUint32(o, true);
+      this.sparse = o + 4;
+      o += 4 + 8 * this.nnz;
+    }
+    if (present & META) {
+      if (o + 4 > end) throw new RangeError(`record frame of ${end} bytes ends inside record ${this.index}`);
+      this.metaLength = dv.getUint32(o, true);
+      this.meta = o + 4;
+      o += 4 + pad4(this.metaLength);
+    }
+    if (o > end) throw new RangeError(`record frame of ${end} bytes ends inside record ${this.index}`);
+    this.o = o;
+    this.index++;
+  }
+
+  /** The current record's id. */
+  id(): string {
+    return this.bytes.toString('utf8', this.idAt, this.idAt + this.idLength);
+  }
+
+  /** The current record's metadata, parsed (undefined: none). */
+  metadata(): RecordMetadata | undefined {
+    return this.meta < 0 ? undefined : (JSON.parse(this.bytes.toString('utf8', this.meta, this.meta + this.metaLength)) as RecordMetadata);
+  }
+}
+
+/**
+ * Checks that a frame's records all lie inside it, with dense parts of `dim` values (`dim` 0: any); answers the
+ * record count. A write's frame is checked so before it is logged: a broken one fails then, not when applied.
+ */
+export function checkFrame(src: Uint8Array, dim: number): number {
+  const c = new FrameCursor(src);
+  for (let i = 0; i < c.count; i++) {
+    c.next();
+    if (dim > 0 && c.values >= 0 && c.dim !== dim) throw new RangeError(`record ${i} of the frame has ${c.dim} values, the index ${dim}`);
+  }
+  return c.count;
+}
