@@ -80,7 +80,7 @@ export class NamespaceActor {
     this.mailbox = new Mailbox(opts.settings.mailboxLimit, `namespace '${name}' of index '${cfg.name}'`);
     this.data = new NamespaceData(cfg.dimension ?? 0, opts.loaded);
     if (opts.loaded) this.lsn = this.appliedLsn = this.deleteAllLsn = opts.loaded.lsn;
-    this.jobs = new SlabJobs(this, { hnswMinRows: opts.settings.hnswMinRows, builder: opts.builder, storage: opts.storage, afterJob: () => this.afterJob() });
+    this.jobs = new SlabJobs(this, { hnswMinRows: opts.settings.hnswMinRows, builder: opts.builder, storage: opts.storage, afterJob: (ok) => this.afterJob(ok) });
     this.planner = new QueryPlanner(this.data);
     this.data.onListChange = () => this.publishView();
     publishApplied(this.clock, this.appliedLsn, this.data.version);
@@ -294,9 +294,13 @@ export class NamespaceActor {
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
-  /** A background job ended or segments went: freeze the full memtable if it now can, and let waiting writes in. */
-  private afterJob(): void {
-    if (this.isClosed) return this.letWritesIn();
+  /**
+   * A background job ended or segments went: freeze the full memtable if it now can, and let waiting writes in. After
+   * a failed job (a full disk, a crashed builder) the waiting writes go on too, to their own answer, rather than hang
+   * until a retry succeeds; later ones wait again.
+   */
+  private afterJob(ok = true): void {
+    if (this.isClosed || !ok) return this.letWritesIn();
     if (!this.memtableFull()) {
       this.armIdleFlush();
       return this.letWritesIn();

@@ -41,8 +41,8 @@ export interface JobsOptions {
   hnswMinRows: number;
   builder: BuilderLink;
   storage: NamespaceStorage | null;
-  /** Called after each job that succeeded (the frozen queue may have room again). */
-  afterJob?: () => void;
+  /** Called after each job (`ok`: it succeeded, so the frozen queue may have room again). */
+  afterJob?: (ok: boolean) => void;
 }
 
 export class SlabJobs {
@@ -84,13 +84,14 @@ export class SlabJobs {
         this.job = null;
         this.failures = 0;
         this.lastError = null;
-        this.opts.afterJob?.();
+        this.opts.afterJob?.(true);
         this.pump();
       },
       (err: unknown) => {
         this.job = null;
         this.failures++;
         this.lastError = (err as Error).message;
+        this.opts.afterJob?.(false);
         if (this.ns.closed) return;
         console.error(`[larchdb] background work on namespace '${this.ns.name}' of index '${this.ns.cfg.name}' failed (will retry): ${(err as Error).message}`);
         setTimeout(() => this.pump(), Math.min(30_000, 100 * 2 ** this.failures)).unref();
