@@ -2,8 +2,8 @@
  * A namespace's background work, one job at a time and never in a query's way: (a) the oldest frozen memtable
  * becomes a slab on an index builder (folded into the newest slab, extending its graph, when compaction.ts says so),
  * (b) the manifest is republished for the slabs now durable and the log truncated behind them, (c) runs of slabs
- * merge (compaction.ts picks them; all of them once the namespace is quiet). Each built slab is swapped in atomically within the
- * actor. A failed job is retried with backoff.
+ * merge (compaction.ts picks them; all of them once the namespace is quiet). Each built slab is swapped in
+ * atomically within the actor. A failed job is retried with backoff.
  */
 import { hnswSettings, METRIC_CODE, type IndexConfig } from '../../engine/core/index-config.js';
 import { unavailable } from '../../engine/core/errors.js';
