@@ -147,17 +147,15 @@ async function writeThenKill(dir: string, writers: number, acks: number): Promis
   /** Per writer, the highest batch acknowledged (batches of one writer are acknowledged in order). */
   const acked = new Map<number, number>();
   let n = 0;
+  // Read to the end: acknowledgements printed before the kill may still sit in the pipe, and their batches are there.
   for await (const line of createInterface({ input: child.stdout! })) {
     const m = /^ack (\d+) (\d+)$/.exec(line);
     if (!m) continue;
     acked.set(Number(m[1]), Number(m[2]));
-    if (++n === acks) {
-      child.kill('SIGKILL');
-      break;
-    }
+    if (++n === acks) child.kill('SIGKILL');
   }
   await exited;
-  assert.equal(n, acks, 'the child acknowledged enough batches before it was killed');
+  assert.ok(n >= acks, 'the child acknowledged enough batches before it was killed');
   return acked;
 }
 
