@@ -154,6 +154,28 @@ test('merges extend the largest growable graph; a quiet namespace merges slabs o
   }
 });
 
+test('a quiet leftover below hnswMinRows joins the graph when it is at least 1/32 of the largest slab', async () => {
+  const db = await LarchDB.open({ path: ':memory:', hnswMinRows: 500, idleFlushMs: 200 });
+  try {
+    await db.createIndex({ name: 'rest', dimension: DIM, metric: 'euclidean', spec: SPEC });
+    const { vectors } = clustered(6_400, DIM, 6);
+    await upsertAll(db, 'rest', vectors.slice(0, 6000));
+    await db.flush('rest');
+    await upsertAll(db, 'rest', vectors.slice(6000, 6300), undefined, 6000); // 300 x 32 >= 6000: written out once quiet
+    let info = await settle(db, 'rest');
+    assert.deepEqual(info.slabRows, [6300]);
+    assert.equal(info.memtableRows, 0);
+    assert.ok(info.slabGraphBytes[0]! > 0);
+    await upsertAll(db, 'rest', vectors.slice(6300), undefined, 6300); // 100 x 32 < 6300: stays in the memtable
+    await new Promise((r) => setTimeout(r, 400));
+    info = await settle(db, 'rest');
+    assert.deepEqual(info.slabRows, [6300]);
+    assert.equal(info.memtableRows, 100);
+  } finally {
+    await db.close();
+  }
+});
+
 test('maxFrozenMemtables is checked', async () => {
   for (const bad of [0, 65, 1.5]) {
     await assert.rejects(LarchDB.open({ path: ':memory:', maxFrozenMemtables: bad }), /maxFrozenMemtables must be an integer from 1 to 64/);

@@ -31,6 +31,9 @@ import { SlabJobs } from './slab-jobs.js';
 import { readSegment } from './read-publisher.js';
 import { bumpGeneration, newClock, publishApplied, readerSlotCount, type NamespaceReadView } from '../shared/read-view.js';
 
+/** A quiet memtable below hnswMinRows is written out when it holds at least 1/this of the largest slab's rows. */
+const IDLE_FOLD_RATIO = 32;
+
 export interface ActorOptions {
   settings: Settings;
   builder: BuilderLink;
@@ -61,7 +64,7 @@ export class NamespaceActor {
   /** The memtable arena whose pages were last prefaulted. */
   private prefaulted: Arena | null = null;
   private isClosed = false;
-  /** The idle flush: armed while the memtable holds hnswMinRows records; fires once no write came for idleFlushMs. */
+  /** The idle flush: armed while idleFlushDue(); fires once no write came for idleFlushMs. */
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private lastWriteAt = 0;
   /** Writes waiting for the builder (see room()). */
@@ -315,13 +318,13 @@ export class NamespaceActor {
   }
 
   /**
-   * Data that went quiet gets a graph: once the memtable holds hnswMinRows records, the first write arms one timer;
+   * Data that went quiet gets a graph: once idleFlushDue(), the first write arms one timer;
    * when it fires it re-arms for the rest of the quiet time if writes came since (no timer churn per write), else
    * freezes the memtable, and the background jobs build its slab and graph.
    */
   private armIdleFlush(): void {
     const idleMs = this.opts.settings.idleFlushMs;
-    if (idleMs === 0 || this.data.mem.arena.live < this.opts.settings.hnswMinRows) return;
+    if (idleMs === 0 || !this.idleFlushDue()) return;
     if (this.idleTimer) return;
     const check = (): void => {
       this.idleTimer = null;
@@ -330,13 +333,29 @@ export class NamespaceActor {
       if (rest > 0) {
         this.idleTimer = setTimeout(check, rest);
         this.idleTimer.unref();
-      } else if (this.data.mem.arena.live >= this.opts.settings.hnswMinRows && this.canFreeze()) {
+      } else if (this.idleFlushDue() && this.canFreeze()) {
         // (With the frozen queue full, the next job's end re-arms this.)
         this.freeze();
       }
     };
     this.idleTimer = setTimeout(check, idleMs);
     this.idleTimer.unref();
+  }
+
+  /**
+   * Whether a quiet memtable is worth writing out: it holds hnswMinRows records (its slab gets a graph), or it is small
+   * but at least 1/IDLE_FOLD_RATIO of the largest slab, whose graph can grow (the quiet merge then inserts its rows
+   * there: a 100k x 384 load left 3,700 rows that every query scanned exactly, 0.39 vs 0.22 ms at ef 32). The ratio
+   * bounds what a trickle of writes with pauses makes the merge rewrite.
+   */
+  private idleFlushDue(): boolean {
+    const live = this.data.mem.arena.live;
+    if (live >= this.opts.settings.hnswMinRows) return true;
+    if (live === 0) return false;
+    let largest: Segment | undefined;
+    for (const s of this.data.segs) if (isSlab(s) && (!largest || s.arena.live > largest.arena.live)) largest = s;
+    const growable = largest?.graph !== undefined && largest.arena.live === largest.arena.rows;
+    return growable && live * IDLE_FOLD_RATIO >= largest!.arena.live;
   }
 
   /** Freezes the memtable (it stays queryable until its slab replaces it) and starts a new one. */
