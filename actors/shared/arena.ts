@@ -205,11 +205,7 @@ export class Arena {
     label?: RowLabel,
   ): number {
     const L = this.layout;
-    const row = this.rows;
-    const b = Math.floor(row / L.rows);
-    if (b === this.blocks.length) this.addBlock();
-    const block = this.blocks[b]!;
-    const r = row - b * L.rows;
+    const { row, block, r } = this.nextRow();
     const nnz = sparse ? sparse.indices.length : 0;
     const idBytes = label ? Buffer.byteLength(label.id) : 0;
     const mdBytes = label?.metaJson === undefined ? 0 : Buffer.byteLength(label.metaJson);
@@ -236,13 +232,7 @@ export class Arena {
       this.u8.write(label.id, labelAt + 8, idBytes, 'utf8');
       if (mdBytes > 0) this.u8.write(label.metaJson!, labelAt + 8 + idBytes, mdBytes, 'utf8');
     }
-    u[(block + L.label) / 4 + r] = labelAt;
-    u[(block + L.created) / 4 + r] = version;
-    u[(block + L.deleted) / 4 + r] = ALIVE;
-    this.rows = row + 1;
-    Atomics.store(u, (block + 4) / 4, r + 1);
-    this.publish(ArenaHeader.Rows, this.rows);
-    return row;
+    return this.commitRow(block, r, row, labelAt, version);
   }
 
   /**
@@ -252,11 +242,7 @@ export class Arena {
    */
   appendFrom(c: FrameCursor, version: number): number {
     const L = this.layout;
-    const row = this.rows;
-    const b = Math.floor(row / L.rows);
-    if (b === this.blocks.length) this.addBlock();
-    const block = this.blocks[b]!;
-    const r = row - b * L.rows;
+    const { row, block, r } = this.nextRow();
     const nnz = c.nnz;
     const src = c.bytes;
     // Allocate before using the views: an allocation may grow the memory and replace them.
@@ -280,6 +266,21 @@ export class Arena {
     u[labelAt / 4 + 1] = c.metaLength;
     src.copy(this.u8, labelAt + 8, c.idAt, c.idAt + c.idLength);
     if (c.metaLength > 0) src.copy(this.u8, labelAt + 8 + c.idLength, c.meta, c.meta + c.metaLength);
+    return this.commitRow(block, r, row, labelAt, version);
+  }
+
+  /** Where the next appended row goes (a new block when the last one is full). */
+  private nextRow(): { row: number; block: number; r: number } {
+    const row = this.rows;
+    const b = Math.floor(row / this.layout.rows);
+    if (b === this.blocks.length) this.addBlock();
+    return { row, block: this.blocks[b]!, r: row - b * this.layout.rows };
+  }
+
+  /** Finishes an appended row: its label, versions, the block's and the arena's row counts (readers see it now). */
+  private commitRow(block: number, r: number, row: number, labelAt: number, version: number): number {
+    const L = this.layout;
+    const u = this.u32;
     u[(block + L.label) / 4 + r] = labelAt;
     u[(block + L.created) / 4 + r] = version;
     u[(block + L.deleted) / 4 + r] = ALIVE;
