@@ -89,17 +89,23 @@ export class NamespaceData {
   }
 
   private put(id: string, values: ArrayLike<number> | undefined, sparse: DecodedRecord['sparse'], md: RecordMetadata | undefined, version: number): void {
+    const row = this.mem.arena.append(values, sparse, version, { id, metaJson: md === undefined ? undefined : JSON.stringify(md) });
+    this.took(id, row, md, version);
+  }
+
+  /** Memtable row `row`, just appended at `version`, now holds `id`: its older row, if any, dies at `version`. */
+  private took(id: string, row: number, md: RecordMetadata | undefined, version: number): void {
     const old = this.ids.get(id);
     if (old !== undefined) {
-      const { seg, row } = this.locate(old);
-      seg.arena.kill(row, version);
+      const { seg, row: oldRow } = this.locate(old);
+      seg.arena.kill(oldRow, version);
     }
     const mem = this.mem;
-    const row = mem.arena.append(values, sparse, version, { id, metaJson: md === undefined ? undefined : JSON.stringify(md) });
     mem.ids[row] = id;
     mem.meta[row] = md;
     this.ids.set(id, rowRef(mem.seq, row));
   }
+
 
   /**
    * Applies an upsert straight from its record frame (checked with checkFrame): each record's parts are copied from
@@ -109,26 +115,12 @@ export class NamespaceData {
   applyUpsertFrame(frame: Uint8Array): number {
     const v = ++this.version;
     const c = new FrameCursor(frame);
-    const mem = this.mem;
-    const arena = mem.arena;
-    const ids = this.ids;
-    const base = rowRef(mem.seq, 0);
+    const arena = this.mem.arena;
     for (let i = 0; i < c.count; i++) {
       c.next();
-      const id = c.id();
-      const old = ids.get(id);
-      if (old !== undefined) this.killRef(old, v);
-      const row = arena.appendFrom(c, v);
-      mem.ids[row] = id;
-      mem.meta[row] = c.metadata();
-      ids.set(id, base + row);
+      this.took(c.id(), arena.appendFrom(c, v), c.metadata(), v);
     }
     return c.count;
-  }
-
-  /** Marks the row `ref` points at dead at `version`. */
-  private killRef(ref: number, version: number): void {
-    this.bySeq.get(refSeq(ref))!.arena.kill(refRow(ref), version);
   }
 
   /** Replaces the given vector parts and merges metadata key by key. Unknown ids are a no-op. */

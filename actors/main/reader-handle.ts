@@ -6,8 +6,9 @@
  * anyway), and, once a turn of its event loop finds queries still outstanding (it has nothing else to do), one
  * `Atomics.waitAsync` on the completion count. Armed only then: an armed wait makes every answer post a task to
  * the main thread and wake its loop, which cost more than the search saved while the main thread was busy anyway.
- * A wait does not keep the process alive, so the worker is referenced while queries are outstanding. When the thread dies, the searches it had claimed reader slots for get
- * them freed (from the request's ledger) and every outstanding query is answered null: the caller runs it itself.
+ * A wait does not keep the process alive, so the worker is referenced while queries are outstanding. When the thread
+ * dies, the searches it had claimed reader slots for get them freed (from the request's ledger) and every outstanding
+ * query is answered null: the caller runs it itself.
  */
 import { Worker } from 'node:worker_threads';
 import { HandoffSlots, HandoffStatus, HANDOFF_MAX_DIM, HANDOFF_MAX_K, HANDOFF_MAX_SEGMENTS, HANDOFF_SLOTS, SlotState } from '../shared/read-handoff.js';

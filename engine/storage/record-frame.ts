@@ -132,38 +132,21 @@ export function encodeRecordsToBytes(records: readonly CodecRecord[]): Uint8Arra
 
 /** Decodes a frame written by {@link encodeRecords} (see {@link DecodedRecord} on the lifetime of its vectors). */
 export function decodeRecords(src: Uint8Array): DecodedRecord[] {
+  // Vectors are typed-array views into the frame: they need it 4-byte aligned.
   if (src.byteOffset % 4 !== 0) src = src.slice();
   const buf = src.buffer;
   const at = src.byteOffset;
-  const dv = new DataView(buf, at, src.byteLength);
-  let o = 0;
-  const count = dv.getUint32(o, true);
-  o += 4;
-  const out: DecodedRecord[] = new Array(count);
-  for (let i = 0; i < count; i++) {
-    const idLen = dv.getUint16(o, true);
-    const present = dv.getUint8(o + 2);
-    const id = decoder.decode(src.subarray(o + 4, o + 4 + idLen));
-    o += 4 + pad4(idLen);
-    const rec: DecodedRecord = { id };
-    if (present & DENSE) {
-      const n = dv.getUint32(o, true);
-      rec.values = new Float32Array(buf, at + o + 4, n);
-      o += 4 + 4 * n;
-    }
-    if (present & SPARSE) {
-      const n = dv.getUint32(o, true);
-      rec.sparse = { indices: new Uint32Array(buf, at + o + 4, n), values: new Float32Array(buf, at + o + 4 + 4 * n, n) };
-      o += 4 + 8 * n;
-    }
-    if (present & META) {
-      const n = dv.getUint32(o, true);
-      rec.metadata = JSON.parse(decoder.decode(src.subarray(o + 4, o + 4 + n))) as RecordMetadata;
-      o += 4 + pad4(n);
-    }
+  const c = new FrameCursor(src);
+  const out: DecodedRecord[] = new Array(c.count);
+  for (let i = 0; i < c.count; i++) {
+    c.next();
+    const rec: DecodedRecord = { id: c.id() };
+    if (c.values >= 0) rec.values = new Float32Array(buf, at + c.values, c.dim);
+    if (c.sparse >= 0) rec.sparse = { indices: new Uint32Array(buf, at + c.sparse, c.nnz), values: new Float32Array(buf, at + c.sparse + 4 * c.nnz, c.nnz) };
+    const metadata = c.metadata();
+    if (metadata !== undefined) rec.metadata = metadata;
     out[i] = rec;
   }
-  if (o > src.byteLength) throw new RangeError(`record frame of ${src.byteLength} bytes holds ${o}`);
   return out;
 }
 
